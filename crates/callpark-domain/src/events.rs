@@ -1,0 +1,83 @@
+//! Domain events: every change of a parked call, numbered per organisation, so that the live
+//! lot view is "snapshot at sequence N + every event after N" and a client that reconnects
+//! misses nothing.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::model::ParkedCall;
+use crate::values::{OrgSlug, Sequence};
+
+/// What happened to a parked call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LotEventKind {
+    /// A slot was claimed: the call is being parked.
+    Parked,
+    /// A parked call's details changed (it reached the conference, its SID became known).
+    Updated,
+    /// An agent started retrieving it.
+    Retrieving,
+    /// An agent answered it: the slot is free.
+    Retrieved,
+    /// The agent did not answer: the caller is back in the same slot.
+    Returned,
+    /// The caller hung up: the slot is free.
+    Abandoned,
+    /// The deadline passed: the call rings back its parker, or goes to voicemail.
+    TimedOut,
+    /// A ring-back went unanswered: the caller is leaving a voicemail, the slot is free.
+    Voicemail,
+    /// The call could not be parked: the slot is free.
+    Failed,
+}
+
+impl LotEventKind {
+    pub const ALL: [Self; 9] = [
+        Self::Parked,
+        Self::Updated,
+        Self::Retrieving,
+        Self::Retrieved,
+        Self::Returned,
+        Self::Abandoned,
+        Self::TimedOut,
+        Self::Voicemail,
+        Self::Failed,
+    ];
+
+    /// The snake-case name used on the wire and in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Parked => "parked",
+            Self::Updated => "updated",
+            Self::Retrieving => "retrieving",
+            Self::Retrieved => "retrieved",
+            Self::Returned => "returned",
+            Self::Abandoned => "abandoned",
+            Self::TimedOut => "timed_out",
+            Self::Voicemail => "voicemail",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The inverse of [`Self::as_str`].
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == s)
+    }
+}
+
+impl fmt::Display for LotEventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One change of one organisation's lot, with the parked call as it is after the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotEvent {
+    pub org: OrgSlug,
+    pub sequence: Sequence,
+    pub kind: LotEventKind,
+    pub at: OffsetDateTime,
+    pub call: ParkedCall,
+}

@@ -1,0 +1,431 @@
+//! The ports: what the domain needs from the world. Adapters implement them and convert their
+//! own errors into these, exactly once.
+
+use async_trait::async_trait;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+use crate::events::{LotEvent, LotEventKind};
+use crate::model::{
+    Agent, AgentStatus, Call, Caller, NewAgent, NewOrganisation, NewParkedCall, Organisation,
+    ParkedCall,
+};
+use crate::values::{
+    AgentIdentity, CallSid, HttpUrl, LotSize, OrgSlug, ParkedCallId, PhoneNumber, Sequence,
+    SlotNumber, TokenHash,
+};
+
+/// The cause behind an adapter's error, kept for logs and `source()` chains.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+// ---------------------------------------------------------------------------------------------
+// Telephony
+
+/// The caller's leg of a call, as the telephony provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PstnLeg {
+    pub sid: CallSid,
+    pub caller: Caller,
+}
+
+/// A call's status as the telephony provider reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallStatus {
+    Queued,
+    Initiated,
+    Ringing,
+    InProgress,
+    Completed,
+    Busy,
+    Failed,
+    NoAnswer,
+    Canceled,
+}
+
+impl CallStatus {
+    /// The call has ended, for whatever reason.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Busy | Self::Failed | Self::NoAnswer | Self::Canceled
+        )
+    }
+}
+
+/// Why a telephony request failed.
+#[derive(Debug, Error)]
+pub enum TelephonyError {
+    /// The call exists but is not in progress (Twilio 21220): the caller is gone.
+    #[error("the call is not in progress")]
+    NotInProgress,
+    /// No such call (Twilio 20404).
+    #[error("the call was not found")]
+    NotFound,
+    /// The provider rejected our credentials (Twilio 20003): nothing was done.
+    #[error("the telephony provider rejected the credentials")]
+    CredentialsRejected,
+    /// The provider did not act on the request (rate limited past our retries, refused it, or
+    /// could not be reached before it was sent): nothing was done.
+    #[error("the telephony provider did not process the request")]
+    NotProcessed(#[source] BoxError),
+    /// The request may or may not have taken effect (a timeout or server error on an update):
+    /// keep the state and reconcile by fetching the call.
+    #[error("the outcome of the telephony request is unknown")]
+    OutcomeUnknown(#[source] BoxError),
+}
+
+/// What callpark asks of the telephony provider.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Telephony: Send + Sync {
+    /// Finds the caller's (PSTN) leg of an agent's browser leg: the browser leg's parent, or for
+    /// a call the browser placed itself, its in-progress child.
+    ///
+    /// # Errors
+    /// [`TelephonyError::NotFound`] when the browser leg does not exist or has no caller's leg;
+    /// the transport errors otherwise.
+    async fn find_pstn_leg(&self, browser_leg: &CallSid) -> Result<PstnLeg, TelephonyError>;
+
+    /// Redirects a live call to the TwiML at `url` (fetched with POST), and has the call's
+    /// status reported to `status_callback` from now on. Never sends inline TwiML.
+    ///
+    /// # Errors
+    /// [`TelephonyError::NotInProgress`] / [`TelephonyError::NotFound`] when the caller is
+    /// gone; [`TelephonyError::OutcomeUnknown`] when the redirect may have happened.
+    async fn redirect(
+        &self,
+        call: &CallSid,
+        url: &HttpUrl,
+        status_callback: &HttpUrl,
+    ) -> Result<(), TelephonyError>;
+
+    /// Fetches a call's current status.
+    ///
+    /// # Errors
+    /// [`TelephonyError::NotFound`] for an unknown call; transport errors otherwise.
+    async fn call_status(&self, call: &CallSid) -> Result<CallStatus, TelephonyError>;
+
+    /// The in-progress child legs of a caller's leg: the agent legs it is connected to. Used to
+    /// learn whether a retrieve was answered when its callbacks were lost.
+    ///
+    /// # Errors
+    /// Transport errors.
+    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError>;
+
+    /// Ends a call.
+    ///
+    /// # Errors
+    /// As [`Telephony::redirect`].
+    async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError>;
+}
+
+/// The URLs the service hands to the telephony provider. The front end that serves them
+/// implements this, so the domain knows no routes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait WebhookUrls: Send + Sync {
+    /// TwiML that announces and puts the caller into the parked call's conference.
+    fn park(&self, id: ParkedCallId) -> HttpUrl;
+    /// TwiML that connects the caller to the retrieving agent (or rings back the parker).
+    fn retrieve(&self, id: ParkedCallId) -> HttpUrl;
+    /// TwiML that records a voicemail.
+    fn voicemail(&self, id: ParkedCallId) -> HttpUrl;
+    /// Where the caller's leg reports its status (a hang-up).
+    fn call_status(&self) -> HttpUrl;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage
+
+/// A store failure that is no fault of the request.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store cannot be reached now (connection refused, pool exhausted, timeout): retry
+    /// later. The HTTP layer answers 503.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The store answered, but with something unexpected (a corrupt row, a failed query).
+    #[error("the store failed")]
+    Internal(#[source] BoxError),
+}
+
+#[derive(Debug, Error)]
+pub enum CreateOrgError {
+    #[error("an organisation with this slug exists")]
+    AlreadyExists,
+    #[error("the number {0} already routes to another organisation")]
+    NumberTaken(PhoneNumber),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+pub enum CreateAgentError {
+    #[error("no such organisation")]
+    UnknownOrg,
+    #[error("an agent with this identity exists in the organisation")]
+    AlreadyExists,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+pub enum ClaimError {
+    #[error("no such organisation")]
+    UnknownOrg,
+    #[error("slot {slot} is outside the lot of {} slots", .lot_size.get())]
+    SlotOutOfRange { slot: SlotNumber, lot_size: LotSize },
+    #[error("slot {0} is occupied")]
+    SlotOccupied(SlotNumber),
+    #[error("every slot of the lot is occupied")]
+    LotFull,
+    /// The call is parked already (in this slot of the same organisation).
+    #[error("the call is already parked in slot {1}")]
+    AlreadyParked(ParkedCallId, SlotNumber),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+pub enum CasError {
+    /// The record is no longer in the state and version the change was computed from.
+    #[error("the parked call changed meanwhile")]
+    Conflict,
+    #[error("no such parked call")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The occupied slots of one lot, and the sequence of the last event they reflect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotSnapshot {
+    pub occupied: Vec<ParkedCall>,
+    pub sequence: Sequence,
+}
+
+/// Durable state. Every method is one short, atomic operation.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ParkingStore: Send + Sync {
+    /// # Errors
+    /// [`CreateOrgError::AlreadyExists`] for a taken slug, [`CreateOrgError::NumberTaken`] for a
+    /// number that routes elsewhere.
+    async fn create_org(&self, org: &NewOrganisation) -> Result<Organisation, CreateOrgError>;
+
+    /// # Errors
+    /// [`StoreError`] only; an unknown slug is `Ok(None)`.
+    async fn org(&self, slug: &OrgSlug) -> Result<Option<Organisation>, StoreError>;
+
+    /// The organisation a dialled number routes to.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn org_by_number(&self, number: &PhoneNumber)
+    -> Result<Option<Organisation>, StoreError>;
+
+    /// # Errors
+    /// [`CreateAgentError::UnknownOrg`], [`CreateAgentError::AlreadyExists`].
+    async fn create_agent(&self, agent: &NewAgent) -> Result<Agent, CreateAgentError>;
+
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+    ) -> Result<Option<Agent>, StoreError>;
+
+    /// The agent whose API token hashes to `hash`.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn agent_by_token(&self, hash: &TokenHash) -> Result<Option<Agent>, StoreError>;
+
+    /// Every agent of the organisation, by identity.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn agents(&self, org: &OrgSlug) -> Result<Vec<Agent>, StoreError>;
+
+    /// Sets an agent's status and current browser leg; `Ok(false)` for an unknown agent.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn set_agent_status<'a>(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        status: AgentStatus,
+        current_call: Option<&'a CallSid>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records a caller's leg (inserts, or updates the caller details of a known one).
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn record_call(&self, call: &Call) -> Result<(), StoreError>;
+
+    /// Records that `browser` is an agent's leg bridged to the caller's leg `pstn`;
+    /// `Ok(false)` when `pstn` is not a recorded call.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn link_browser_leg<'a>(
+        &self,
+        browser: &CallSid,
+        pstn: &CallSid,
+        agent: Option<&'a AgentIdentity>,
+    ) -> Result<bool, StoreError>;
+
+    /// The caller's leg that `browser` is bridged to, if recorded.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError>;
+
+    /// A recorded caller's leg.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn call_by_pstn(&self, pstn: &CallSid) -> Result<Option<Call>, StoreError>;
+
+    /// Atomically claims a slot for a new parked call in state `Parking` and writes its
+    /// `parked` event. Of any number of concurrent claims of one slot exactly one succeeds.
+    ///
+    /// # Errors
+    /// [`ClaimError::SlotOccupied`] for a requested slot that is taken, [`ClaimError::LotFull`]
+    /// when no slot is free, [`ClaimError::SlotOutOfRange`], [`ClaimError::AlreadyParked`]
+    /// when the caller's leg already occupies a slot, [`ClaimError::UnknownOrg`].
+    async fn claim_slot(&self, request: &NewParkedCall) -> Result<LotEvent, ClaimError>;
+
+    /// Compare-and-set: stores `next` (with the version bumped) and its event, only if the
+    /// record still has `current`'s state and version.
+    ///
+    /// # Errors
+    /// [`CasError::Conflict`] when it changed meanwhile, [`CasError::NotFound`].
+    async fn apply(
+        &self,
+        current: &ParkedCall,
+        next: &ParkedCall,
+        kind: LotEventKind,
+        at: OffsetDateTime,
+    ) -> Result<LotEvent, CasError>;
+
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn parked_call(&self, id: ParkedCallId) -> Result<Option<ParkedCall>, StoreError>;
+
+    /// The parked call occupying a slot, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn occupant(
+        &self,
+        org: &OrgSlug,
+        slot: SlotNumber,
+    ) -> Result<Option<ParkedCall>, StoreError>;
+
+    /// The parked call occupying a slot with this caller's leg, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn occupant_by_pstn(&self, pstn: &CallSid) -> Result<Option<ParkedCall>, StoreError>;
+
+    /// The occupied slots and the last event's sequence, read consistently.
+    ///
+    /// # Errors
+    /// [`StoreError`] only; an unknown organisation has an empty lot.
+    async fn lot(&self, org: &OrgSlug) -> Result<LotSnapshot, StoreError>;
+
+    /// Up to `limit` events of the organisation after `after`, in sequence order.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn events_after(
+        &self,
+        org: &OrgSlug,
+        after: Sequence,
+        limit: usize,
+    ) -> Result<Vec<LotEvent>, StoreError>;
+
+    /// Up to `limit` `Parked` calls whose deadline is at or before `now`, earliest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn due_deadlines(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<ParkedCall>, StoreError>;
+
+    /// Up to `limit` `Parking` or `Retrieving` calls whose state last changed at or before
+    /// `before`: their telephony outcome may be unknown.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn in_flight_since(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<ParkedCall>, StoreError>;
+
+    /// Stores a voicemail recording on a parked call's history; `Ok(false)` for an unknown id.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn attach_recording(&self, id: ParkedCallId, url: &HttpUrl) -> Result<bool, StoreError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/// Why a subscription yielded no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum SubscriptionError {
+    /// The subscriber fell behind and events were dropped: re-read from the store after the
+    /// last sequence it saw.
+    #[error("the subscriber fell behind")]
+    Lagged,
+    /// The publisher is gone.
+    #[error("the event feed closed")]
+    Closed,
+}
+
+/// A live feed of every organisation's events.
+#[async_trait]
+pub trait EventSubscription: Send {
+    /// The next event.
+    ///
+    /// # Errors
+    /// [`SubscriptionError::Lagged`] after dropped events, [`SubscriptionError::Closed`].
+    async fn next(&mut self) -> Result<LotEvent, SubscriptionError>;
+}
+
+/// Fans stored events out to live subscribers (on every instance, for a shared store).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Publishes an event the store has written.
+    async fn publish(&self, event: &LotEvent);
+
+    /// A feed of events published from now on.
+    fn subscribe(&self) -> Box<dyn EventSubscription>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clock
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
