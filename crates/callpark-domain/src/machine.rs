@@ -165,7 +165,7 @@ pub enum Step {
     Absorbed,
     /// The record is live, and the signal needs nothing of it (an expected or stale signal).
     Unchanged,
-    Moved(Move),
+    Moved(Box<Move>),
 }
 
 /// A command that the parked call's state does not allow.
@@ -289,17 +289,15 @@ pub fn transition(
         (S::Retrieving, G::DialAnswered | G::DialEnded(DialOutcome::Answered)) => {
             Some(moved(S::Retrieved, LotEventKind::Retrieved))
         }
-        (S::Retrieving, G::DialEnded(DialOutcome::NotAnswered)) => {
-            Some(match call.retrieval {
-                Some(Retrieval::Ringback(_)) => moved(S::Voicemail, LotEventKind::Voicemail),
-                _ => {
-                    let mut m = parked_again(LotEventKind::Returned);
-                    m.next.retrieval = None;
-                    m
-                }
-            })
-        }
+        (S::Retrieving, G::DialEnded(DialOutcome::NotAnswered)) => Some(match call.retrieval {
+            Some(Retrieval::Ringback(_)) => moved(S::Voicemail, LotEventKind::Voicemail),
+            _ => {
+                let mut m = parked_again(LotEventKind::Returned);
+                m.next.retrieval = None;
+                m
+            }
+        }),
         (S::Parking | S::Parked, G::DialAnswered | G::DialEnded(_)) => None,
     };
-    Ok(step.map_or(Step::Unchanged, Step::Moved))
+    Ok(step.map_or(Step::Unchanged, |m| Step::Moved(Box::new(m))))
 }

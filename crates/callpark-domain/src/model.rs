@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use crate::machine::ParkState;
 use crate::values::{
-    AgentIdentity, Announcement, CallSid, CallerName, ConferenceSid, DisplayName, HttpUrl,
-    LotSize, OrgSlug, ParkedCallId, PhoneNumber, SlotNumber, TokenHash, Voice,
+    AgentIdentity, Announcement, CallSid, CallerName, ConferenceSid, DisplayName, HttpUrl, LotSize,
+    OrgSlug, ParkedCallId, PhoneNumber, SlotNumber, TokenHash, Voice,
 };
 
 /// What happens to a parked call nobody retrieved before its deadline.

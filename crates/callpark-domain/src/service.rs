@@ -369,10 +369,7 @@ impl ParkingService {
     ///
     /// # Errors
     /// [`InboundError::UnknownNumber`] when no organisation answers the number.
-    pub async fn on_inbound_call(
-        &self,
-        call: InboundCall,
-    ) -> Result<InboundRouting, InboundError> {
+    pub async fn on_inbound_call(&self, call: InboundCall) -> Result<InboundRouting, InboundError> {
         let store = &self.ports.store;
         let org = store
             .org_by_number(&call.dialled)
@@ -408,13 +405,13 @@ impl ParkingService {
             .org(&agent.org)
             .await?
             .ok_or(ParkError::CallNotFound)?;
-        if let Some(slot) = request.slot {
-            if !org.lot_size.contains(slot) {
-                return Err(ParkError::SlotOutOfRange {
-                    slot,
-                    lot_size: org.lot_size.get(),
-                });
-            }
+        if let Some(slot) = request.slot
+            && !org.lot_size.contains(slot)
+        {
+            return Err(ParkError::SlotOutOfRange {
+                slot,
+                lot_size: org.lot_size.get(),
+            });
         }
         let call = self.caller_leg_of(&org, &request.call).await?;
         let claim = NewParkedCall {
@@ -445,13 +442,20 @@ impl ParkingService {
         let redirect = self
             .ports
             .telephony
-            .redirect(&parking.pstn_call, &urls.park(parking.id), &urls.call_status())
+            .redirect(
+                &parking.pstn_call,
+                &urls.park(parking.id),
+                &urls.call_status(),
+            )
             .await;
         let (signal, failure) = redirect_signal(redirect);
-        let after = self.signal(parking.id, &signal, &org).await.map_err(|e| match e {
-            SignalError::Store(e) => ParkError::Store(e),
-            SignalError::Contended => ParkError::Store(StoreError::Internal(e.into())),
-        })?;
+        let after = self
+            .signal(parking.id, &signal, &org)
+            .await
+            .map_err(|e| match e {
+                SignalError::Store(e) => ParkError::Store(e),
+                SignalError::Contended => ParkError::Store(StoreError::Internal(e.into())),
+            })?;
         if let Some(failure) = failure {
             return Err(match signal {
                 Signal::RedirectRefused(Refusal::CallerGone) => ParkError::CallerGone,
@@ -491,10 +495,10 @@ impl ParkingService {
             }
             Err(e) => return Err(TelephonyFailure::Rejected(e).into()),
         };
-        if let Some(call) = store.call_by_pstn(&leg.sid).await? {
-            if call.org != org.slug {
-                return Err(ParkError::CallNotFound);
-            }
+        if let Some(call) = store.call_by_pstn(&leg.sid).await?
+            && call.org != org.slug
+        {
+            return Err(ParkError::CallNotFound);
         }
         let call = Call {
             org: org.slug.clone(),
@@ -610,7 +614,9 @@ impl ParkingService {
                 Signal::ConferenceJoined(event.conference_sid.clone())
             }
             ConferenceEventKind::ParticipantLeft(LeaveReason::HungUp) => Signal::CallerHungUp,
-            ConferenceEventKind::ParticipantLeft(LeaveReason::UpdatedViaApi | LeaveReason::Other)
+            ConferenceEventKind::ParticipantLeft(
+                LeaveReason::UpdatedViaApi | LeaveReason::Other,
+            )
             | ConferenceEventKind::Ended => Signal::LeftByRedirect,
             ConferenceEventKind::Other => return Ok(None),
         };
@@ -628,8 +634,7 @@ impl ParkingService {
             store
                 .link_browser_leg(&update.call, parent, update.agent.as_ref())
                 .await?;
-            if let (Some(identity), Some(call)) =
-                (&update.agent, store.call_by_pstn(parent).await?)
+            if let (Some(identity), Some(call)) = (&update.agent, store.call_by_pstn(parent).await?)
             {
                 self.track_agent_leg(&call.org, identity, &update.call, update.status)
                     .await?;
@@ -637,11 +642,11 @@ impl ParkingService {
         }
         // A caller's leg can itself be a child (a call the browser placed), so a hang-up is
         // looked for whatever the parent.
-        if update.status.is_final() {
-            if let Some(parked) = store.occupant_by_pstn(&update.call).await? {
-                let org = self.org_of(&parked).await?;
-                self.signal(parked.id, &Signal::CallerHungUp, &org).await?;
-            }
+        if update.status.is_final()
+            && let Some(parked) = store.occupant_by_pstn(&update.call).await?
+        {
+            let org = self.org_of(&parked).await?;
+            self.signal(parked.id, &Signal::CallerHungUp, &org).await?;
         }
         Ok(())
     }
@@ -684,16 +689,16 @@ impl ParkingService {
     ) -> Result<Option<ParkedCall>, SignalError> {
         let after = self.signal_by_id(id, &Signal::DialAnswered).await?;
         let store = &self.ports.store;
-        if let (Some(call), Some(leg)) = (&after, browser_leg) {
-            if let Some(retrieval) = &call.retrieval {
-                let agent = retrieval.agent();
-                store
-                    .link_browser_leg(leg, &call.pstn_call, Some(agent))
-                    .await?;
-                store
-                    .set_agent_status(&call.org, agent, AgentStatus::OnCall, Some(leg))
-                    .await?;
-            }
+        if let (Some(call), Some(leg)) = (&after, browser_leg)
+            && let Some(retrieval) = &call.retrieval
+        {
+            let agent = retrieval.agent();
+            store
+                .link_browser_leg(leg, &call.pstn_call, Some(agent))
+                .await?;
+            store
+                .set_agent_status(&call.org, agent, AgentStatus::OnCall, Some(leg))
+                .await?;
         }
         Ok(after)
     }
@@ -749,7 +754,10 @@ impl ParkingService {
                 Ok(false) => {}
                 Err(e) => {
                     report.failed += 1;
-                    tracing::warn!(error = &e as &dyn std::error::Error, "firing a deadline failed");
+                    tracing::warn!(
+                        error = &e as &dyn std::error::Error,
+                        "firing a deadline failed"
+                    );
                 }
             }
         }
@@ -801,7 +809,11 @@ impl ParkingService {
     ///
     /// # Errors
     /// [`StoreError`] when the records cannot be read.
-    pub async fn reconcile(&self, grace: Duration, limit: usize) -> Result<SweepReport, StoreError> {
+    pub async fn reconcile(
+        &self,
+        grace: Duration,
+        limit: usize,
+    ) -> Result<SweepReport, StoreError> {
         let before = self.now() - grace;
         let stale = self.ports.store.in_flight_since(before, limit).await?;
         let mut report = SweepReport {
@@ -815,7 +827,10 @@ impl ParkingService {
                 Ok(false) => {}
                 Err(e) => {
                     report.failed += 1;
-                    tracing::warn!(error = &e as &dyn std::error::Error, "reconciling a call failed");
+                    tracing::warn!(
+                        error = &e as &dyn std::error::Error,
+                        "reconciling a call failed"
+                    );
                 }
             }
         }
@@ -926,11 +941,15 @@ impl ParkingService {
                 return Ok(None);
             };
             let ctx = self.context(org);
-            let change = match transition(&current, signal, ctx).map_err(CommandError::Transition)? {
-                Step::Absorbed | Step::Unchanged => return Ok(Some(current)),
-                Step::Moved(change) => change,
-            };
-            match store.apply(&current, &change.next, change.event, ctx.now).await {
+            let change =
+                match transition(&current, signal, ctx).map_err(CommandError::Transition)? {
+                    Step::Absorbed | Step::Unchanged => return Ok(Some(current)),
+                    Step::Moved(change) => change,
+                };
+            match store
+                .apply(&current, &change.next, change.event, ctx.now)
+                .await
+            {
                 Ok(event) => {
                     self.ports.events.publish(&event).await;
                     return Ok(Some(event.call));
@@ -986,4 +1005,3 @@ fn redirect_signal(result: Result<(), TelephonyError>) -> (Signal, Option<Teleph
         ),
     }
 }
-

@@ -32,7 +32,9 @@ impl InvalidValue {
 fn is_sid(s: &str, prefix: &str) -> bool {
     s.len() == 34
         && s.starts_with(prefix)
-        && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && s[2..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 macro_rules! sid_type {
@@ -109,7 +111,10 @@ impl SlotNumber {
     pub fn new(n: u32) -> Result<Self, InvalidValue> {
         match u16::try_from(n) {
             Ok(n) if (1..=MAX_SLOTS).contains(&n) => Ok(Self(n)),
-            _ => Err(InvalidValue::new("slot number", "must be between 1 and 999")),
+            _ => Err(InvalidValue::new(
+                "slot number",
+                "must be between 1 and 999",
+            )),
         }
     }
 
@@ -163,7 +168,10 @@ impl AgentIdentity {
     /// ASCII letters, digits and `_`.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         if s.is_empty() || s.len() > 64 {
-            return Err(InvalidValue::new("agent identity", "must be 1 to 64 characters"));
+            return Err(InvalidValue::new(
+                "agent identity",
+                "must be 1 to 64 characters",
+            ));
         }
         if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return Err(InvalidValue::new(
@@ -195,7 +203,10 @@ impl OrgSlug {
     /// [`InvalidValue`] when the input breaks the rule above.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         if s.is_empty() || s.len() > 63 {
-            return Err(InvalidValue::new("organisation slug", "must be 1 to 63 characters"));
+            return Err(InvalidValue::new(
+                "organisation slug",
+                "must be 1 to 63 characters",
+            ));
         }
         if s.starts_with('-')
             || !s
@@ -229,9 +240,10 @@ impl PhoneNumber {
     /// # Errors
     /// [`InvalidValue`] when not in E.164 form.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
-        let digits = s
-            .strip_prefix('+')
-            .ok_or(InvalidValue::new("phone number", "must start with '+' (E.164)"))?;
+        let digits = s.strip_prefix('+').ok_or(InvalidValue::new(
+            "phone number",
+            "must start with '+' (E.164)",
+        ))?;
         let ok = (2..=15).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
             && !digits.starts_with('0');
@@ -267,7 +279,10 @@ fn display_text(s: &str, kind: &'static str, max: usize) -> Result<String, Inval
         return Err(InvalidValue::new(kind, "is too long"));
     }
     if t.chars().any(char::is_control) {
-        return Err(InvalidValue::new(kind, "must not contain control characters"));
+        return Err(InvalidValue::new(
+            kind,
+            "must not contain control characters",
+        ));
     }
     Ok(t.to_owned())
 }
@@ -337,7 +352,10 @@ impl HttpUrl {
         let rest = s
             .strip_prefix("https://")
             .or_else(|| s.strip_prefix("http://"))
-            .ok_or(InvalidValue::new("URL", "must start with http:// or https://"))?;
+            .ok_or(InvalidValue::new(
+                "URL",
+                "must start with http:// or https://",
+            ))?;
         if rest.is_empty() || rest.starts_with('/') {
             return Err(InvalidValue::new("URL", "must name a host"));
         }
@@ -493,14 +511,24 @@ mod tests {
         let lot = LotSize::new(3).unwrap();
         assert!(lot.contains(SlotNumber::new(3).unwrap()));
         assert!(!lot.contains(SlotNumber::new(4).unwrap()));
-        assert_eq!(lot.slots().map(SlotNumber::get).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(
+            lot.slots().map(SlotNumber::get).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
     }
 
     #[test]
     fn agent_identities_follow_the_mobile_sdk_rule() {
         assert!(AgentIdentity::parse("alice_01").is_ok());
         assert!(AgentIdentity::parse(&"a".repeat(64)).is_ok());
-        for bad in ["", "alice smith", "alice-b", "élodie", "a.b", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "alice smith",
+            "alice-b",
+            "élodie",
+            "a.b",
+            &"a".repeat(65),
+        ] {
             assert!(AgentIdentity::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -508,7 +536,14 @@ mod tests {
     #[test]
     fn org_slugs_are_lowercase_url_safe() {
         assert!(OrgSlug::parse("acme-support").is_ok());
-        for bad in ["", "Acme", "-acme", "acme_x", "acme support", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "Acme",
+            "-acme",
+            "acme_x",
+            "acme support",
+            &"a".repeat(64),
+        ] {
             assert!(OrgSlug::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -516,14 +551,24 @@ mod tests {
     #[test]
     fn phone_numbers_are_e164() {
         assert!(PhoneNumber::parse("+14155550100").is_ok());
-        for bad in ["14155550100", "+", "+0123", "+1415555010012345", "+1 415", "+1a"] {
+        for bad in [
+            "14155550100",
+            "+",
+            "+0123",
+            "+1415555010012345",
+            "+1 415",
+            "+1a",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
 
     #[test]
     fn display_texts_are_trimmed_and_bounded() {
-        assert_eq!(CallerName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(
+            CallerName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
         assert!(CallerName::parse("   ").is_err());
         assert!(CallerName::parse("a\u{0007}b").is_err());
         assert!(CallerName::parse(&"é".repeat(64)).is_ok());
@@ -533,7 +578,13 @@ mod tests {
     #[test]
     fn urls_must_be_absolute_http() {
         assert!(HttpUrl::parse("https://example.com/hold.mp3").is_ok());
-        for bad in ["ftp://x", "https://", "https:///x", "example.com", "https://a b"] {
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https:///x",
+            "example.com",
+            "https://a b",
+        ] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -544,7 +595,10 @@ mod tests {
         let name = id.conference_name();
         assert!(name.starts_with("park-") && name.len() == 37);
         assert_eq!(ParkedCallId::from_conference_name(&name), Some(id));
-        assert_eq!(ParkedCallId::from_conference_name("park-+14155550100"), None);
+        assert_eq!(
+            ParkedCallId::from_conference_name("park-+14155550100"),
+            None
+        );
         assert_eq!(ParkedCallId::from_conference_name("other"), None);
     }
 }

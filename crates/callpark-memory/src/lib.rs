@@ -1,1 +1,478 @@
-//! placeholder
+//! # callpark-memory
+//!
+//! An in-memory [`ParkingStore`] and [`EventPublisher`]: the store `callpark serve` uses when
+//! no database is configured, and what embedders use in their own tests.
+//!
+//! Everything sits behind one mutex, which is what makes a slot claim atomic: of any number of
+//! concurrent claims of one slot exactly one succeeds. Nothing survives a restart, and history
+//! (terminal parked calls, events) is kept for the life of the process, up to
+//! [`EVENTS_KEPT_PER_ORG`] events per organisation.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use callpark_domain::{
+    Agent, AgentIdentity, AgentStatus, AutoSlot, Call, CallSid, CasError, ClaimError,
+    CreateAgentError, CreateOrgError, EventPublisher, EventSubscription, HttpUrl, LotEvent,
+    LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, OrgSlug, Organisation,
+    ParkState, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber,
+    SlotRequest, StoreError, SubscriptionError, TokenHash,
+};
+use time::OffsetDateTime;
+use tokio::sync::broadcast;
+
+/// How many events per organisation are kept for clients that resume; older ones are dropped
+/// (a client that far behind reloads the lot).
+pub const EVENTS_KEPT_PER_ORG: usize = 10_000;
+
+#[derive(Debug, Default)]
+struct State {
+    orgs: HashMap<OrgSlug, Organisation>,
+    numbers: HashMap<PhoneNumber, OrgSlug>,
+    agents: BTreeMap<(OrgSlug, AgentIdentity), Agent>,
+    tokens: HashMap<TokenHash, (OrgSlug, AgentIdentity)>,
+    calls: HashMap<CallSid, Call>,
+    browser_legs: HashMap<CallSid, CallSid>,
+    parked: HashMap<ParkedCallId, ParkedCall>,
+    occupancy: HashMap<(OrgSlug, SlotNumber), ParkedCallId>,
+    occupying_pstn: HashMap<CallSid, ParkedCallId>,
+    last_claimed: HashMap<OrgSlug, SlotNumber>,
+    events: HashMap<OrgSlug, VecDeque<LotEvent>>,
+    sequences: HashMap<OrgSlug, Sequence>,
+}
+
+impl State {
+    fn record_event(
+        &mut self,
+        kind: LotEventKind,
+        call: &ParkedCall,
+        at: OffsetDateTime,
+    ) -> LotEvent {
+        let sequence = self.sequences.entry(call.org.clone()).or_default();
+        *sequence = sequence.next();
+        let event = LotEvent {
+            org: call.org.clone(),
+            sequence: *sequence,
+            kind,
+            at,
+            call: call.clone(),
+        };
+        let log = self.events.entry(call.org.clone()).or_default();
+        if log.len() == EVENTS_KEPT_PER_ORG {
+            log.pop_front();
+        }
+        log.push_back(event.clone());
+        event
+    }
+
+    fn occupied(&self, org: &OrgSlug, slot: SlotNumber) -> bool {
+        self.occupancy.contains_key(&(org.clone(), slot))
+    }
+
+    fn choose_slot(
+        &self,
+        org: &Organisation,
+        request: SlotRequest,
+    ) -> Result<SlotNumber, ClaimError> {
+        let free = |slot: &SlotNumber| !self.occupied(&org.slug, *slot);
+        match request {
+            SlotRequest::Requested(slot) if !org.lot_size.contains(slot) => {
+                Err(ClaimError::SlotOutOfRange {
+                    slot,
+                    lot_size: org.lot_size,
+                })
+            }
+            SlotRequest::Requested(slot) if free(&slot) => Ok(slot),
+            SlotRequest::Requested(slot) => Err(ClaimError::SlotOccupied(slot)),
+            SlotRequest::Auto(AutoSlot::FirstFree) => {
+                org.lot_size.slots().find(free).ok_or(ClaimError::LotFull)
+            }
+            SlotRequest::Auto(AutoSlot::NextAfterLastUsed) => {
+                let last = self.last_claimed.get(&org.slug).map_or(0, |s| s.get());
+                let (before, after): (Vec<_>, Vec<_>) =
+                    org.lot_size.slots().partition(|s| s.get() <= last);
+                after
+                    .into_iter()
+                    .chain(before)
+                    .find(free)
+                    .ok_or(ClaimError::LotFull)
+            }
+        }
+    }
+}
+
+/// The in-memory store. Cheap to create; share it behind an `Arc`.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves no half-done change behind (every operation
+        // checks before it writes), so the state is still consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl ParkingStore for MemoryStore {
+    async fn create_org(&self, org: &NewOrganisation) -> Result<Organisation, CreateOrgError> {
+        let mut state = self.lock();
+        if state.orgs.contains_key(&org.slug) {
+            return Err(CreateOrgError::AlreadyExists);
+        }
+        if let Some(taken) = org.numbers.iter().find(|n| state.numbers.contains_key(*n)) {
+            return Err(CreateOrgError::NumberTaken(taken.clone()));
+        }
+        for number in &org.numbers {
+            state.numbers.insert(number.clone(), org.slug.clone());
+        }
+        state.orgs.insert(org.slug.clone(), org.clone());
+        Ok(org.clone())
+    }
+
+    async fn org(&self, slug: &OrgSlug) -> Result<Option<Organisation>, StoreError> {
+        Ok(self.lock().orgs.get(slug).cloned())
+    }
+
+    async fn org_by_number(
+        &self,
+        number: &PhoneNumber,
+    ) -> Result<Option<Organisation>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .numbers
+            .get(number)
+            .and_then(|slug| state.orgs.get(slug))
+            .cloned())
+    }
+
+    async fn create_agent(&self, new: &NewAgent) -> Result<Agent, CreateAgentError> {
+        let mut state = self.lock();
+        if !state.orgs.contains_key(&new.org) {
+            return Err(CreateAgentError::UnknownOrg);
+        }
+        let key = (new.org.clone(), new.identity.clone());
+        if state.agents.contains_key(&key) {
+            return Err(CreateAgentError::AlreadyExists);
+        }
+        let agent = Agent {
+            org: new.org.clone(),
+            identity: new.identity.clone(),
+            display_name: new.display_name.clone(),
+            status: AgentStatus::Offline,
+            current_call: None,
+        };
+        state.tokens.insert(new.token_hash.clone(), key.clone());
+        state.agents.insert(key, agent.clone());
+        Ok(agent)
+    }
+
+    async fn agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+    ) -> Result<Option<Agent>, StoreError> {
+        Ok(self
+            .lock()
+            .agents
+            .get(&(org.clone(), identity.clone()))
+            .cloned())
+    }
+
+    async fn agent_by_token(&self, hash: &TokenHash) -> Result<Option<Agent>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .tokens
+            .get(hash)
+            .and_then(|key| state.agents.get(key))
+            .cloned())
+    }
+
+    async fn agents(&self, org: &OrgSlug) -> Result<Vec<Agent>, StoreError> {
+        Ok(self
+            .lock()
+            .agents
+            .values()
+            .filter(|a| &a.org == org)
+            .cloned()
+            .collect())
+    }
+
+    async fn set_agent_status<'a>(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        status: AgentStatus,
+        current_call: Option<&'a CallSid>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        Ok(
+            match state.agents.get_mut(&(org.clone(), identity.clone())) {
+                Some(agent) => {
+                    agent.status = status;
+                    agent.current_call = current_call.cloned();
+                    true
+                }
+                None => false,
+            },
+        )
+    }
+
+    async fn record_call(&self, call: &Call) -> Result<(), StoreError> {
+        self.lock().calls.insert(call.pstn.clone(), call.clone());
+        Ok(())
+    }
+
+    async fn link_browser_leg<'a>(
+        &self,
+        browser: &CallSid,
+        pstn: &CallSid,
+        _agent: Option<&'a AgentIdentity>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if !state.calls.contains_key(pstn) {
+            return Ok(false);
+        }
+        state.browser_legs.insert(browser.clone(), pstn.clone());
+        Ok(true)
+    }
+
+    async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .browser_legs
+            .get(browser)
+            .and_then(|pstn| state.calls.get(pstn))
+            .cloned())
+    }
+
+    async fn call_by_pstn(&self, pstn: &CallSid) -> Result<Option<Call>, StoreError> {
+        Ok(self.lock().calls.get(pstn).cloned())
+    }
+
+    async fn claim_slot(&self, request: &NewParkedCall) -> Result<LotEvent, ClaimError> {
+        let mut state = self.lock();
+        let org = state
+            .orgs
+            .get(&request.org)
+            .cloned()
+            .ok_or(ClaimError::UnknownOrg)?;
+        if let Some(id) = state.occupying_pstn.get(&request.pstn_call) {
+            let slot = state.parked[id].slot;
+            return Err(ClaimError::AlreadyParked(*id, slot));
+        }
+        let slot = state.choose_slot(&org, request.request)?;
+        let call = ParkedCall {
+            id: ParkedCallId::random(),
+            org: org.slug.clone(),
+            slot,
+            state: ParkState::Parking,
+            pstn_call: request.pstn_call.clone(),
+            caller: request.caller.clone(),
+            parked_by: request.parked_by.clone(),
+            parked_at: request.now,
+            conference_sid: None,
+            deadline: None,
+            retrieval: None,
+            state_changed_at: request.now,
+            ended_at: None,
+            recording_url: None,
+            version: 1,
+        };
+        state.occupancy.insert((org.slug.clone(), slot), call.id);
+        state.occupying_pstn.insert(call.pstn_call.clone(), call.id);
+        state.last_claimed.insert(org.slug.clone(), slot);
+        state.parked.insert(call.id, call.clone());
+        Ok(state.record_event(LotEventKind::Parked, &call, request.now))
+    }
+
+    async fn apply(
+        &self,
+        current: &ParkedCall,
+        next: &ParkedCall,
+        kind: LotEventKind,
+        at: OffsetDateTime,
+    ) -> Result<LotEvent, CasError> {
+        let mut state = self.lock();
+        let stored = state.parked.get(&current.id).ok_or(CasError::NotFound)?;
+        if stored.state != current.state || stored.version != current.version {
+            return Err(CasError::Conflict);
+        }
+        let mut next = next.clone();
+        // Identity and history fields are the store's, whatever `next` says.
+        next.id = stored.id;
+        next.org = stored.org.clone();
+        next.slot = stored.slot;
+        next.pstn_call = stored.pstn_call.clone();
+        next.version = stored.version + 1;
+        if !next.state.occupies_slot() {
+            state.occupancy.remove(&(next.org.clone(), next.slot));
+            state.occupying_pstn.remove(&next.pstn_call);
+        }
+        state.parked.insert(next.id, next.clone());
+        Ok(state.record_event(kind, &next, at))
+    }
+
+    async fn parked_call(&self, id: ParkedCallId) -> Result<Option<ParkedCall>, StoreError> {
+        Ok(self.lock().parked.get(&id).cloned())
+    }
+
+    async fn occupant(
+        &self,
+        org: &OrgSlug,
+        slot: SlotNumber,
+    ) -> Result<Option<ParkedCall>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .occupancy
+            .get(&(org.clone(), slot))
+            .and_then(|id| state.parked.get(id))
+            .cloned())
+    }
+
+    async fn occupant_by_pstn(&self, pstn: &CallSid) -> Result<Option<ParkedCall>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .occupying_pstn
+            .get(pstn)
+            .and_then(|id| state.parked.get(id))
+            .cloned())
+    }
+
+    async fn lot(&self, org: &OrgSlug) -> Result<LotSnapshot, StoreError> {
+        let state = self.lock();
+        let mut occupied: Vec<ParkedCall> = state
+            .occupancy
+            .iter()
+            .filter(|((o, _), _)| o == org)
+            .filter_map(|(_, id)| state.parked.get(id).cloned())
+            .collect();
+        occupied.sort_by_key(|c| c.slot);
+        Ok(LotSnapshot {
+            occupied,
+            sequence: state.sequences.get(org).copied().unwrap_or_default(),
+        })
+    }
+
+    async fn events_after(
+        &self,
+        org: &OrgSlug,
+        after: Sequence,
+        limit: usize,
+    ) -> Result<Vec<LotEvent>, StoreError> {
+        let state = self.lock();
+        let Some(log) = state.events.get(org) else {
+            return Ok(Vec::new());
+        };
+        // Sequences are contiguous, so the first wanted event's index is computed, not searched.
+        let first = log.front().map_or(0, |e| e.sequence.get());
+        let skip = usize::try_from((after.get() + 1).saturating_sub(first)).unwrap_or(usize::MAX);
+        Ok(log.iter().skip(skip).take(limit).cloned().collect())
+    }
+
+    async fn due_deadlines(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<ParkedCall>, StoreError> {
+        let state = self.lock();
+        let mut due: Vec<ParkedCall> = state
+            .occupancy
+            .values()
+            .filter_map(|id| state.parked.get(id))
+            .filter(|c| c.state == ParkState::Parked && c.deadline.is_some_and(|d| d <= now))
+            .cloned()
+            .collect();
+        due.sort_by_key(|c| c.deadline);
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn in_flight_since(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<ParkedCall>, StoreError> {
+        let state = self.lock();
+        let mut stale: Vec<ParkedCall> = state
+            .occupancy
+            .values()
+            .filter_map(|id| state.parked.get(id))
+            .filter(|c| {
+                matches!(c.state, ParkState::Parking | ParkState::Retrieving)
+                    && c.state_changed_at <= before
+            })
+            .cloned()
+            .collect();
+        stale.sort_by_key(|c| c.state_changed_at);
+        stale.truncate(limit);
+        Ok(stale)
+    }
+
+    async fn attach_recording(&self, id: ParkedCallId, url: &HttpUrl) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        Ok(match state.parked.get_mut(&id) {
+            Some(call) => {
+                call.recording_url = Some(url.clone());
+                true
+            }
+            None => false,
+        })
+    }
+}
+
+/// In-process event fan-out on a bounded broadcast channel: a subscriber that falls more than
+/// [`MemoryEvents::CAPACITY`] events behind is told it lagged, and re-reads from the store.
+#[derive(Debug)]
+pub struct MemoryEvents {
+    sender: broadcast::Sender<LotEvent>,
+}
+
+impl MemoryEvents {
+    pub const CAPACITY: usize = 4096;
+
+    pub fn new() -> Self {
+        Self {
+            sender: broadcast::channel(Self::CAPACITY).0,
+        }
+    }
+}
+
+impl Default for MemoryEvents {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl EventPublisher for MemoryEvents {
+    async fn publish(&self, event: &LotEvent) {
+        // No subscriber is not an error: nobody is watching the lot.
+        let _ = self.sender.send(event.clone());
+    }
+
+    fn subscribe(&self) -> Box<dyn EventSubscription> {
+        Box::new(MemorySubscription(self.sender.subscribe()))
+    }
+}
+
+struct MemorySubscription(broadcast::Receiver<LotEvent>);
+
+#[async_trait]
+impl EventSubscription for MemorySubscription {
+    async fn next(&mut self) -> Result<LotEvent, SubscriptionError> {
+        self.0.recv().await.map_err(|e| match e {
+            broadcast::error::RecvError::Lagged(_) => SubscriptionError::Lagged,
+            broadcast::error::RecvError::Closed => SubscriptionError::Closed,
+        })
+    }
+}
