@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The project's one test command (README, CI): formatting, lints, then every test of the
+# workspace against a real PostgreSQL. Fails, never skips, when something it needs is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+# PostgreSQL for the storage and end-to-end tests: exports DATABASE_URL.
+if [ -f scripts/test-postgres.sh ]; then
+  # shellcheck source=scripts/test-postgres.sh
+  . scripts/test-postgres.sh
+fi
+
+echo "==> tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --all-features --no-fail-fast
+  # nextest does not run doc tests.
+  cargo test --workspace --all-features --doc
+else
+  cargo test --workspace --all-features --no-fail-fast
+fi
+
+if [ -f scripts/test-browser.sh ]; then
+  echo "==> browser tests"
+  bash scripts/test-browser.sh
+fi
