@@ -18,6 +18,7 @@ pub mod events;
 pub mod machine;
 pub mod model;
 pub mod ports;
+pub mod presence;
 pub mod service;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -37,6 +38,7 @@ pub use ports::{
     EventPublisher, EventSubscription, LotSnapshot, ParkingStore, PstnLeg, StoreError,
     SubscriptionError, SystemClock, Telephony, TelephonyError, WebhookUrls,
 };
+pub use presence::AgentCall;
 pub use service::{
     AfterDial, CallStatusUpdate, ConferenceEvent, ConferenceEventKind, InboundCall, InboundError,
     InboundRouting, LeaveReason, LotView, ParkError, ParkRequest, ParkedCallContext,

@@ -41,7 +41,7 @@ pub struct Ports {
 /// The call-parking use cases.
 #[derive(Clone)]
 pub struct ParkingService {
-    ports: Ports,
+    pub(crate) ports: Ports,
 }
 
 impl std::fmt::Debug for Ports {
