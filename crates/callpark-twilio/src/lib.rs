@@ -60,5 +60,6 @@
 
 #![warn(missing_docs)]
 
+pub mod signature;
 pub mod twiml;
 
