@@ -60,6 +60,8 @@
 
 #![warn(missing_docs)]
 
+pub mod access_token;
+mod sid;
 pub mod signature;
 pub mod twiml;
 
