@@ -61,7 +61,13 @@
 #![warn(missing_docs)]
 
 pub mod access_token;
+mod client;
+mod config;
+mod error;
 mod sid;
 pub mod signature;
 pub mod twiml;
 
+pub use client::{ClientError, TwilioClient, USER_AGENT};
+pub use config::{AccountSid, ConfigError, TwilioConfig};
+pub use error::{ApiError, RestError};
