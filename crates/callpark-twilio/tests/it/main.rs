@@ -1,0 +1,6 @@
+//! The crate's contract tests, in one binary so they link once.
+
+mod rest;
+mod signature;
+mod token;
+mod twiml;
