@@ -37,7 +37,8 @@ impl ParkingService {
     /// # Errors
     /// [`StoreError::Unavailable`] when it does not.
     pub async fn check_store(&self) -> Result<(), StoreError> {
-        let probe = OrgSlug::parse("readiness-probe").map_err(|e| StoreError::Internal(e.into()))?;
+        let probe =
+            OrgSlug::parse("readiness-probe").map_err(|e| StoreError::Internal(e.into()))?;
         self.ports.store.org(&probe).await.map(|_| ())
     }
 }

@@ -1,1 +1,125 @@
-//! placeholder
+//! # callpark-http
+//!
+//! The actix-web front end of callpark: Twilio's webhooks (signature-checked), the agents' API
+//! and live event stream, the admin API, operations endpoints and the embedded web page. The
+//! only crate that knows HTTP and JSON.
+//!
+//! Mount it with [`configure`] on an [`HttpContext`]; the `callpark` binary does the wiring.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use async_trait::async_trait;
+use callpark_domain::{AgentIdentity, BoxError, CallSid, ParkingService, PhoneNumber};
+use metrics_exporter_prometheus::PrometheusHandle;
+use secrecy::SecretString;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+mod admin;
+mod api;
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod metrics;
+mod ops;
+pub mod routes;
+mod sse;
+mod ui;
+pub mod webhooks;
+
+pub use admin::{DEFAULT_ANNOUNCEMENT, DEFAULT_MAX_PARK, new_organisation};
+pub use routes::Routes;
+
+/// What the Twilio Voice JavaScript SDK's access tokens are made of.
+#[derive(Debug, Clone)]
+pub struct VoiceSettings {
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_key_secret: SecretString,
+    pub twiml_app_sid: String,
+    pub ttl: Duration,
+}
+
+impl VoiceSettings {
+    /// A signed token for `identity`, valid for `ttl` from `now`.
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn token_for(&self, identity: &str, now: OffsetDateTime) -> Result<String, BoxError> {
+        callpark_twilio::access_token::voice_token_at(
+            &self.account_sid,
+            &self.api_key_sid,
+            &self.api_key_secret,
+            identity,
+            &self.twiml_app_sid,
+            self.ttl,
+            now.into(),
+        )
+        .map_err(Into::into)
+    }
+}
+
+/// The front end's settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Verifies `X-Twilio-Signature` (in the sandbox, the sandbox's own token).
+    pub twilio_auth_token: SecretString,
+    /// Enables the admin API.
+    pub admin_token: Option<SecretString>,
+    /// Enables `GET /api/token`.
+    pub voice: Option<VoiceSettings>,
+}
+
+/// The simulated telephone network of the sandbox, as the agents' page drives it.
+#[async_trait]
+pub trait SandboxControl: Send + Sync {
+    /// A caller from `from` dials `to`; the browser of `answered_by` answers. Returns the
+    /// caller's leg.
+    async fn incoming_call(
+        &self,
+        to: &PhoneNumber,
+        from: &PhoneNumber,
+        answered_by: &AgentIdentity,
+    ) -> Result<CallSid, BoxError>;
+
+    /// The caller on `call` hangs up.
+    async fn caller_hangs_up(&self, call: &CallSid) -> Result<(), BoxError>;
+
+    /// A made-up caller's number.
+    fn random_caller(&self) -> PhoneNumber;
+}
+
+/// Everything the handlers share.
+pub struct HttpContext {
+    pub service: ParkingService,
+    pub settings: HttpSettings,
+    pub routes: Routes,
+    pub sandbox: Option<Arc<dyn SandboxControl>>,
+    /// Flips to `true` when the service shuts down: live streams end so shutdown is not held up.
+    pub shutdown: watch::Receiver<bool>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+impl std::fmt::Debug for HttpContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpContext")
+            .field("routes", &self.routes)
+            .field("sandbox", &self.sandbox.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Mounts every route on an actix `App`.
+pub fn configure(ctx: web::Data<HttpContext>) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg| {
+        cfg.app_data(ctx.clone())
+            .app_data(web::JsonConfig::default().limit(16 * 1024))
+            .configure(ops::configure)
+            .configure(ui::configure)
+            .configure(api::configure)
+            .configure(admin::configure)
+            .configure(webhooks::configure);
+    }
+}

@@ -1,0 +1,405 @@
+//! # callpark-app
+//!
+//! The `callpark` binary's wiring: settings in, a running service out. [`Application::build`]
+//! binds (port 0 in tests), picks the store (Postgres or memory) and the telephony (Twilio or
+//! the sandbox), and starts the HTTP server and the background sweeps.
+
+pub mod config;
+mod store;
+pub mod telemetry;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use async_trait::async_trait;
+use callpark_domain::{
+    AgentIdentity, BoxError, CallSid, CreateAgentError, CreateOrgError, DisplayName, NewAgent,
+    ParkingService, PhoneNumber, Ports, SystemClock, Telephony,
+};
+use callpark_http::metrics::{MeteredEvents, MeteredTelephony};
+use callpark_http::{HttpContext, HttpSettings, Routes, SandboxControl};
+use callpark_twilio::sandbox::{Sandbox, SandboxConfig};
+use secrecy::SecretString;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::Settings;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {address}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the public URL is invalid")]
+    PublicUrl(#[source] callpark_domain::InvalidValue),
+    #[error(
+        "refusing to run real Twilio calls on the in-memory store (parked calls would be lost on \
+         restart): set DATABASE_URL, or pass --allow-memory-store"
+    )]
+    VolatileStore,
+    #[error("the Twilio client could not be set up")]
+    Twilio(#[source] BoxError),
+    #[error("the database could not be set up")]
+    Store(#[source] BoxError),
+    #[error("the demo organisation could not be created")]
+    Demo(#[source] BoxError),
+}
+
+/// The sandbox's demo organisation and its agents' tokens, to print at start.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub org: String,
+    pub number: String,
+    /// (identity, token) of each demo agent; empty when the organisation already existed (its
+    /// tokens were shown when it was created).
+    pub agents: Vec<(String, String)>,
+}
+
+/// A running callpark.
+pub struct Application {
+    port: u16,
+    public_url: String,
+    server: Server,
+    shutdown: watch::Sender<bool>,
+    demo: Option<Demo>,
+    sandbox: bool,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+struct SandboxHandle(Sandbox);
+
+#[async_trait]
+impl SandboxControl for SandboxHandle {
+    async fn incoming_call(
+        &self,
+        to: &PhoneNumber,
+        from: &PhoneNumber,
+        answered_by: &AgentIdentity,
+    ) -> Result<CallSid, BoxError> {
+        Ok(self.0.incoming_call(to, from, answered_by).await?)
+    }
+
+    async fn caller_hangs_up(&self, call: &CallSid) -> Result<(), BoxError> {
+        Ok(self.0.caller_hangs_up(call).await?)
+    }
+
+    fn random_caller(&self) -> PhoneNumber {
+        Sandbox::random_caller()
+    }
+}
+
+/// Applies the database migrations (`callpark migrate`).
+///
+/// # Errors
+/// [`StartupError::Store`] when there is no database or it cannot be migrated.
+pub async fn migrate(database: &config::DatabaseArgs) -> Result<(), StartupError> {
+    let settings = database
+        .settings()
+        .ok_or_else(|| StartupError::Store("set DATABASE_URL to migrate".into()))?;
+    store::migrate(&settings).await
+}
+
+/// A random secret for the sandbox to sign its webhooks with.
+fn sandbox_token() -> SecretString {
+    SecretString::from(uuid::Uuid::new_v4().as_simple().to_string())
+}
+
+impl Application {
+    /// Binds, connects and starts everything; the server runs once
+    /// [`Application::run_until_stopped`] is awaited.
+    ///
+    /// # Errors
+    /// [`StartupError`] for a port in use, an invalid public URL, an unreachable database,
+    /// real Twilio on the memory store without `--allow-memory-store`.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(&settings.listen).map_err(|source| StartupError::Bind {
+                address: settings.listen.clone(),
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind {
+            address: settings.listen.clone(),
+            source,
+        })?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let routes = Routes::new(&public_url).map_err(StartupError::PublicUrl)?;
+
+        if settings.twilio.is_some() && settings.database.is_none() && !settings.allow_memory_store
+        {
+            return Err(StartupError::VolatileStore);
+        }
+        let (store, events) = store::open(&settings).await?;
+
+        let (telephony, twilio_auth_token, sandbox): (Arc<dyn Telephony>, _, _) = match &settings
+            .twilio
+        {
+            Some(twilio) => {
+                let account = callpark_twilio::AccountSid::parse(&twilio.account_sid)
+                    .map_err(|e| StartupError::Twilio(e.into()))?;
+                let config = callpark_twilio::TwilioConfig::new(account, twilio.auth_token.clone())
+                    .with_api_base(twilio.api_base.clone());
+                let client = callpark_twilio::TwilioClient::new(config)
+                    .map_err(|e| StartupError::Twilio(e.into()))?;
+                (
+                    Arc::new(MeteredTelephony(client)),
+                    twilio.auth_token.clone(),
+                    None,
+                )
+            }
+            None => {
+                let token = sandbox_token();
+                let sandbox = Sandbox::new(SandboxConfig {
+                    service_url: routes.base().to_owned(),
+                    auth_token: token.clone(),
+                });
+                let control: Arc<dyn SandboxControl> = Arc::new(SandboxHandle(sandbox.clone()));
+                (Arc::new(MeteredTelephony(sandbox)), token, Some(control))
+            }
+        };
+
+        let service = ParkingService::new(Ports {
+            store,
+            telephony,
+            events: Arc::new(MeteredEvents(events)),
+            clock: Arc::new(SystemClock),
+            urls: Arc::new(routes.clone()),
+        });
+
+        let demo = if settings.demo {
+            Some(create_demo(&service).await?)
+        } else {
+            None
+        };
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let ctx = web::Data::new(HttpContext {
+            service: service.clone(),
+            settings: HttpSettings {
+                twilio_auth_token,
+                admin_token: settings.admin_token.clone(),
+                voice: settings.voice.clone(),
+            },
+            routes,
+            sandbox: sandbox.clone(),
+            shutdown: shutdown_rx,
+            metrics: callpark_http::metrics::prometheus(),
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .configure(callpark_http::configure(ctx.clone()))
+        })
+        .disable_signals()
+        .shutdown_timeout(10);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartupError::Bind {
+                address: settings.listen.clone(),
+                source,
+            })?
+            .run();
+
+        let background = vec![
+            tokio::spawn(sweep(
+                service.clone(),
+                settings.sweep_interval,
+                settings.reconcile_grace,
+            )),
+            tokio::spawn(callpark_http::metrics::follow_occupancy(service)),
+        ];
+        Ok(Self {
+            port: address.port(),
+            public_url,
+            server,
+            shutdown,
+            demo,
+            sandbox: sandbox.is_some(),
+            background,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub fn demo(&self) -> Option<&Demo> {
+        self.demo.as_ref()
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox
+    }
+
+    /// Stops the server (as SIGTERM does) from elsewhere, e.g. a test.
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            server: self.server.handle(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// Serves until SIGTERM or Ctrl-C (or a [`Stopper`]): then stops accepting, ends the live
+    /// streams, and lets requests in flight finish.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stopper = self.stopper();
+        let signals = tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            stopper.stop().await;
+        });
+        let result = self.server.await;
+        signals.abort();
+        for task in self.background {
+            task.abort();
+        }
+        result
+    }
+}
+
+/// Stops a running [`Application`] gracefully.
+#[derive(Clone)]
+pub struct Stopper {
+    server: ServerHandle,
+    shutdown: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Stopper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stopper")
+    }
+}
+
+impl Stopper {
+    pub async fn stop(&self) {
+        let _ = self.shutdown.send(true);
+        self.server.stop(true).await;
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Fires due deadlines every `interval`, and every ten intervals asks Twilio about parks and
+/// retrieves unconfirmed for longer than `grace`. Every instance runs this; the store's
+/// compare-and-set makes each deadline fire once.
+async fn sweep(service: ParkingService, interval: Duration, grace: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for tick in 0u64.. {
+        ticker.tick().await;
+        match service.fire_due_deadlines(100).await {
+            Ok(report) if report.moved > 0 => {
+                tracing::info!(fired = report.moved, "park deadlines fired")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "deadline sweep failed"
+            ),
+        }
+        if tick % 10 == 0 {
+            match service.reconcile(grace, 100).await {
+                Ok(report) if report.moved > 0 => {
+                    tracing::info!(resolved = report.moved, "in-flight calls reconciled")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "reconciliation failed"
+                ),
+            }
+        }
+    }
+}
+
+/// The sandbox's demo organisation, `demo`, with agents alice, bob and carol.
+async fn create_demo(service: &ParkingService) -> Result<Demo, StartupError> {
+    let number = "+15550100100";
+    let org = callpark_http::new_organisation(callpark_http::dto::NewOrgBody {
+        slug: "demo".to_owned(),
+        name: "Demo Contact Centre".to_owned(),
+        slots: 8,
+        numbers: vec![number.to_owned()],
+        hold_music_url: None,
+        announcement: None,
+        voice: None,
+        max_park_seconds: Some(180),
+        timeout_action: None,
+        slot_policy: None,
+    })
+    .map_err(|e| StartupError::Demo(e.into()))?;
+    match service.create_org(&org).await {
+        Ok(_) => {}
+        Err(CreateOrgError::AlreadyExists) => {
+            return Ok(Demo {
+                org: org.slug.to_string(),
+                number: number.to_owned(),
+                agents: Vec::new(),
+            });
+        }
+        Err(e) => return Err(StartupError::Demo(e.into())),
+    }
+    let mut agents = Vec::new();
+    for (identity, name) in [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol")] {
+        let token = callpark_http::auth::new_token();
+        let agent = NewAgent {
+            org: org.slug.clone(),
+            identity: AgentIdentity::parse(identity).map_err(|e| StartupError::Demo(e.into()))?,
+            display_name: DisplayName::parse(name).ok(),
+            token_hash: callpark_http::auth::token_hash(&token),
+        };
+        match service.create_agent(&agent).await {
+            Ok(_) => agents.push((identity.to_owned(), token)),
+            Err(CreateAgentError::AlreadyExists) => {}
+            Err(e) => return Err(StartupError::Demo(e.into())),
+        }
+    }
+    Ok(Demo {
+        org: org.slug.to_string(),
+        number: number.to_owned(),
+        agents,
+    })
+}

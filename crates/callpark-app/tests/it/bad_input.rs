@@ -1,0 +1,220 @@
+//! Bad input gets a clear error and changes nothing: unsigned webhooks, malformed bodies,
+//! invalid SIDs and slots, missing tokens, and other organisations' lots.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{AUTH_TOKEN, TestApp, sid};
+
+const NUMBER: &str = "+15550003000";
+
+async fn error_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (status, code)
+}
+
+#[tokio::test]
+async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+        .await;
+    assert_eq!(
+        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
+            .await
+            .status(),
+        201
+    );
+    let hang_up = [("CallSid", sid(1)), ("CallStatus", "completed".to_owned())];
+
+    let unsigned = app
+        .http
+        .post(app.url("/twilio/call-status"))
+        .form(&hang_up)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(unsigned).await,
+        (403, "invalid_signature".to_owned())
+    );
+
+    let url = app.url("/twilio/call-status");
+    let signed_by_someone_else = callpark_twilio::signature::compute(
+        &secrecy::SecretString::from("not-the-token"),
+        &url,
+        &hang_up,
+    );
+    let forged = app
+        .http
+        .post(&url)
+        .header("X-Twilio-Signature", signed_by_someone_else)
+        .form(&hang_up)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    // Signed for other parameters than those sent.
+    let signed_for_other = callpark_twilio::signature::compute(
+        &secrecy::SecretString::from(AUTH_TOKEN),
+        &url,
+        &[
+            ("CallSid", sid(1)),
+            ("CallStatus", "in-progress".to_owned()),
+        ],
+    );
+    let tampered = app
+        .http
+        .post(&url)
+        .header("X-Twilio-Signature", signed_for_other)
+        .form(&hang_up)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), 403);
+
+    assert_eq!(
+        app.slot(&alice, 1).await["state"],
+        "parked",
+        "no state changed"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_requests_are_400s_with_a_json_error() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+
+    let malformed = app
+        .http
+        .post(app.url("/api/park"))
+        .bearer_auth(&alice)
+        .header("content-type", "application/json")
+        .body("{\"callSid\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(malformed).await,
+        (400, "invalid_request".to_owned())
+    );
+
+    for body in [
+        json!({"callSid": "CA123"}),
+        json!({"callSid": "not a sid"}),
+        json!({"callSid": sid(2), "slot": 0}),
+        json!({"callSid": sid(2), "slot": 6}),
+        json!({"callSid": sid(2), "slot": 1000}),
+        json!({"callSid": sid(2), "unexpected": true}),
+    ] {
+        let response = app.post_json("/api/park", &alice, body.clone()).await;
+        assert_eq!(
+            error_code(response).await,
+            (400, "invalid_request".to_owned()),
+            "{body}"
+        );
+    }
+    for slot in ["0", "6", "x"] {
+        let response = app
+            .post_json(&format!("/api/lot/{slot}/retrieve"), &alice, json!({}))
+            .await;
+        assert_eq!(
+            error_code(response).await,
+            (400, "invalid_request".to_owned()),
+            "slot {slot}"
+        );
+    }
+    let empty = app
+        .post_json("/api/lot/3/retrieve", &alice, json!({}))
+        .await;
+    assert_eq!(error_code(empty).await, (404, "slot_empty".to_owned()));
+    let unknown_call = app
+        .post_json("/api/park", &alice, json!({"callSid": sid(99)}))
+        .await;
+    assert_eq!(error_code(unknown_call).await.0, 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_token_is_401() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let none = app.http.get(app.url("/api/lot")).send().await.unwrap();
+    assert_eq!(error_code(none).await, (401, "unauthorized".to_owned()));
+    let wrong = app.get("/api/lot", "cpk_wrong").await;
+    assert_eq!(error_code(wrong).await, (401, "unauthorized".to_owned()));
+    let not_admin = app
+        .post_json(
+            "/admin/orgs",
+            "cpk_wrong",
+            json!({"slug": "x", "name": "x", "slots": 1}),
+        )
+        .await;
+    assert_eq!(error_code(not_admin).await.0, 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_agent_of_another_org_can_neither_see_nor_retrieve_nor_park_into_this_lot() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    app.create_org("other", 3, "+15550003999").await;
+    let alice = app.agent("acme", "alice").await;
+    let mallory = app.agent("other", "mallory").await;
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+        .await;
+    assert_eq!(
+        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 2}))
+            .await
+            .status(),
+        201
+    );
+
+    // Mallory's lot is her own: three free slots, nothing of acme's.
+    let lot = app.lot(&mallory).await;
+    assert_eq!(lot["org"], "other");
+    assert!(
+        lot["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["state"] == "free")
+    );
+    // Retrieving "slot 2" means her own, empty slot 2.
+    let retrieve = app
+        .post_json("/api/lot/2/retrieve", &mallory, json!({}))
+        .await;
+    assert_eq!(error_code(retrieve).await, (404, "slot_empty".to_owned()));
+    // Parking acme's caller (by either leg) is parking a call she does not have.
+    for call in [sid(1), sid(2)] {
+        let park = app
+            .post_json("/api/park", &mallory, json!({"callSid": call}))
+            .await;
+        assert_eq!(error_code(park).await, (404, "call_not_found".to_owned()));
+    }
+    // Asking for acme's agent as the retrieve target finds nobody.
+    let target = app
+        .post_json("/api/lot/2/retrieve", &mallory, json!({"agent": "alice"}))
+        .await;
+    assert_eq!(error_code(target).await.0, 404);
+    assert_eq!(
+        app.slot(&alice, 2).await["state"],
+        "parked",
+        "acme's lot is untouched"
+    );
+    app.stop().await;
+}

@@ -1,0 +1,271 @@
+//! A running callpark for tests: port 0, wiremock as Twilio, a real store, correctly signed
+//! webhooks, and an HTTP client for the agents' and admin APIs.
+
+use std::time::Duration;
+
+use callpark_app::config::{Settings, TwilioSettings};
+use callpark_app::{Application, Stopper};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub(crate) const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub(crate) const AUTH_TOKEN: &str = "test-auth-token";
+pub(crate) const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A call SID for tests.
+pub(crate) fn sid(n: u32) -> String {
+    format!("CA{n:032x}")
+}
+
+pub(crate) struct TestApp {
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) twilio: MockServer,
+    stopper: Stopper,
+    _database: Option<()>,
+}
+
+impl TestApp {
+    /// Twilio accepts every call update.
+    pub(crate) async fn spawn() -> Self {
+        let twilio = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path_regex(
+                r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Calls/CA[0-9a-f]{32}\.json$",
+            ))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"status": "in-progress"})),
+            )
+            .mount(&twilio)
+            .await;
+        Self::spawn_with(twilio).await
+    }
+
+    pub(crate) async fn spawn_with(twilio: MockServer) -> Self {
+        let database: Option<()> = None;
+        let settings = Settings {
+            listen: "127.0.0.1:0".to_owned(),
+            public_url: None,
+            database: None,
+            twilio: Some(TwilioSettings {
+                account_sid: ACCOUNT_SID.to_owned(),
+                auth_token: SecretString::from(AUTH_TOKEN),
+                api_base: twilio.uri(),
+            }),
+            voice: None,
+            admin_token: Some(SecretString::from(ADMIN_TOKEN)),
+            allow_memory_store: true,
+            migrate: true,
+            demo: false,
+            sweep_interval: Duration::from_millis(100),
+            reconcile_grace: Duration::from_secs(30),
+            workers: Some(2),
+        };
+        let app = Application::build(settings).await.expect("the app starts");
+        let base = app.public_url().to_owned();
+        let stopper = app.stopper();
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            twilio,
+            stopper,
+            _database: database,
+        }
+    }
+
+    pub(crate) async fn stop(&self) {
+        self.stopper.stop().await;
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates an organisation with `slots` slots answering `number`.
+    pub(crate) async fn create_org(&self, slug: &str, slots: u32, number: &str) -> Value {
+        let response = self
+            .http
+            .post(self.url("/admin/orgs"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(
+                &json!({"slug": slug, "name": slug, "slots": slots, "numbers": [number],
+                          "announcement": "Please hold while we find someone for you."}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
+    /// Creates a signed-in agent and returns its token.
+    pub(crate) async fn agent(&self, org: &str, identity: &str) -> String {
+        let response = self
+            .http
+            .post(self.url(&format!("/admin/orgs/{org}/agents")))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({"identity": identity}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let token = response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let signed_in = self
+            .http
+            .post(self.url("/api/session"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 200);
+        token
+    }
+
+    /// POSTs a webhook signed as Twilio signs it.
+    pub(crate) async fn webhook(&self, path: &str, params: &[(&str, &str)]) -> reqwest::Response {
+        let url = self.url(path);
+        let signature =
+            callpark_twilio::signature::compute(&SecretString::from(AUTH_TOKEN), &url, params);
+        self.http
+            .post(url)
+            .header("X-Twilio-Signature", signature)
+            .form(params)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A webhook that must succeed; returns its body (TwiML or empty).
+    pub(crate) async fn webhook_ok(&self, path: &str, params: &[(&str, &str)]) -> String {
+        let response = self.webhook(path, params).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(status.is_success(), "{path} answered {status}: {body}");
+        body
+    }
+
+    pub(crate) async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn post_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn lot(&self, token: &str) -> Value {
+        let response = self.get("/api/lot", token).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// The slot's entry in the lot.
+    pub(crate) async fn slot(&self, token: &str, slot: u64) -> Value {
+        self.lot(token).await["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["slot"] == slot)
+            .cloned()
+            .unwrap()
+    }
+
+    /// The call-update requests Twilio received, as (call SID, form fields).
+    pub(crate) async fn twilio_updates(&self) -> Vec<(String, Vec<(String, String)>)> {
+        self.twilio
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method == wiremock::http::Method::POST)
+            .map(|r| {
+                let call = r
+                    .url
+                    .path()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(".json")
+                    .to_owned();
+                (call, serde_urlencoded::from_bytes(&r.body).unwrap())
+            })
+            .collect()
+    }
+
+    /// An inbound call from `from` to `to`, answered by `agent`'s browser on leg `browser`.
+    pub(crate) async fn inbound_call_answered(
+        &self,
+        pstn: &str,
+        from: &str,
+        to: &str,
+        browser: &str,
+        agent: &str,
+    ) -> String {
+        let twiml = self
+            .webhook_ok(
+                "/twilio/voice",
+                &[
+                    ("CallSid", pstn),
+                    ("From", from),
+                    ("To", to),
+                    ("CallStatus", "ringing"),
+                ],
+            )
+            .await;
+        let client = format!("client:{agent}");
+        self.webhook_ok(
+            "/twilio/call-status",
+            &[
+                ("CallSid", browser),
+                ("ParentCallSid", pstn),
+                ("CallStatus", "in-progress"),
+                ("To", &client),
+            ],
+        )
+        .await;
+        twiml
+    }
+}
+
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Waits until `check` holds, polling; fails the test after two seconds.
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}

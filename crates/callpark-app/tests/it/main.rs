@@ -1,0 +1,8 @@
+//! End-to-end tests of the `callpark` service: the app on port 0, wiremock as Twilio, a real
+//! PostgreSQL, and correctly signed webhooks.
+
+mod bad_input;
+mod helpers;
+mod life;
+mod sandbox;
+mod sse;

@@ -1,0 +1,194 @@
+//! The live event stream: every subscribed agent sees the same events in sequence order, and a
+//! client that reconnects with `Last-Event-ID` gets exactly what it missed.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, sid};
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SseEvent {
+    pub(crate) id: Option<u64>,
+    pub(crate) event: String,
+    pub(crate) data: Value,
+}
+
+/// An open event stream.
+pub(crate) struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Stream {
+    pub(crate) async fn open(app: &TestApp, token: &str, last_event_id: Option<u64>) -> Self {
+        let mut request = app.http.get(app.url("/api/events")).bearer_auth(token);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event, skipping keep-alive comments; fails the test after three seconds.
+    pub(crate) async fn next(&mut self) -> SseEvent {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = SseEvent {
+                    id: None,
+                    event: "message".to_owned(),
+                    data: Value::Null,
+                };
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        event.id = v.parse().ok();
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        event.event = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data.push_str(v);
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a comment or the retry hint
+                }
+                event.data = serde_json::from_str(&data).unwrap();
+                return event;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(3), self.response.chunk())
+                .await
+                .expect("an event within three seconds")
+                .unwrap()
+                .expect("the stream stays open");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+/// The first `n` events of a stream opened with `Last-Event-ID`.
+pub(crate) async fn read_events(
+    app: &TestApp,
+    token: &str,
+    last_event_id: Option<u64>,
+    n: usize,
+) -> Vec<SseEvent> {
+    let mut stream = Stream::open(app, token, last_event_id).await;
+    let mut events = Vec::with_capacity(n);
+    for _ in 0..n {
+        events.push(stream.next().await);
+    }
+    events
+}
+
+const NUMBER: &str = "+15550002000";
+
+#[tokio::test]
+async fn two_agents_see_the_same_events_in_order_and_a_reconnect_misses_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    let bob = app.agent("acme", "bob").await;
+
+    let mut a = Stream::open(&app, &alice, None).await;
+    let mut b = Stream::open(&app, &bob, None).await;
+    for stream in [&mut a, &mut b] {
+        let snapshot = stream.next().await;
+        assert_eq!(snapshot.event, "snapshot");
+        assert_eq!(snapshot.id, Some(0));
+        assert_eq!(snapshot.data["slots"].as_array().unwrap().len(), 5);
+    }
+
+    // Three calls parked into slots 1..3.
+    for n in 1..=3u32 {
+        app.inbound_call_answered(
+            &sid(n * 10),
+            "+14155550100",
+            NUMBER,
+            &sid(n * 10 + 1),
+            "alice",
+        )
+        .await;
+        let parked = app
+            .post_json(
+                "/api/park",
+                &alice,
+                json!({"callSid": sid(n * 10 + 1), "slot": n}),
+            )
+            .await;
+        assert_eq!(parked.status(), 201);
+    }
+    let mut seen_a = Vec::new();
+    let mut seen_b = Vec::new();
+    for _ in 0..6 {
+        seen_a.push(a.next().await);
+        seen_b.push(b.next().await);
+    }
+    assert_eq!(seen_a, seen_b, "both agents see the same events");
+    let ids: Vec<u64> = seen_a.iter().map(|e| e.id.unwrap()).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6], "in sequence order, without gaps");
+    assert_eq!(seen_a[0].event, "parked");
+    assert_eq!(seen_a[0].data["slot"], 1);
+    assert_eq!(seen_a[1].event, "updated");
+    assert_eq!(seen_a[1].data["state"], "parked");
+
+    // Bob drops off after event 4; two more things happen; he reconnects from 4.
+    drop(b);
+    let retrieved = app
+        .post_json("/api/lot/1/retrieve", &alice, json!({}))
+        .await;
+    assert_eq!(retrieved.status(), 200);
+    let mut resumed = Stream::open(&app, &bob, Some(4)).await;
+    let missed: Vec<SseEvent> = vec![
+        resumed.next().await,
+        resumed.next().await,
+        resumed.next().await,
+    ];
+    let ids: Vec<u64> = missed.iter().map(|e| e.id.unwrap()).collect();
+    assert_eq!(
+        ids,
+        [5, 6, 7],
+        "exactly the missed events, no snapshot, no repeats"
+    );
+    assert_eq!(missed[2].event, "retrieving");
+    assert_eq!(missed[2].data["call"]["retrievingAgent"], "alice");
+    assert_eq!(a.next().await, missed[2], "and live ones keep flowing");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_agent_sees_only_its_own_organisations_events() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    app.create_org("other", 5, "+15550002999").await;
+    let alice = app.agent("acme", "alice").await;
+    let mallory = app.agent("other", "mallory").await;
+    let mut spy = Stream::open(&app, &mallory, None).await;
+    assert_eq!(spy.next().await.event, "snapshot");
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+        .await;
+    assert_eq!(
+        app.post_json("/api/park", &alice, json!({"callSid": sid(2)}))
+            .await
+            .status(),
+        201
+    );
+    // mallory's org then has an event of its own; it must be the first mallory sees.
+    app.inbound_call_answered(&sid(3), "+14155550100", "+15550002999", &sid(4), "mallory")
+        .await;
+    assert_eq!(
+        app.post_json("/api/park", &mallory, json!({"callSid": sid(4)}))
+            .await
+            .status(),
+        201
+    );
+    let first = spy.next().await;
+    assert_eq!(first.id, Some(1));
+    assert_eq!(first.data["call"]["pstnCallSid"], sid(3).as_str());
+    app.stop().await;
+}

@@ -1,0 +1,139 @@
+//! The administrator's API: organisations and their agents.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use callpark_domain::{
+    AgentIdentity, Announcement, AutoSlot, DisplayName, HttpUrl, LotSize, MAX_PARK_TIME, NewAgent,
+    NewOrganisation, OrgSlug, PhoneNumber, TimeoutAction, Voice,
+};
+
+use crate::HttpContext;
+use crate::auth::{Admin, new_token, token_hash};
+use crate::dto::{NewAgentBody, NewAgentDto, NewOrgBody, OrgDto};
+use crate::error::ApiError;
+
+/// What a parked caller hears when the organisation sets nothing else.
+pub const DEFAULT_ANNOUNCEMENT: &str = "Please hold. Your call is being transferred.";
+/// How long a call may stay parked when the organisation sets nothing else (Asterisk's
+/// default is 45 s; contact centres park longer).
+pub const DEFAULT_MAX_PARK: Duration = Duration::from_secs(300);
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(16 * 1024)
+                    .error_handler(|e, _| {
+                        ApiError::invalid(format!("malformed JSON body: {e}")).into()
+                    }),
+            )
+            .route("/orgs", web::post().to(create_org))
+            .route("/orgs/{slug}", web::get().to(get_org))
+            .route("/orgs/{slug}/agents", web::post().to(create_agent)),
+    );
+}
+
+/// Validates an organisation request into the domain's type.
+///
+/// # Errors
+/// [`ApiError`] 400 naming the first invalid field.
+pub fn new_organisation(body: NewOrgBody) -> Result<NewOrganisation, ApiError> {
+    let max_park = Duration::from_secs(body.max_park_seconds.unwrap_or(DEFAULT_MAX_PARK.as_secs()));
+    if max_park.is_zero() || max_park > MAX_PARK_TIME {
+        return Err(ApiError::invalid(format!(
+            "maxParkSeconds must be between 1 and {}",
+            MAX_PARK_TIME.as_secs()
+        )));
+    }
+    Ok(NewOrganisation {
+        slug: OrgSlug::parse(&body.slug)?,
+        name: DisplayName::parse(&body.name)?,
+        lot_size: LotSize::new(body.slots)?,
+        numbers: body
+            .numbers
+            .iter()
+            .map(|n| PhoneNumber::parse(n))
+            .collect::<Result<_, _>>()?,
+        hold_music_url: body
+            .hold_music_url
+            .as_deref()
+            .map(HttpUrl::parse)
+            .transpose()?,
+        announcement: Announcement::parse(
+            body.announcement.as_deref().unwrap_or(DEFAULT_ANNOUNCEMENT),
+        )?,
+        voice: body.voice.as_deref().map(Voice::parse).transpose()?,
+        max_park,
+        timeout_action: match body.timeout_action.as_deref() {
+            None | Some("ringback") => TimeoutAction::Ringback,
+            Some("voicemail") => TimeoutAction::Voicemail,
+            Some(other) => {
+                return Err(ApiError::invalid(format!(
+                    "timeoutAction must be \"ringback\" or \"voicemail\", not {other:?}"
+                )));
+            }
+        },
+        auto_slot: match body.slot_policy.as_deref() {
+            None | Some("first_free") => AutoSlot::FirstFree,
+            Some("next") => AutoSlot::NextAfterLastUsed,
+            Some(other) => {
+                return Err(ApiError::invalid(format!(
+                    "slotPolicy must be \"first_free\" or \"next\", not {other:?}"
+                )));
+            }
+        },
+    })
+}
+
+async fn create_org(
+    ctx: web::Data<HttpContext>,
+    _: Admin,
+    body: web::Json<NewOrgBody>,
+) -> Result<HttpResponse, ApiError> {
+    let org = ctx
+        .service
+        .create_org(&new_organisation(body.into_inner())?)
+        .await?;
+    Ok(HttpResponse::Created().json(OrgDto::from(&org)))
+}
+
+async fn get_org(
+    ctx: web::Data<HttpContext>,
+    _: Admin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = OrgSlug::parse(&path)?;
+    let org = ctx
+        .service
+        .org(&slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
+    Ok(HttpResponse::Ok().json(OrgDto::from(&org)))
+}
+
+async fn create_agent(
+    ctx: web::Data<HttpContext>,
+    _: Admin,
+    path: web::Path<String>,
+    body: web::Json<NewAgentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let token = new_token();
+    let agent = NewAgent {
+        org: OrgSlug::parse(&path)?,
+        identity: AgentIdentity::parse(&body.identity)?,
+        display_name: body
+            .display_name
+            .as_deref()
+            .map(DisplayName::parse)
+            .transpose()?,
+        token_hash: token_hash(&token),
+    };
+    let agent = ctx.service.create_agent(&agent).await?;
+    Ok(HttpResponse::Created().json(NewAgentDto {
+        identity: agent.identity.to_string(),
+        token,
+    }))
+}

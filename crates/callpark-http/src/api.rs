@@ -1,0 +1,278 @@
+//! The agents' API. Everything is scoped to the authenticated agent's organisation: another
+//! organisation's lot, calls and agents do not exist as far as these routes can tell.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use callpark_domain::{AgentIdentity, AgentStatus, CallSid, ParkRequest, PhoneNumber, SlotNumber};
+
+use crate::HttpContext;
+use crate::auth::{AuthedAgent, presented_token, session_cookie};
+use crate::dto::{
+    AgentDto, CurrentCallDto, LotDto, MeDto, ParkBody, ParkedDto, RetrieveBody, RetrievedDto,
+};
+use crate::error::ApiError;
+use crate::sse;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(16 * 1024)
+                    .error_handler(|e, _| {
+                        ApiError::invalid(format!("malformed JSON body: {e}")).into()
+                    }),
+            )
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| ApiError::invalid(format!("malformed path: {e}")).into()),
+            )
+            .route("/session", web::post().to(sign_in))
+            .route("/session", web::delete().to(sign_out))
+            .route("/me", web::get().to(me))
+            .route("/agents", web::get().to(agents))
+            .route("/lot", web::get().to(lot))
+            .route("/park", web::post().to(park))
+            .route("/lot/{slot}/retrieve", web::post().to(retrieve))
+            .route("/events", web::get().to(sse::events))
+            .route("/token", web::get().to(voice_token))
+            .route("/sandbox/calls", web::post().to(sandbox_call))
+            .route(
+                "/sandbox/calls/{sid}/hangup",
+                web::post().to(sandbox_hangup),
+            ),
+    );
+}
+
+/// Signs the agent in: the session cookie for the web page, and the agent becomes available.
+async fn sign_in(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    if agent.status == AgentStatus::Offline {
+        ctx.service
+            .set_presence(&agent, AgentStatus::Available)
+            .await?;
+    }
+    let token = presented_token(&req).unwrap_or_default();
+    let mut response = HttpResponse::Ok();
+    if !token.is_empty() {
+        response.cookie(session_cookie(
+            &token,
+            ctx.routes.base().starts_with("https://"),
+        ));
+    }
+    let mut dto = AgentDto::from(&agent);
+    dto.status = crate::dto::agent_status(AgentStatus::Available);
+    Ok(response.json(dto))
+}
+
+/// Signs the agent out: offline, cookie cleared. Calls it parked stay parked and retrievable.
+async fn sign_out(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+) -> Result<HttpResponse, ApiError> {
+    ctx.service
+        .set_presence(&agent, AgentStatus::Offline)
+        .await?;
+    let mut cookie = session_cookie("", false);
+    cookie.make_removal();
+    Ok(HttpResponse::NoContent().cookie(cookie).finish())
+}
+
+async fn me(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+) -> Result<HttpResponse, ApiError> {
+    let current = ctx.service.current_call(&agent).await?;
+    Ok(HttpResponse::Ok().json(MeDto {
+        agent: AgentDto::from(&agent),
+        current_call: current.as_ref().map(CurrentCallDto::from),
+        sandbox: ctx.sandbox.is_some(),
+        voice: ctx.settings.voice.is_some(),
+    }))
+}
+
+async fn agents(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+) -> Result<HttpResponse, ApiError> {
+    let agents = ctx.service.agents(&agent.org).await?;
+    Ok(HttpResponse::Ok().json(agents.iter().map(AgentDto::from).collect::<Vec<_>>()))
+}
+
+async fn lot(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+) -> Result<HttpResponse, ApiError> {
+    let org = ctx
+        .service
+        .org(&agent.org)
+        .await?
+        .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
+    let lot = ctx.service.lot(&org).await?;
+    Ok(HttpResponse::Ok().json(LotDto::from(&lot)))
+}
+
+fn slot_number(n: u32) -> Result<SlotNumber, ApiError> {
+    SlotNumber::new(n).map_err(ApiError::from)
+}
+
+async fn park(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+    body: web::Json<ParkBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let request = ParkRequest {
+        call: CallSid::parse(&body.call_sid)?,
+        slot: body.slot.map(slot_number).transpose()?,
+    };
+    let parked = ctx.service.park(&agent, request).await?;
+    Ok(HttpResponse::Created().json(ParkedDto::from(&parked)))
+}
+
+async fn retrieve(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+    path: web::Path<String>,
+    body: Option<web::Json<RetrieveBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let slot = path
+        .parse::<u32>()
+        .map_err(|_| ApiError::invalid("the slot must be a number"))
+        .and_then(slot_number)?;
+    let target = body
+        .and_then(|b| b.into_inner().agent)
+        .map(|a| AgentIdentity::parse(&a))
+        .transpose()?;
+    let call = ctx.service.retrieve(&agent, slot, target).await?;
+    let agent = call
+        .retrieval
+        .as_ref()
+        .map_or_else(|| agent.identity.to_string(), |r| r.agent().to_string());
+    Ok(HttpResponse::Ok().json(RetrievedDto {
+        id: call.id.to_string(),
+        slot: call.slot.get(),
+        agent,
+    }))
+}
+
+/// A Twilio Voice SDK access token for the agent's browser.
+async fn voice_token(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+) -> Result<HttpResponse, ApiError> {
+    let voice = ctx.settings.voice.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "voice_not_configured",
+            "Twilio Voice is not configured on this service (sandbox mode)",
+        )
+    })?;
+    let token = voice
+        .token_for(agent.identity.as_str(), ctx.service.now())
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "could not sign a token",
+            )
+            .with_cause(e)
+        })?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "token": token,
+        "identity": agent.identity.as_str(),
+        "ttlSeconds": voice.ttl.as_secs(),
+    })))
+}
+
+fn sandbox(ctx: &HttpContext) -> Result<&dyn crate::SandboxControl, ApiError> {
+    ctx.sandbox
+        .as_deref()
+        .ok_or_else(|| ApiError::not_found("sandbox_disabled", "this service runs real Twilio"))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SandboxCallBody {
+    from: Option<String>,
+}
+
+/// Sandbox only: a simulated caller dials the organisation and the agent's browser answers.
+async fn sandbox_call(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+    body: Option<web::Json<SandboxCallBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let sandbox = sandbox(&ctx)?;
+    let org = ctx
+        .service
+        .org(&agent.org)
+        .await?
+        .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
+    let to = org
+        .numbers
+        .first()
+        .ok_or_else(|| ApiError::invalid("the organisation has no phone number"))?;
+    let from = match body.and_then(|b| b.into_inner().from) {
+        Some(from) => PhoneNumber::parse(&from)?,
+        None => sandbox.random_caller(),
+    };
+    let pstn = sandbox
+        .incoming_call(to, &from, &agent.identity)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "sandbox_error",
+                "the simulated call failed",
+            )
+            .with_cause(e)
+        })?;
+    Ok(HttpResponse::Created()
+        .json(serde_json::json!({ "callSid": pstn.as_str(), "from": from.as_str() })))
+}
+
+/// Sandbox only: the simulated caller hangs up.
+async fn sandbox_hangup(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let sandbox = sandbox(&ctx)?;
+    let pstn = CallSid::parse(&path)?;
+    let org = ctx
+        .service
+        .org(&agent.org)
+        .await?
+        .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
+    // Only a caller of the agent's own organisation: parked in its lot, or on its own call.
+    let in_lot = ctx
+        .service
+        .lot(&org)
+        .await?
+        .slots
+        .iter()
+        .any(|s| s.call.as_ref().is_some_and(|c| c.pstn_call == pstn));
+    let on_call = ctx
+        .service
+        .current_call(&agent)
+        .await?
+        .is_some_and(|c| c.call.pstn == pstn);
+    if !(in_lot || on_call) {
+        return Err(ApiError::not_found(
+            "call_not_found",
+            "no such call in your organisation",
+        ));
+    }
+    sandbox.caller_hangs_up(&pstn).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "sandbox_error",
+            "the simulated hang-up failed",
+        )
+        .with_cause(e)
+    })?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,236 @@
+//! The one error type every handler returns, rendered as `{"error":{"code","message"}}`.
+//! Domain errors are turned into it here, exactly once.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use callpark_domain::{
+    CreateAgentError, CreateOrgError, InvalidValue, ParkError, RetrieveError, SignalError,
+    StoreError, TelephonyFailure,
+};
+use serde::Serialize;
+
+type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error answer: status, a stable machine-readable code, a human message, and (for logs
+/// only) the cause.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    cause: Option<Cause>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_cause(mut self, cause: impl Into<Cause>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required",
+        )
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::error!(
+                error = self as &dyn std::error::Error,
+                code = self.code,
+                "request failed"
+            );
+        }
+        HttpResponse::build(self.status).json(Body {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+            },
+        })
+    }
+}
+
+impl From<InvalidValue> for ApiError {
+    fn from(e: InvalidValue) -> Self {
+        Self::invalid(e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the database is unavailable; try again shortly",
+            ),
+            StoreError::Internal(_) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "an internal error occurred",
+            ),
+        }
+        .with_cause(e)
+    }
+}
+
+impl From<SignalError> for ApiError {
+    fn from(e: SignalError) -> Self {
+        match e {
+            SignalError::Store(e) => e.into(),
+            SignalError::Contended => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "contended",
+                "the parked call kept changing; try again",
+            )
+            .with_cause(e),
+        }
+    }
+}
+
+impl From<TelephonyFailure> for ApiError {
+    fn from(e: TelephonyFailure) -> Self {
+        match e {
+            TelephonyFailure::Rejected(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "telephony_error",
+                "Twilio refused the request",
+            ),
+            TelephonyFailure::OutcomeUnknown(_) => Self::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "telephony_timeout",
+                "Twilio did not answer in time; callpark will confirm the call's state shortly",
+            ),
+        }
+        .with_cause(e)
+    }
+}
+
+impl From<ParkError> for ApiError {
+    fn from(e: ParkError) -> Self {
+        use StatusCode as S;
+        let message = e.to_string();
+        match e {
+            ParkError::CallNotFound => Self::new(S::NOT_FOUND, "call_not_found", message),
+            ParkError::AlreadyParked(_) => Self::new(S::CONFLICT, "already_parked", message),
+            ParkError::SlotOutOfRange { .. } => {
+                Self::new(S::BAD_REQUEST, "invalid_request", message)
+            }
+            ParkError::SlotOccupied(_) => Self::new(S::CONFLICT, "slot_occupied", message),
+            ParkError::LotFull => Self::new(S::CONFLICT, "lot_full", message),
+            ParkError::CallerGone => Self::new(S::GONE, "caller_gone", message),
+            ParkError::Telephony(e) => e.into(),
+            ParkError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RetrieveError> for ApiError {
+    fn from(e: RetrieveError) -> Self {
+        use StatusCode as S;
+        let message = e.to_string();
+        match e {
+            RetrieveError::SlotOutOfRange { .. } => {
+                Self::new(S::BAD_REQUEST, "invalid_request", message)
+            }
+            RetrieveError::SlotEmpty(_) => Self::new(S::NOT_FOUND, "slot_empty", message),
+            RetrieveError::UnknownAgent(_) => Self::new(S::NOT_FOUND, "agent_not_found", message),
+            RetrieveError::NotYetParked(_) => Self::new(S::CONFLICT, "not_yet_parked", message),
+            RetrieveError::AlreadyRetrieving(_) => {
+                Self::new(S::CONFLICT, "already_retrieving", message)
+            }
+            RetrieveError::CallerGone(_) => Self::new(S::GONE, "caller_gone", message),
+            RetrieveError::Telephony(e) => e.into(),
+            RetrieveError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<CreateOrgError> for ApiError {
+    fn from(e: CreateOrgError) -> Self {
+        let message = e.to_string();
+        match e {
+            CreateOrgError::AlreadyExists => Self::new(StatusCode::CONFLICT, "org_exists", message),
+            CreateOrgError::NumberTaken(_) => {
+                Self::new(StatusCode::CONFLICT, "number_taken", message)
+            }
+            CreateOrgError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<CreateAgentError> for ApiError {
+    fn from(e: CreateAgentError) -> Self {
+        let message = e.to_string();
+        match e {
+            CreateAgentError::UnknownOrg => Self::not_found("org_not_found", message),
+            CreateAgentError::AlreadyExists => {
+                Self::new(StatusCode::CONFLICT, "agent_exists", message)
+            }
+            CreateAgentError::Store(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Prometheus metrics. Counters are incremented where an event is written (so several
+//! instances never count one event twice); the occupancy gauge follows the live feed, which
+//! every instance sees whole.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use async_trait::async_trait;
+use callpark_domain::{
+    CallSid, CallStatus, EventPublisher, EventSubscription, HttpUrl, LotEvent, LotEventKind,
+    OrgSlug, ParkingService, PstnLeg, SlotNumber, SubscriptionError, Telephony, TelephonyError,
+};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// The process's metrics recorder, installed on first use (a process has one).
+pub fn prometheus() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+}
+
+/// Counts every event this instance writes, by kind.
+pub struct MeteredEvents(pub Arc<dyn EventPublisher>);
+
+impl std::fmt::Debug for MeteredEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MeteredEvents")
+    }
+}
+
+#[async_trait]
+impl EventPublisher for MeteredEvents {
+    async fn publish(&self, event: &LotEvent) {
+        let name = match event.kind {
+            LotEventKind::Parked => Some("callpark_parks_total"),
+            LotEventKind::Retrieved => Some("callpark_retrieves_total"),
+            LotEventKind::Abandoned => Some("callpark_abandons_total"),
+            LotEventKind::TimedOut => Some("callpark_timeouts_total"),
+            _ => None,
+        };
+        if let Some(name) = name {
+            metrics::counter!(name).increment(1);
+        }
+        metrics::counter!("callpark_lot_events_total", "kind" => event.kind.as_str()).increment(1);
+        self.0.publish(event).await;
+    }
+
+    fn subscribe(&self) -> Box<dyn EventSubscription> {
+        self.0.subscribe()
+    }
+}
+
+/// Times every Twilio REST request, by operation and outcome.
+#[derive(Debug)]
+pub struct MeteredTelephony<T>(pub T);
+
+fn observe<T>(op: &'static str, started: Instant, result: &Result<T, TelephonyError>) {
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(TelephonyError::NotInProgress | TelephonyError::NotFound) => "gone",
+        Err(TelephonyError::CredentialsRejected) => "credentials",
+        Err(TelephonyError::NotProcessed(_)) => "not_processed",
+        Err(TelephonyError::OutcomeUnknown(_)) => "unknown",
+    };
+    metrics::histogram!("callpark_twilio_request_seconds", "op" => op, "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
+}
+
+#[async_trait]
+impl<T: Telephony> Telephony for MeteredTelephony<T> {
+    async fn find_pstn_leg(&self, browser_leg: &CallSid) -> Result<PstnLeg, TelephonyError> {
+        let started = Instant::now();
+        let result = self.0.find_pstn_leg(browser_leg).await;
+        observe("find_pstn_leg", started, &result);
+        result
+    }
+
+    async fn redirect(
+        &self,
+        call: &CallSid,
+        url: &HttpUrl,
+        status_callback: &HttpUrl,
+    ) -> Result<(), TelephonyError> {
+        let started = Instant::now();
+        let result = self.0.redirect(call, url, status_callback).await;
+        observe("redirect", started, &result);
+        result
+    }
+
+    async fn call_status(&self, call: &CallSid) -> Result<CallStatus, TelephonyError> {
+        let started = Instant::now();
+        let result = self.0.call_status(call).await;
+        observe("call_status", started, &result);
+        result
+    }
+
+    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError> {
+        let started = Instant::now();
+        let result = self.0.connected_legs(caller_leg).await;
+        observe("connected_legs", started, &result);
+        result
+    }
+
+    async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError> {
+        let started = Instant::now();
+        let result = self.0.hang_up(call).await;
+        observe("hang_up", started, &result);
+        result
+    }
+}
+
+/// Keeps `callpark_lot_occupancy{org}` current from the live feed. An organisation's gauge is
+/// seeded from its lot the first time one of its events is seen.
+pub async fn follow_occupancy(service: ParkingService) {
+    let mut feed = service.subscribe();
+    let mut occupied: HashMap<OrgSlug, HashSet<SlotNumber>> = HashMap::new();
+    loop {
+        let event = match feed.next().await {
+            Ok(event) => event,
+            // Recount every known organisation from its lot.
+            Err(SubscriptionError::Lagged) => {
+                occupied.clear();
+                continue;
+            }
+            Err(SubscriptionError::Closed) => return,
+        };
+        let slots = match occupied.entry(event.org.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let Ok(Some(org)) = service.org(&event.org).await else {
+                    continue;
+                };
+                let Ok(lot) = service.lot(&org).await else {
+                    continue;
+                };
+                e.insert(
+                    lot.slots
+                        .iter()
+                        .filter(|s| s.call.is_some())
+                        .map(|s| s.slot)
+                        .collect(),
+                )
+            }
+        };
+        if event.call.occupies_slot() {
+            slots.insert(event.call.slot);
+        } else {
+            slots.remove(&event.call.slot);
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a lot has at most 999 slots")]
+        let count = slots.len() as f64;
+        metrics::gauge!("callpark_lot_occupancy", "org" => event.org.to_string()).set(count);
+    }
+}
+
+/// Shared for the middleware that times webhooks.
+pub fn record_webhook(route: &str, started: Instant, status: u16) {
+    metrics::histogram!(
+        "callpark_webhook_seconds",
+        "route" => route.to_owned(),
+        "status" => status.to_string()
+    )
+    .record(started.elapsed().as_secs_f64());
+}

@@ -1,0 +1,182 @@
+//! `GET /api/events`: the organisation's lot as a live stream. A `snapshot` first (or, for a
+//! client resuming with `Last-Event-ID`, exactly the events it missed), then every event in
+//! sequence order, each with its sequence as the SSE `id`.
+//!
+//! The subscription to the live feed is taken before the snapshot or backlog is read, and the
+//! stream keeps a cursor: an event at or below it is a duplicate and skipped, one beyond the
+//! next expected sequence means events were missed (a lagging feed, another instance's
+//! notification late), and the gap is filled from the store. So nothing is lost or repeated.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, Responder, web};
+use actix_web_lab::sse;
+use callpark_domain::{
+    EventSubscription, LotEvent, Organisation, ParkingService, Sequence, SubscriptionError,
+};
+use tokio::sync::{mpsc, watch};
+
+use crate::HttpContext;
+use crate::auth::AuthedAgent;
+use crate::dto::{EventDto, LotDto};
+use crate::error::ApiError;
+
+/// Events read from the store per round trip when catching up.
+const PAGE: usize = 500;
+
+pub(crate) async fn events(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+    req: HttpRequest,
+) -> Result<impl Responder, ApiError> {
+    let org = ctx
+        .service
+        .org(&agent.org)
+        .await?
+        .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
+    let resume_from = last_event_id(&req);
+    let feed = ctx.service.subscribe();
+    let (tx, rx) = mpsc::channel(256);
+    let mut stream = Stream {
+        service: ctx.service.clone(),
+        org,
+        tx,
+        cursor: Sequence::ZERO,
+    };
+    match resume_from {
+        Some(after) => stream.cursor = after,
+        None => stream.snapshot().await?,
+    }
+    actix_web::rt::spawn(stream.run(feed, ctx.shutdown.clone()));
+    Ok(sse::Sse::from_infallible_receiver(rx)
+        .with_keep_alive(Duration::from_secs(15))
+        .with_retry_duration(Duration::from_secs(2)))
+}
+
+/// `Last-Event-ID` as the browser's `EventSource` sends it on reconnect, or `?lastEventId=`
+/// for clients that cannot set headers on the first connection.
+fn last_event_id(req: &HttpRequest) -> Option<Sequence> {
+    let header = req
+        .headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let query = || {
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("lastEventId").cloned())
+    };
+    header
+        .or_else(query)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Sequence::new)
+}
+
+struct Stream {
+    service: ParkingService,
+    org: Organisation,
+    tx: mpsc::Sender<sse::Event>,
+    cursor: Sequence,
+}
+
+/// The client went away, or the store failed: either way the stream ends (a client reconnects
+/// with `Last-Event-ID` and loses nothing).
+struct Closed;
+
+impl Stream {
+    async fn send(&self, event: sse::Event) -> Result<(), Closed> {
+        self.tx.send(event).await.map_err(|_| Closed)
+    }
+
+    async fn snapshot(&mut self) -> Result<(), ApiError> {
+        let lot = self.service.lot(&self.org).await?;
+        let data = sse::Data::new_json(LotDto::from(&lot))
+            .map_err(|e| ApiError::invalid("unserialisable lot").with_cause(e))?
+            .event("snapshot")
+            .id(lot.sequence.to_string());
+        self.cursor = lot.sequence;
+        // A client that went away is noticed by the caller's next send.
+        let _ = self.tx.send(data.into()).await;
+        Ok(())
+    }
+
+    async fn send_event(&mut self, event: &LotEvent) -> Result<(), Closed> {
+        let Ok(data) = sse::Data::new_json(EventDto::from(event)) else {
+            return Ok(());
+        };
+        self.send(
+            data.event(event.kind.as_str())
+                .id(event.sequence.to_string())
+                .into(),
+        )
+        .await?;
+        self.cursor = event.sequence;
+        Ok(())
+    }
+
+    /// Sends every stored event after the cursor. If the store no longer has the next one
+    /// (history trimmed), or the cursor is ahead of the store (a client from before a restart
+    /// of an in-memory service), a fresh snapshot replaces them.
+    async fn catch_up(&mut self) -> Result<(), Closed> {
+        loop {
+            let page = self
+                .service
+                .events_after(&self.org.slug, self.cursor, PAGE)
+                .await
+                .map_err(|_| Closed)?;
+            let first = page.first().map(|e| e.sequence);
+            if first.is_some_and(|s| s > self.cursor.next())
+                || (first.is_none() && self.ahead().await?)
+            {
+                return self.fresh_snapshot().await;
+            }
+            let full = page.len() == PAGE;
+            for event in &page {
+                self.send_event(event).await?;
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn ahead(&self) -> Result<bool, Closed> {
+        let lot = self.service.lot(&self.org).await.map_err(|_| Closed)?;
+        Ok(lot.sequence < self.cursor)
+    }
+
+    async fn fresh_snapshot(&mut self) -> Result<(), Closed> {
+        self.snapshot().await.map_err(|_| Closed)
+    }
+
+    async fn run(
+        mut self,
+        mut feed: Box<dyn EventSubscription>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let _ = self.follow(&mut *feed, &mut shutdown).await;
+    }
+
+    async fn follow(
+        &mut self,
+        feed: &mut dyn EventSubscription,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), Closed> {
+        self.catch_up().await?;
+        loop {
+            let next = tokio::select! {
+                _ = shutdown.changed() => return Ok(()),
+                () = self.tx.closed() => return Ok(()),
+                next = feed.next() => next,
+            };
+            match next {
+                Ok(event) if event.org != self.org.slug || event.sequence <= self.cursor => {}
+                Ok(event) if event.sequence == self.cursor.next() => {
+                    self.send_event(&event).await?
+                }
+                Ok(_) | Err(SubscriptionError::Lagged) => self.catch_up().await?,
+                Err(SubscriptionError::Closed) => return Ok(()),
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The agents' web page, embedded in the binary: `cargo run` alone serves a working page, with
+//! no build step and no third-party CDN.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "ui/"]
+struct Assets;
+
+/// Scripts, styles and media only from this origin; Twilio's voice servers for the SDK's
+/// signalling and media; no framing, no inline script.
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data:; media-src 'self' https://*.twilio.com; \
+    connect-src 'self' https://*.twilio.com wss://*.twilio.com; frame-ancestors 'none'; \
+    base-uri 'none'; form-action 'self'; object-src 'none'";
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(index))
+        .route("/ui/{path:.*}", web::get().to(asset));
+}
+
+async fn index() -> HttpResponse {
+    serve("index.html")
+}
+
+async fn asset(path: web::Path<String>) -> HttpResponse {
+    serve(&path)
+}
+
+fn serve(path: &str) -> HttpResponse {
+    let Some(file) = Assets::get(path) else {
+        return HttpResponse::NotFound().finish();
+    };
+    let mime = match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(file.data.into_owned())
+}

@@ -1,0 +1,460 @@
+//! Twilio's webhooks. Every request's `X-Twilio-Signature` is verified against the configured
+//! public URL before anything else happens; every answer comes from local state, without a
+//! Twilio REST call, so it is sent in milliseconds.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::{Payload, Service as _};
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use callpark_domain::{
+    AfterDial, AgentIdentity, CallSid, CallStatus, CallStatusUpdate, Caller, CallerName,
+    ConferenceEvent, ConferenceEventKind, ConferenceSid, DialOutcome, HttpUrl, InboundCall,
+    InboundError, LeaveReason, ParkState, ParkedCallContext, ParkedCallId, PhoneNumber, Retrieval,
+    WebhookUrls,
+};
+use callpark_twilio::signature;
+use callpark_twilio::twiml::documents;
+
+use crate::HttpContext;
+use crate::error::ApiError;
+use crate::routes::paths;
+
+/// Said to the parked caller when a retrieve did not connect.
+const RETURNED_ANNOUNCEMENT: &str = "Sorry, nobody could take your call. Please continue to hold.";
+/// Said before the caller is connected to the retrieving agent.
+const CONNECTING: &str = "Connecting you now.";
+const VOICEMAIL_PROMPT: &str =
+    "Sorry, nobody could take your call. Please leave a message after the tone.";
+const NOBODY_AVAILABLE: &str =
+    "Sorry, nobody can take your call right now. Please call again later.";
+const NOT_IN_SERVICE: &str = "Sorry, this number is not in service.";
+/// Twilio's own hold music, for organisations that set none.
+pub const DEFAULT_HOLD_MUSIC: &str =
+    "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
+/// How long an agent's browser rings before the caller goes back to the lot.
+const RING_SECONDS: u32 = 20;
+const VOICEMAIL_MAX_SECONDS: u32 = 120;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("")
+            .app_data(web::PayloadConfig::new(64 * 1024))
+            .wrap_fn(|req, srv| {
+                let started = std::time::Instant::now();
+                let route = req
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_owned());
+                let response = srv.call(req);
+                async move {
+                    let response = response.await?;
+                    crate::metrics::record_webhook(&route, started, response.status().as_u16());
+                    Ok(response)
+                }
+            })
+            .route(paths::VOICE, web::post().to(voice))
+            .route(paths::CALL_STATUS, web::post().to(call_status))
+            .route(
+                paths::INBOUND_DIAL_RESULT,
+                web::post().to(inbound_dial_result),
+            )
+            .route(paths::CONFERENCE_STATUS, web::post().to(conference_status))
+            .route(paths::PARK, web::post().to(park))
+            .route(paths::HOLD, web::post().to(hold))
+            .route(paths::RETRIEVE_ANSWERED, web::post().to(retrieve_answered))
+            .route(paths::RETRIEVE, web::post().to(retrieve))
+            .route(paths::DIAL_RESULT, web::post().to(dial_result))
+            .route(paths::VOICEMAIL_DONE, web::post().to(voicemail_done))
+            .route(paths::VOICEMAIL, web::post().to(voicemail))
+            .route(paths::RECORDING, web::post().to(recording)),
+    );
+}
+
+/// A webhook's form parameters, once its signature has been verified.
+#[derive(Debug)]
+pub struct TwilioForm {
+    params: Vec<(String, String)>,
+}
+
+impl TwilioForm {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.get(name)
+            .ok_or_else(|| ApiError::invalid(format!("missing parameter {name}")))
+    }
+
+    fn call_sid(&self, name: &str) -> Result<CallSid, ApiError> {
+        Ok(CallSid::parse(self.required(name)?)?)
+    }
+}
+
+fn forbidden(e: signature::SignatureError) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "invalid_signature",
+        "the request is not signed by Twilio",
+    )
+    .with_cause(e)
+}
+
+impl FromRequest for TwilioForm {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let ctx = req.app_data::<web::Data<HttpContext>>().cloned();
+        let body = web::Bytes::from_request(req, payload);
+        let url_path = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path().to_owned(), ToString::to_string);
+        let signature = req
+            .headers()
+            .get("X-Twilio-Signature")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        Box::pin(async move {
+            let ctx = ctx.ok_or_else(|| ApiError::invalid("misconfigured application"))?;
+            let body = body
+                .await
+                .map_err(|e| ApiError::invalid("unreadable body").with_cause(e.to_string()))?;
+            let url = ctx.routes.absolute(&url_path);
+            let token = &ctx.settings.twilio_auth_token;
+            if is_json {
+                signature::validate_json(token, &url, &body, signature.as_deref())
+                    .map_err(forbidden)?;
+                return Ok(Self { params: Vec::new() });
+            }
+            let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+                .map_err(|e| ApiError::invalid("malformed form body").with_cause(e))?;
+            signature::validate_form(token, &url, &params, signature.as_deref())
+                .map_err(forbidden)?;
+            Ok(Self { params })
+        })
+    }
+}
+
+fn twiml(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=utf-8")
+        .body(body)
+}
+
+fn acknowledged() -> HttpResponse {
+    HttpResponse::NoContent().finish()
+}
+
+fn parked_id(path: &web::Path<String>) -> Result<ParkedCallId, ApiError> {
+    ParkedCallId::parse(path.as_str())
+        .map_err(|_| ApiError::not_found("parked_call_not_found", "no such parked call"))
+}
+
+fn agent_of_client(to: Option<&str>) -> Option<AgentIdentity> {
+    to.and_then(|t| t.strip_prefix("client:"))
+        .and_then(|identity| AgentIdentity::parse(identity).ok())
+}
+
+fn call_status_of(s: &str) -> Option<CallStatus> {
+    Some(match s {
+        "queued" => CallStatus::Queued,
+        "initiated" => CallStatus::Initiated,
+        "ringing" => CallStatus::Ringing,
+        "in-progress" | "answered" => CallStatus::InProgress,
+        "completed" => CallStatus::Completed,
+        "busy" => CallStatus::Busy,
+        "failed" => CallStatus::Failed,
+        "no-answer" => CallStatus::NoAnswer,
+        "canceled" => CallStatus::Canceled,
+        _ => return None,
+    })
+}
+
+/// An inbound call: ring the organisation's available agents.
+async fn voice(ctx: web::Data<HttpContext>, form: TwilioForm) -> Result<HttpResponse, ApiError> {
+    let pstn = form.call_sid("CallSid")?;
+    let dialled = PhoneNumber::parse(form.required("To")?)?;
+    let caller = Caller {
+        number: form.get("From").and_then(|f| PhoneNumber::parse(f).ok()),
+        name: form
+            .get("CallerName")
+            .and_then(|n| CallerName::parse(n).ok()),
+    };
+    let caller_id = caller.number.as_ref().map(|n| n.as_str().to_owned());
+    let routing = match ctx
+        .service
+        .on_inbound_call(InboundCall {
+            pstn,
+            dialled,
+            caller,
+        })
+        .await
+    {
+        Ok(routing) => routing,
+        Err(InboundError::UnknownNumber(_)) => {
+            return Ok(twiml(documents::say_and_hangup(NOT_IN_SERVICE, None)));
+        }
+        Err(InboundError::Store(e)) => return Err(e.into()),
+    };
+    let voice = routing.org.voice.as_ref().map(|v| v.as_str());
+    if routing.agents.is_empty() {
+        return Ok(twiml(documents::say_and_hangup(NOBODY_AVAILABLE, voice)));
+    }
+    let agents: Vec<&str> = routing.agents.iter().map(AgentIdentity::as_str).collect();
+    Ok(twiml(documents::ring_agents(
+        &agents,
+        ctx.routes.call_status().as_str(),
+        RING_SECONDS,
+        ctx.routes.inbound_dial_result().as_str(),
+        caller_id.as_deref(),
+    )))
+}
+
+/// The end of the inbound `<Dial>`: after a conversation, or when our park redirect took the
+/// caller away (Twilio asks, then ignores the answer), or when nobody answered.
+async fn inbound_dial_result(form: TwilioForm) -> HttpResponse {
+    match form.get("DialCallStatus") {
+        Some("no-answer" | "busy" | "failed") => {
+            twiml(documents::say_and_hangup(NOBODY_AVAILABLE, None))
+        }
+        _ => twiml(documents::hangup()),
+    }
+}
+
+/// Call status callbacks: agents' legs (with `ParentCallSid`) and callers' legs.
+async fn call_status(
+    ctx: web::Data<HttpContext>,
+    form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    let Some(status) = form.get("CallStatus").and_then(call_status_of) else {
+        return Ok(acknowledged());
+    };
+    let update = CallStatusUpdate {
+        call: form.call_sid("CallSid")?,
+        parent: form
+            .get("ParentCallSid")
+            .and_then(|p| CallSid::parse(p).ok()),
+        status,
+        agent: agent_of_client(form.get("To")),
+    };
+    ctx.service.on_call_status(&update).await?;
+    Ok(acknowledged())
+}
+
+async fn conference_status(
+    ctx: web::Data<HttpContext>,
+    form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    let kind = match form.get("StatusCallbackEvent") {
+        Some("conference-start") => ConferenceEventKind::Started,
+        Some("conference-end") => ConferenceEventKind::Ended,
+        Some("participant-join") => ConferenceEventKind::ParticipantJoined,
+        Some("participant-leave") => {
+            ConferenceEventKind::ParticipantLeft(match form.get("ReasonParticipantLeft") {
+                Some("participant_hung_up") => LeaveReason::HungUp,
+                Some("participant_updated_via_api") => LeaveReason::UpdatedViaApi,
+                _ => LeaveReason::Other,
+            })
+        }
+        _ => ConferenceEventKind::Other,
+    };
+    let event = ConferenceEvent {
+        conference_name: form.required("FriendlyName")?.to_owned(),
+        conference_sid: ConferenceSid::parse(form.required("ConferenceSid")?)?,
+        kind,
+    };
+    ctx.service.on_conference_event(&event).await?;
+    Ok(acknowledged())
+}
+
+async fn parked(
+    ctx: &HttpContext,
+    path: &web::Path<String>,
+) -> Result<Option<ParkedCallContext>, ApiError> {
+    Ok(ctx.service.parked_call(parked_id(path)?).await?)
+}
+
+fn conference_twiml(ctx: &HttpContext, parked: &ParkedCallContext, announcement: &str) -> String {
+    documents::park(
+        announcement,
+        parked.org.voice.as_ref().map(|v| v.as_str()),
+        &parked.call.conference_name(),
+        ctx.routes.hold(parked.call.id).as_str(),
+        ctx.routes.conference_status().as_str(),
+    )
+}
+
+/// Where the park redirect sends the caller: the announcement, then the conference.
+async fn park(
+    ctx: web::Data<HttpContext>,
+    path: web::Path<String>,
+    _form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    Ok(twiml(match parked(&ctx, &path).await? {
+        Some(p) if p.call.occupies_slot() => {
+            conference_twiml(&ctx, &p, p.org.announcement.as_str())
+        }
+        _ => documents::hangup(),
+    }))
+}
+
+/// The conference's `waitUrl`: the organisation's hold music, looped.
+async fn hold(
+    ctx: web::Data<HttpContext>,
+    path: web::Path<String>,
+    _form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    let music = parked(&ctx, &path)
+        .await?
+        .and_then(|p| p.org.hold_music_url)
+        .map(|url| url.to_string())
+        .unwrap_or_else(|| DEFAULT_HOLD_MUSIC.to_owned());
+    Ok(twiml(documents::hold_music(&music)))
+}
+
+/// Where a retrieve (or ring-back) sends the caller: ring the agent's browser.
+async fn retrieve(
+    ctx: web::Data<HttpContext>,
+    path: web::Path<String>,
+    _form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    let Some(p) = parked(&ctx, &path).await? else {
+        return Ok(twiml(documents::hangup()));
+    };
+    let call = &p.call;
+    let voice = p.org.voice.as_ref().map(|v| v.as_str());
+    let (state, retrieval) = (call.state, call.retrieval.as_ref());
+    let Some(retrieval) = retrieval.filter(|_| state == ParkState::Retrieving) else {
+        // The record moved on (back to the lot, or ended) before Twilio fetched this: put the
+        // caller where the record says.
+        return Ok(twiml(if call.occupies_slot() {
+            conference_twiml(&ctx, &p, RETURNED_ANNOUNCEMENT)
+        } else {
+            documents::hangup()
+        }));
+    };
+    let id = call.id.to_string();
+    let slot = call.slot.to_string();
+    let reason = match retrieval {
+        Retrieval::ByAgent(_) => "retrieve",
+        Retrieval::Ringback(_) => "ringback",
+    };
+    let mut parameters = vec![
+        ("parkedCallId", id.as_str()),
+        ("slot", slot.as_str()),
+        ("reason", reason),
+    ];
+    if let Some(number) = &call.caller.number {
+        parameters.push(("callerNumber", number.as_str()));
+    }
+    if let Some(name) = &call.caller.name {
+        parameters.push(("callerName", name.as_str()));
+    }
+    Ok(twiml(documents::retrieve(
+        CONNECTING,
+        voice,
+        retrieval.agent().as_str(),
+        call.caller.number.as_ref().map(PhoneNumber::as_str),
+        &parameters,
+        RING_SECONDS,
+        ctx.routes.retrieve_answered(call.id).as_str(),
+        ctx.routes.dial_result(call.id).as_str(),
+    )))
+}
+
+/// The retrieving agent's browser answered.
+async fn retrieve_answered(
+    ctx: web::Data<HttpContext>,
+    path: web::Path<String>,
+    form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    let id = parked_id(&path)?;
+    let answered = matches!(
+        form.get("CallStatus"),
+        Some("in-progress" | "answered") | None
+    );
+    if answered {
+        let leg = form.get("CallSid").and_then(|s| CallSid::parse(s).ok());
+        ctx.service.on_dial_answered(id, leg.as_ref()).await?;
+    }
+    Ok(acknowledged())
+}
+
+/// The retrieve `<Dial>` ended: answered (after the conversation), or not.
+async fn dial_result(
+    ctx: web::Data<HttpContext>,
+    path: web::Path<String>,
+    form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    let id = parked_id(&path)?;
+    let outcome = match form.get("DialCallStatus") {
+        Some("completed" | "answered") => DialOutcome::Answered,
+        _ => DialOutcome::NotAnswered,
+    };
+    Ok(twiml(
+        match ctx.service.on_dial_result(id, outcome).await? {
+            AfterDial::ReturnToLot(call, org) => conference_twiml(
+                &ctx,
+                &ParkedCallContext { call, org },
+                RETURNED_ANNOUNCEMENT,
+            ),
+            AfterDial::Voicemail(call, org) => {
+                voicemail_twiml(&ctx, &ParkedCallContext { call, org })
+            }
+            AfterDial::Hangup => documents::hangup(),
+        },
+    ))
+}
+
+fn voicemail_twiml(ctx: &HttpContext, p: &ParkedCallContext) -> String {
+    documents::voicemail(
+        VOICEMAIL_PROMPT,
+        p.org.voice.as_ref().map(|v| v.as_str()),
+        ctx.routes.voicemail_done(p.call.id).as_str(),
+        ctx.routes.recording(p.call.id).as_str(),
+        VOICEMAIL_MAX_SECONDS,
+    )
+}
+
+async fn voicemail(
+    ctx: web::Data<HttpContext>,
+    path: web::Path<String>,
+    _form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    Ok(twiml(match parked(&ctx, &path).await? {
+        Some(p) => voicemail_twiml(&ctx, &p),
+        None => documents::hangup(),
+    }))
+}
+
+/// The `<Record>` finished: thank the caller.
+async fn voicemail_done(_path: web::Path<String>, _form: TwilioForm) -> HttpResponse {
+    twiml(documents::say_and_hangup("Thank you. Goodbye.", None))
+}
+
+/// A voicemail recording is ready: keep its URL on the parked call's history.
+async fn recording(
+    ctx: web::Data<HttpContext>,
+    path: web::Path<String>,
+    form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    let id = parked_id(&path)?;
+    if matches!(form.get("RecordingStatus"), Some("completed") | None)
+        && let Some(url) = form.get("RecordingUrl")
+    {
+        ctx.service.on_recording(id, &HttpUrl::parse(url)?).await?;
+    }
+    Ok(acknowledged())
+}
