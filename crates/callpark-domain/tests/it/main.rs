@@ -1,1 +1,2 @@
 mod dependencies;
+mod machine;
