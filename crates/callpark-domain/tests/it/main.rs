@@ -1,2 +1,4 @@
 mod dependencies;
 mod machine;
+mod service;
+mod support;
