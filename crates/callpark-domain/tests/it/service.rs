@@ -6,8 +6,8 @@ use callpark_domain::testkit::{
 };
 use callpark_domain::{
     AfterDial, AgentStatus, ConferenceEventKind, DialOutcome, InboundCall, InboundError,
-    LeaveReason, LotEventKind as E, ParkError, ParkState, PstnLeg, Retrieval, RetrieveError,
-    Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls,
+    LeaveReason, LotEventKind as E, MAX_PARK_TIME, ParkError, ParkState, PstnLeg, Retrieval,
+    RetrieveError, Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls,
 };
 
 use crate::support::{World, at, identity, park_url, retrieve_url, secs, slot, voicemail_url};
@@ -736,4 +736,23 @@ async fn inbound_calls_ring_the_available_agents_of_the_dialled_organisation() {
             .await,
         Err(InboundError::UnknownNumber(n)) if n == unknown
     ));
+}
+
+#[tokio::test]
+async fn no_organisation_parks_longer_than_twilio_keeps_a_call() {
+    let mut acme = organisation("acme", 3);
+    acme.max_park = MAX_PARK_TIME * 2;
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+    assert_eq!(parked.deadline, Some(at(MAX_PARK_TIME)));
+
+    // So the timeout action fires before Twilio would drop the caller.
+    w.advance(MAX_PARK_TIME);
+    assert_eq!(
+        w.service.fire_due_deadlines(10).await.expect("sweep").moved,
+        1
+    );
+    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
 }
