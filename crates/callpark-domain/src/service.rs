@@ -689,7 +689,10 @@ impl ParkingService {
     ) -> Result<Option<ParkedCall>, SignalError> {
         let after = self.signal_by_id(id, &Signal::DialAnswered).await?;
         let store = &self.ports.store;
+        // Only an answer that connected the caller puts the agent on the call: after a
+        // hang-up (callbacks out of order) there is nobody on the line.
         if let (Some(call), Some(leg)) = (&after, browser_leg)
+            && call.state == ParkState::Retrieved
             && let Some(retrieval) = &call.retrieval
         {
             let agent = retrieval.agent();

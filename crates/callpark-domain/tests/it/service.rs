@@ -756,3 +756,33 @@ async fn no_organisation_parks_longer_than_twilio_keeps_a_call() {
     );
     assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
 }
+
+#[tokio::test]
+async fn an_answer_that_arrives_after_the_caller_hung_up_leaves_the_agent_free() {
+    let acme = organisation("acme", 3);
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    let bob = w.agent("acme", "bob", 2).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+    w.service
+        .retrieve(&bob, parked.slot, None)
+        .await
+        .expect("retrieving");
+    // Callbacks arrive out of order: the caller's hang-up before bob's `answered`.
+    w.caller_hangs_up(PSTN).await;
+    let late = w
+        .service
+        .on_dial_answered(parked.id, Some(&call_sid(202)))
+        .await
+        .expect("handled")
+        .expect("known call");
+
+    assert_eq!(late.state, ParkState::Abandoned);
+    let bob_now = w.agent_now(&bob).await;
+    assert_eq!(
+        (bob_now.status, bob_now.current_call),
+        (AgentStatus::Available, None),
+        "nobody is on the line: bob must still be offered calls"
+    );
+}
