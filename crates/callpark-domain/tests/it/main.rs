@@ -1,4 +1,5 @@
 mod dependencies;
 mod machine;
+mod mocks;
 mod service;
 mod support;
