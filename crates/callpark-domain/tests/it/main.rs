@@ -1,5 +1,6 @@
 mod dependencies;
 mod machine;
 mod mocks;
+mod properties;
 mod service;
 mod support;
