@@ -193,11 +193,6 @@ async fn an_agent_who_does_not_answer_returns_the_caller_to_the_same_slot() {
         .retrieve(&bob, slot(3), None)
         .await
         .expect("retrieving");
-    // Leaving the conference because of our redirect, and the conference ending, are expected.
-    let left = ConferenceEventKind::ParticipantLeft(LeaveReason::UpdatedViaApi);
-    w.conference(parked.id, 9, left).await;
-    w.conference(parked.id, 9, ConferenceEventKind::Ended).await;
-    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
     w.advance(secs(30));
 
     let after = w
@@ -785,4 +780,41 @@ async fn an_answer_that_arrives_after_the_caller_hung_up_leaves_the_agent_free()
         (AgentStatus::Available, None),
         "nobody is on the line: bob must still be offered calls"
     );
+}
+
+#[tokio::test]
+async fn leaving_the_conference_after_our_retrieve_redirect_is_not_an_abandonment() {
+    let acme = organisation("acme", 3);
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+    w.conference(parked.id, 9, ConferenceEventKind::ParticipantJoined)
+        .await;
+    let retrieving = w
+        .service
+        .retrieve(&alice, parked.slot, None)
+        .await
+        .expect("retrieving");
+
+    // What Twilio sends as our redirect takes the caller out of the conference.
+    for kind in [
+        ConferenceEventKind::ParticipantLeft(LeaveReason::UpdatedViaApi),
+        ConferenceEventKind::ParticipantLeft(LeaveReason::Other),
+        ConferenceEventKind::Ended,
+    ] {
+        let after = w.conference(parked.id, 9, kind).await.expect("known");
+        assert_eq!(after, retrieving, "{kind:?}");
+    }
+    assert_eq!(w.occupied(&acme).await, vec![(1, parked.id)]);
+    assert_eq!(
+        w.kinds(&acme.slug).await,
+        [E::Parked, E::Updated, E::Updated, E::Retrieving]
+    );
+
+    // The same leave with `participant_hung_up` is the caller hanging up.
+    let hung_up = ConferenceEventKind::ParticipantLeft(LeaveReason::HungUp);
+    let after = w.conference(parked.id, 9, hung_up).await.expect("known");
+    assert_eq!(after.state, ParkState::Abandoned);
+    assert_eq!(w.occupied(&acme).await, vec![]);
 }
