@@ -12,24 +12,18 @@
 //! 10,000 cases by default; set `CALLPARK_PROPTEST_CASES` for more (or fewer).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use callpark_domain::testkit::{
-    CallScript, ManualClock, ScriptedTelephony, StaticUrls, call_sid, caller, conference_sid,
-    epoch, new_agent, organisation,
-};
+use callpark_domain::testkit::{CallScript, call_sid, caller, conference_sid, organisation};
 use callpark_domain::{
     Agent, AgentStatus, AutoSlot, CallStatus, CallStatusUpdate, ConferenceEvent,
     ConferenceEventKind, DialOutcome, EventSubscription, InboundCall, LeaveReason, LotEvent,
     OrgSlug, Organisation, ParkError, ParkRequest, ParkState, ParkedCall, ParkedCallId,
-    ParkingService, ParkingStore, Ports, PstnLeg, RetrieveError, Sequence, SlotNumber,
-    TimeoutAction,
+    ParkingStore, PstnLeg, RetrieveError, Sequence, SlotNumber, TimeoutAction,
 };
-use callpark_memory::{MemoryEvents, MemoryStore};
 use futures_util::FutureExt;
 use proptest::prelude::*;
 
-use crate::support::{identity, secs};
+use crate::support::{self, identity, secs};
 
 const ORGS: u8 = 2;
 const AGENTS: u8 = 3;
@@ -76,45 +70,35 @@ fn browser(ao: u8, a: u8, co: u8, c: u8) -> u128 {
     10_000 + u128::from(ao) * 1000 + u128::from(a) * 100 + u128::from(co) * 10 + u128::from(c)
 }
 
+/// The shared test world, with two organisations' agents and callers.
 struct World {
-    service: ParkingService,
-    store: Arc<MemoryStore>,
-    telephony: Arc<ScriptedTelephony>,
-    clock: Arc<ManualClock>,
+    base: support::World,
     orgs: Vec<Organisation>,
     agents: Vec<Vec<Agent>>,
 }
 
+impl std::ops::Deref for World {
+    type Target = support::World;
+
+    fn deref(&self) -> &support::World {
+        &self.base
+    }
+}
+
 async fn world() -> World {
-    let store = Arc::new(MemoryStore::new());
-    let telephony = Arc::new(ScriptedTelephony::new());
-    let clock = Arc::new(ManualClock::new(epoch()));
-    let service = ParkingService::new(Ports {
-        store: store.clone(),
-        telephony: telephony.clone(),
-        events: Arc::new(MemoryEvents::new()),
-        clock: clock.clone(),
-        urls: Arc::new(StaticUrls),
-    });
-    let mut orgs = Vec::new();
+    let orgs: Vec<_> = (0..ORGS).map(org_config).collect();
+    let base = support::World::new(&orgs).await;
     let mut agents = Vec::new();
-    for o in 0..ORGS {
-        let org = service.create_org(&org_config(o)).await.expect("org");
+    for (o, org) in (0..ORGS).zip(&orgs) {
         let mut of_org = Vec::new();
         for a in 0..AGENTS {
-            let token = o * AGENTS + a;
-            let agent = service
-                .create_agent(&new_agent(org.slug.as_str(), &agent_name(a), token))
-                .await
-                .expect("agent");
-            service
-                .set_presence(&agent, AgentStatus::Available)
-                .await
-                .expect("presence");
-            of_org.push(agent);
+            of_org.push(
+                base.agent(org.slug.as_str(), &agent_name(a), o * AGENTS + a)
+                    .await,
+            );
         }
         for c in 0..CALLERS {
-            service
+            base.service
                 .on_inbound_call(InboundCall {
                     pstn: call_sid(pstn(o, c)),
                     dialled: org.numbers[0].clone(),
@@ -123,7 +107,6 @@ async fn world() -> World {
                 .await
                 .expect("inbound call");
         }
-        orgs.push(org);
         agents.push(of_org);
     }
     // Twilio knows every browser leg's caller's leg, across organisations too.
@@ -131,7 +114,7 @@ async fn world() -> World {
         for a in 0..AGENTS {
             for co in 0..ORGS {
                 for c in 0..CALLERS {
-                    telephony.add_leg(
+                    base.telephony.add_leg(
                         &call_sid(browser(ao, a, co, c)),
                         PstnLeg {
                             sid: call_sid(pstn(co, c)),
@@ -142,14 +125,7 @@ async fn world() -> World {
             }
         }
     }
-    World {
-        service,
-        store,
-        telephony,
-        clock,
-        orgs,
-        agents,
-    }
+    World { base, orgs, agents }
 }
 
 // ----- what can happen -----------------------------------------------------------------------
@@ -328,7 +304,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 // ----- running it ----------------------------------------------------------------------------
 
 fn slot(n: u8) -> SlotNumber {
-    SlotNumber::new(u32::from(n)).expect("a slot number")
+    support::slot(u32::from(n))
 }
 
 /// What the run has observed so far.
