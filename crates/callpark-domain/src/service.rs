@@ -12,8 +12,8 @@ use crate::machine::{
     TransitionError, transition,
 };
 use crate::model::{
-    Agent, AgentStatus, Call, Caller, NewAgent, NewOrganisation, NewParkedCall, Organisation,
-    ParkedCall, SlotRequest, TimeoutAction,
+    Agent, AgentStatus, Call, Caller, MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall,
+    Organisation, ParkedCall, SlotRequest, TimeoutAction,
 };
 use crate::ports::{
     CallStatus, CasError, ClaimError, Clock, CreateAgentError, CreateOrgError, EventPublisher,
@@ -689,7 +689,10 @@ impl ParkingService {
     ) -> Result<Option<ParkedCall>, SignalError> {
         let after = self.signal_by_id(id, &Signal::DialAnswered).await?;
         let store = &self.ports.store;
+        // Only an answer that connected the caller puts the agent on the call: after a
+        // hang-up (callbacks out of order) there is nobody on the line.
         if let (Some(call), Some(leg)) = (&after, browser_leg)
+            && call.state == ParkState::Retrieved
             && let Some(retrieval) = &call.retrieval
         {
             let agent = retrieval.agent();
@@ -890,7 +893,9 @@ impl ParkingService {
     fn context(&self, org: &Organisation) -> TransitionContext {
         TransitionContext {
             now: self.now(),
-            max_park: org.max_park,
+            // Twilio ends a call after four hours: a longer park would drop the caller before
+            // the timeout action could ring back or take a message.
+            max_park: org.max_park.min(MAX_PARK_TIME),
         }
     }
 

@@ -1,0 +1,14 @@
+//! The domain's integration tests, one binary (needs the `testkit` and `mocks` features):
+//!
+//! - [`machine`]: the state machine as a table of every (state, signal) pair;
+//! - [`service`]: the use cases on the in-memory store and scripted telephony;
+//! - [`mocks`]: the use cases against mockall mocks of the ports;
+//! - [`properties`]: random interleavings, with the lot's invariants after every step;
+//! - [`dependencies`]: the domain depends on no runtime, web, SQL or serde crate.
+
+mod dependencies;
+mod machine;
+mod mocks;
+mod properties;
+mod service;
+mod support;
