@@ -25,6 +25,9 @@ else
   cargo test --workspace --all-features --no-fail-fast
 fi
 
+echo "==> sandbox walk (the real binary, over HTTP)"
+bash scripts/sandbox-walk.sh
+
 if [ -f scripts/test-browser.sh ]; then
   echo "==> browser tests"
   bash scripts/test-browser.sh
