@@ -100,6 +100,11 @@ pub struct ServeArgs {
     )]
     pub twilio_api_base: String,
 
+    /// Longest wait for one Twilio REST request, in milliseconds. A park or retrieve whose
+    /// request times out is confirmed with Twilio later (see `--reconcile-grace-secs`).
+    #[arg(long, env = "TWILIO_TIMEOUT_MS", default_value_t = 10_000)]
+    pub twilio_timeout_ms: u64,
+
     /// API key SID for Voice SDK access tokens (`SK…`).
     #[arg(long, env = "TWILIO_API_KEY_SID")]
     pub twilio_api_key_sid: Option<String>,
@@ -166,6 +171,7 @@ pub struct TwilioSettings {
     pub account_sid: String,
     pub auth_token: SecretString,
     pub api_base: String,
+    pub request_timeout: Duration,
 }
 
 /// Everything `serve` needs, validated and typed.
@@ -212,6 +218,7 @@ impl ServeArgs {
                 account_sid: sid.clone(),
                 auth_token: SecretString::from(token.clone()),
                 api_base: self.twilio_api_base.clone(),
+                request_timeout: Duration::from_millis(self.twilio_timeout_ms.max(1)),
             }),
             (None, None) => None,
             _ => return Err(ConfigError::HalfTwilio),

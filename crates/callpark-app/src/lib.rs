@@ -149,32 +149,33 @@ impl Application {
         }
         let (store, events) = store::open(&settings).await?;
 
-        let (telephony, twilio_auth_token, sandbox): (Arc<dyn Telephony>, _, _) = match &settings
-            .twilio
-        {
-            Some(twilio) => {
-                let account = callpark_twilio::AccountSid::parse(&twilio.account_sid)
-                    .map_err(|e| StartupError::Twilio(e.into()))?;
-                let config = callpark_twilio::TwilioConfig::new(account, twilio.auth_token.clone())
-                    .with_api_base(twilio.api_base.clone());
-                let client = callpark_twilio::TwilioClient::new(config)
-                    .map_err(|e| StartupError::Twilio(e.into()))?;
-                (
-                    Arc::new(MeteredTelephony(client)),
-                    twilio.auth_token.clone(),
-                    None,
-                )
-            }
-            None => {
-                let token = sandbox_token();
-                let sandbox = Sandbox::new(SandboxConfig {
-                    service_url: routes.base().to_owned(),
-                    auth_token: token.clone(),
-                });
-                let control: Arc<dyn SandboxControl> = Arc::new(SandboxHandle(sandbox.clone()));
-                (Arc::new(MeteredTelephony(sandbox)), token, Some(control))
-            }
-        };
+        let (telephony, twilio_auth_token, sandbox): (Arc<dyn Telephony>, _, _) =
+            match &settings.twilio {
+                Some(twilio) => {
+                    let account = callpark_twilio::AccountSid::parse(&twilio.account_sid)
+                        .map_err(|e| StartupError::Twilio(e.into()))?;
+                    let mut config =
+                        callpark_twilio::TwilioConfig::new(account, twilio.auth_token.clone())
+                            .with_api_base(twilio.api_base.clone());
+                    config.request_timeout = twilio.request_timeout;
+                    let client = callpark_twilio::TwilioClient::new(config)
+                        .map_err(|e| StartupError::Twilio(e.into()))?;
+                    (
+                        Arc::new(MeteredTelephony(client)),
+                        twilio.auth_token.clone(),
+                        None,
+                    )
+                }
+                None => {
+                    let token = sandbox_token();
+                    let sandbox = Sandbox::new(SandboxConfig {
+                        service_url: routes.base().to_owned(),
+                        auth_token: token.clone(),
+                    });
+                    let control: Arc<dyn SandboxControl> = Arc::new(SandboxHandle(sandbox.clone()));
+                    (Arc::new(MeteredTelephony(sandbox)), token, Some(control))
+                }
+            };
 
         let service = ParkingService::new(Ports {
             store,
@@ -202,6 +203,7 @@ impl Application {
             sandbox: sandbox.clone(),
             shutdown: shutdown_rx,
             metrics: callpark_http::metrics::prometheus(),
+            idempotency: callpark_http::IdempotencyKeys::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()

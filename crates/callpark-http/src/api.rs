@@ -3,7 +3,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use callpark_domain::{AgentIdentity, AgentStatus, CallSid, ParkRequest, PhoneNumber, SlotNumber};
+use callpark_domain::{
+    Agent, AgentIdentity, AgentStatus, CallSid, ParkError, ParkRequest, PhoneNumber, SlotNumber,
+};
 
 use crate::HttpContext;
 use crate::auth::{AuthedAgent, presented_token, session_cookie};
@@ -11,6 +13,7 @@ use crate::dto::{
     AgentDto, CurrentCallDto, LotDto, MeDto, ParkBody, ParkedDto, RetrieveBody, RetrievedDto,
 };
 use crate::error::ApiError;
+use crate::idempotency::{self, Recorded};
 use crate::sse;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -122,6 +125,7 @@ fn slot_number(n: u32) -> Result<SlotNumber, ApiError> {
 async fn park(
     ctx: web::Data<HttpContext>,
     AuthedAgent(agent): AuthedAgent,
+    req: HttpRequest,
     body: web::Json<ParkBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -129,8 +133,55 @@ async fn park(
         call: CallSid::parse(&body.call_sid)?,
         slot: body.slot.map(slot_number).transpose()?,
     };
-    let parked = ctx.service.park(&agent, request).await?;
-    Ok(HttpResponse::Created().json(ParkedDto::from(&parked)))
+    let Some(key) = idempotency::key_of(&req)? else {
+        let parked = ctx.service.park(&agent, request).await?;
+        return Ok(HttpResponse::Created().json(ParkedDto::from(&parked)));
+    };
+    let owner = format!("{}/{}", agent.org, agent.identity);
+    let fingerprint = format!("{}/{:?}", request.call, request.slot.map(SlotNumber::get));
+    let answer = ctx.idempotency.slot(owner, key, fingerprint)?;
+    let recorded = answer
+        .get_or_init(|| async {
+            match park_once(&ctx, &agent, request).await {
+                Ok(dto) => Recorded {
+                    status: StatusCode::CREATED,
+                    body: serde_json::to_value(dto).unwrap_or_default(),
+                },
+                Err(e) => Recorded {
+                    status: actix_web::ResponseError::status_code(&e),
+                    body: serde_json::json!({"error": {"code": e.code(), "message": e.message()}}),
+                },
+            }
+        })
+        .await;
+    Ok(HttpResponse::build(recorded.status).json(&recorded.body))
+}
+
+/// A park that treats "already parked, by this agent" as its own earlier success: a retry with
+/// the same key that reaches another instance answers like the first.
+async fn park_once(
+    ctx: &HttpContext,
+    agent: &Agent,
+    request: ParkRequest,
+) -> Result<ParkedDto, ApiError> {
+    match ctx.service.park(agent, request).await {
+        Ok(parked) => Ok(ParkedDto::from(&parked)),
+        Err(ParkError::AlreadyParked(slot)) => {
+            let org = ctx.service.org(&agent.org).await?;
+            let lot = match org {
+                Some(org) => ctx.service.lot(&org).await?,
+                None => return Err(ParkError::AlreadyParked(slot).into()),
+            };
+            lot.slots
+                .into_iter()
+                .find(|s| s.slot == slot)
+                .and_then(|s| s.call)
+                .filter(|c| c.parked_by == agent.identity)
+                .map(|c| ParkedDto::from(&c))
+                .ok_or_else(|| ParkError::AlreadyParked(slot).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn retrieve(

@@ -22,6 +22,7 @@ mod api;
 pub mod auth;
 pub mod dto;
 pub mod error;
+mod idempotency;
 pub mod metrics;
 mod ops;
 pub mod routes;
@@ -30,6 +31,7 @@ mod ui;
 pub mod webhooks;
 
 pub use admin::{DEFAULT_ANNOUNCEMENT, DEFAULT_MAX_PARK, new_organisation};
+pub use idempotency::IdempotencyKeys;
 pub use routes::Routes;
 
 /// What the Twilio Voice JavaScript SDK's access tokens are made of.
@@ -100,6 +102,7 @@ pub struct HttpContext {
     /// Flips to `true` when the service shuts down: live streams end so shutdown is not held up.
     pub shutdown: watch::Receiver<bool>,
     pub metrics: Option<PrometheusHandle>,
+    pub idempotency: IdempotencyKeys,
 }
 
 impl std::fmt::Debug for HttpContext {

@@ -44,6 +44,14 @@ impl TestApp {
     }
 
     pub(crate) async fn spawn_with(twilio: MockServer) -> Self {
+        Self::spawn_configured(twilio, |_| {}).await
+    }
+
+    /// Like [`Self::spawn_with`], with the settings adjusted by `adjust`.
+    pub(crate) async fn spawn_configured(
+        twilio: MockServer,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let database: Option<()> = None;
         let settings = Settings {
             listen: "127.0.0.1:0".to_owned(),
@@ -53,6 +61,7 @@ impl TestApp {
                 account_sid: ACCOUNT_SID.to_owned(),
                 auth_token: SecretString::from(AUTH_TOKEN),
                 api_base: twilio.uri(),
+                request_timeout: Duration::from_millis(500),
             }),
             voice: None,
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
@@ -63,6 +72,8 @@ impl TestApp {
             reconcile_grace: Duration::from_secs(30),
             workers: Some(2),
         };
+        let mut settings = settings;
+        adjust(&mut settings);
         let app = Application::build(settings).await.expect("the app starts");
         let base = app.public_url().to_owned();
         let stopper = app.stopper();

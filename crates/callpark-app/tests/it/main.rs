@@ -4,5 +4,6 @@
 mod bad_input;
 mod helpers;
 mod life;
+mod reliability;
 mod sandbox;
 mod sse;

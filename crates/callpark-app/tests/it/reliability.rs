@@ -1,0 +1,565 @@
+//! Every caller stays accounted for through Twilio faults, retries, duplicate and shuffled
+//! callbacks: no slot leaked, no record stuck.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{TestApp, eventually, field, sid};
+
+const NUMBER: &str = "+15550004000";
+const CALLER: &str = "+14155550177";
+const UPDATE: &str = r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Calls/CA[0-9a-f]{32}\.json$";
+
+fn accepted() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"status": "in-progress"}))
+}
+
+/// Twilio whose first call update answers `first`, and every later one 200; fetching a call says
+/// it is `status`, and it has no connected agent legs.
+async fn twilio_failing_once(first: ResponseTemplate, status: &str) -> MockServer {
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(UPDATE))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(UPDATE))
+        .respond_with(accepted())
+        .mount(&twilio)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(UPDATE))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"sid": sid(1), "status": status, "from": CALLER})),
+        )
+        .mount(&twilio)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"/Calls\.json$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"calls": []})))
+        .mount(&twilio)
+        .await;
+    twilio
+}
+
+async fn reconciling_app(twilio: MockServer) -> TestApp {
+    TestApp::spawn_configured(twilio, |s| s.reconcile_grace = Duration::from_millis(300)).await
+}
+
+/// acme with alice and bob signed in, and alice on a call (caller's leg sid(1), hers sid(2)).
+async fn alice_on_a_call(app: &TestApp) -> (String, String) {
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    let bob = app.agent("acme", "bob").await;
+    app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
+        .await;
+    (alice, bob)
+}
+
+async fn error_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_park_whose_redirect_fails_on_twilios_side_is_confirmed_by_reconciliation() {
+    for (fault, status, expected) in [
+        (ResponseTemplate::new(500), "in-progress", "parked"),
+        (
+            accepted().set_delay(Duration::from_secs(2)),
+            "in-progress",
+            "parked",
+        ),
+        (ResponseTemplate::new(500), "completed", "free"),
+    ] {
+        let app = reconciling_app(twilio_failing_once(fault, status).await).await;
+        let (alice, _) = alice_on_a_call(&app).await;
+        let parked = app
+            .post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
+            .await;
+        assert_eq!(
+            error_code(parked).await,
+            (504, "telephony_timeout".to_owned()),
+            "{expected} after {status}"
+        );
+        assert_eq!(
+            app.slot(&alice, 1).await["state"],
+            "parking",
+            "the outcome is unknown: the slot stays held"
+        );
+        eventually(
+            &format!("reconciliation resolves the park to {expected}"),
+            || async { app.slot(&alice, 1).await["state"] == expected },
+        )
+        .await;
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_park_twilio_refuses_or_rate_limits_frees_the_slot_at_once() {
+    for fault in [
+        ResponseTemplate::new(429)
+            .set_body_json(json!({"code": 20429, "message": "Too many requests", "status": 429})),
+        ResponseTemplate::new(401)
+            .set_body_json(json!({"code": 20003, "message": "Authenticate", "status": 401})),
+    ] {
+        let twilio = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path_regex(UPDATE))
+            .respond_with(fault)
+            .mount(&twilio)
+            .await;
+        let app = TestApp::spawn_with(twilio).await;
+        let (alice, _) = alice_on_a_call(&app).await;
+        let parked = app
+            .post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
+            .await;
+        assert_eq!(
+            error_code(parked).await,
+            (502, "telephony_error".to_owned())
+        );
+        assert_eq!(app.slot(&alice, 1).await["state"], "free");
+        // The caller is still with alice, who can try again.
+        let me: Value = app.get("/api/me", &alice).await.json().await.unwrap();
+        assert_eq!(me["currentCall"]["pstnCallSid"], sid(1).as_str());
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked_after_reconciliation() {
+    // The park's update succeeds; the retrieve's is the one that fails.
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(UPDATE))
+        .respond_with(accepted())
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(UPDATE))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(UPDATE))
+        .respond_with(accepted())
+        .mount(&twilio)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(UPDATE))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"sid": sid(1), "status": "in-progress"})),
+        )
+        .mount(&twilio)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"/Calls\.json$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"calls": []})))
+        .mount(&twilio)
+        .await;
+    let app = reconciling_app(twilio).await;
+    let (alice, bob) = alice_on_a_call(&app).await;
+    assert_eq!(
+        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
+            .await
+            .status(),
+        201
+    );
+    let retrieve = app.post_json("/api/lot/1/retrieve", &bob, json!({})).await;
+    assert_eq!(
+        error_code(retrieve).await,
+        (504, "telephony_timeout".to_owned())
+    );
+    assert_eq!(app.slot(&bob, 1).await["state"], "retrieving");
+    eventually(
+        "the unconfirmed retrieve is resolved: nobody took the caller, so back on hold",
+        || async { app.slot(&bob, 1).await["state"] == "parked" },
+    )
+    .await;
+    // The caller was sent back into the conference of slot 1.
+    let updates = app.twilio_updates().await;
+    let park_url = field(&updates[0].1, "Url").unwrap().to_owned();
+    assert_eq!(
+        field(&updates.last().unwrap().1, "Url"),
+        Some(park_url.as_str())
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_retried_park_with_the_same_idempotency_key_parks_once() {
+    let app = TestApp::spawn().await;
+    let (alice, _) = alice_on_a_call(&app).await;
+    let park = || {
+        app.http
+            .post(app.url("/api/park"))
+            .bearer_auth(&alice)
+            .header("Idempotency-Key", "park-7f3a")
+            .json(&json!({"callSid": sid(2)}))
+            .send()
+    };
+    let (first, second) = tokio::join!(park(), park());
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (201, 201)
+    );
+    let (first, second): (Value, Value) =
+        (first.json().await.unwrap(), second.json().await.unwrap());
+    assert_eq!(first["id"], second["id"]);
+    let later: Value = park().await.unwrap().json().await.unwrap();
+    assert_eq!(later["id"], first["id"]);
+    assert_eq!(
+        app.twilio_updates().await.len(),
+        1,
+        "one redirect reached Twilio"
+    );
+
+    let reused = app
+        .http
+        .post(app.url("/api/park"))
+        .bearer_auth(&alice)
+        .header("Idempotency-Key", "park-7f3a")
+        .json(&json!({"callSid": sid(2), "slot": 4}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(reused).await,
+        (409, "idempotency_key_reused".to_owned())
+    );
+    // Without a key, parking the same call again is a conflict, not a second occupancy.
+    let again = app
+        .post_json("/api/park", &alice, json!({"callSid": sid(2)}))
+        .await;
+    assert_eq!(error_code(again).await, (409, "already_parked".to_owned()));
+    app.stop().await;
+}
+
+/// The webhooks of one whole park → retrieve → hang-up life, in Twilio's order, with the agents'
+/// API calls between them.
+async fn life(
+    app: &TestApp,
+    alice: &str,
+    bob: &str,
+    deliver: &mut impl AsyncFnMut(&TestApp, &str, Vec<(String, String)>),
+) {
+    let (pstn, browser, bob_leg) = (sid(1), sid(2), sid(3));
+    let p = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    deliver(
+        app,
+        "/twilio/voice",
+        p(&[
+            ("CallSid", &pstn),
+            ("From", CALLER),
+            ("To", NUMBER),
+            ("CallStatus", "ringing"),
+        ]),
+    )
+    .await;
+    deliver(
+        app,
+        "/twilio/call-status",
+        p(&[
+            ("CallSid", &browser),
+            ("ParentCallSid", &pstn),
+            ("CallStatus", "in-progress"),
+            ("To", "client:alice"),
+        ]),
+    )
+    .await;
+    let parked: Value = app
+        .post_json("/api/park", alice, json!({"callSid": browser, "slot": 2}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = parked["id"].as_str().unwrap().to_owned();
+    let conference = format!("park-{}", id.replace('-', ""));
+    let cf = format!("CF{:032x}", 9);
+    deliver(
+        app,
+        "/twilio/call-status",
+        p(&[
+            ("CallSid", &browser),
+            ("ParentCallSid", &pstn),
+            ("CallStatus", "completed"),
+            ("To", "client:alice"),
+        ]),
+    )
+    .await;
+    deliver(
+        app,
+        "/twilio/inbound-dial-result",
+        p(&[("CallSid", &pstn), ("DialCallStatus", "completed")]),
+    )
+    .await;
+    deliver(app, &format!("/twilio/park/{id}"), p(&[("CallSid", &pstn)])).await;
+    deliver(app, &format!("/twilio/hold/{id}"), p(&[("CallSid", &pstn)])).await;
+    deliver(
+        app,
+        "/twilio/conference-status",
+        p(&[
+            ("ConferenceSid", &cf),
+            ("FriendlyName", &conference),
+            ("StatusCallbackEvent", "participant-join"),
+            ("CallSid", &pstn),
+            ("SequenceNumber", "1"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        app.post_json("/api/lot/2/retrieve", bob, json!({}))
+            .await
+            .status(),
+        200
+    );
+    deliver(
+        app,
+        "/twilio/conference-status",
+        p(&[
+            ("ConferenceSid", &cf),
+            ("FriendlyName", &conference),
+            ("StatusCallbackEvent", "participant-leave"),
+            ("CallSid", &pstn),
+            ("ReasonParticipantLeft", "participant_updated_via_api"),
+            ("SequenceNumber", "2"),
+        ]),
+    )
+    .await;
+    deliver(
+        app,
+        "/twilio/conference-status",
+        p(&[
+            ("ConferenceSid", &cf),
+            ("FriendlyName", &conference),
+            ("StatusCallbackEvent", "conference-end"),
+            ("SequenceNumber", "3"),
+        ]),
+    )
+    .await;
+    deliver(
+        app,
+        &format!("/twilio/retrieve/{id}"),
+        p(&[("CallSid", &pstn)]),
+    )
+    .await;
+    deliver(
+        app,
+        &format!("/twilio/retrieve/{id}/answered"),
+        p(&[
+            ("CallSid", &bob_leg),
+            ("ParentCallSid", &pstn),
+            ("CallStatus", "in-progress"),
+        ]),
+    )
+    .await;
+    deliver(
+        app,
+        &format!("/twilio/dial-result/{id}"),
+        p(&[("CallSid", &pstn), ("DialCallStatus", "completed")]),
+    )
+    .await;
+    deliver(
+        app,
+        "/twilio/call-status",
+        p(&[("CallSid", &pstn), ("CallStatus", "completed")]),
+    )
+    .await;
+}
+
+/// What a life leaves behind: the lot, and the kinds of events written.
+async fn outcome(app: &TestApp, token: &str) -> (Value, Vec<String>) {
+    let lot = app.lot(token).await;
+    let count = usize::try_from(lot["sequence"].as_u64().unwrap()).unwrap();
+    let events = crate::sse::read_events(app, token, Some(0), count).await;
+    let slots = lot["slots"].clone();
+    (slots, events.into_iter().map(|e| e.event).collect())
+}
+
+async fn post(app: &TestApp, path: &str, params: &[(String, String)]) {
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    app.webhook_ok(path, &params).await;
+}
+
+#[tokio::test]
+async fn webhooks_delivered_twice_and_replayed_shuffled_end_where_a_clean_run_ends() {
+    let clean = TestApp::spawn().await;
+    let (alice, bob) = alice_and_bob(&clean).await;
+    let mut once = async |app: &TestApp, path: &str, params: Vec<(String, String)>| {
+        post(app, path, &params).await
+    };
+    life(&clean, &alice, &bob, &mut once).await;
+    let expected = outcome(&clean, &alice).await;
+    assert_eq!(expected.0[1]["state"], "free");
+    assert_eq!(
+        expected.1,
+        ["parked", "updated", "updated", "retrieving", "retrieved"]
+    );
+    clean.stop().await;
+
+    let messy = TestApp::spawn().await;
+    let (alice, bob) = alice_and_bob(&messy).await;
+    let mut delivered = Vec::new();
+    let mut twice = async |app: &TestApp, path: &str, params: Vec<(String, String)>| {
+        post(app, path, &params).await;
+        post(app, path, &params).await;
+        delivered.push((path.to_owned(), params));
+    };
+    life(&messy, &alice, &bob, &mut twice).await;
+    // Then every webhook of the life again, in several shuffled orders.
+    let mut rng = fastrand::Rng::with_seed(7);
+    for _ in 0..3 {
+        rng.shuffle(&mut delivered);
+        for (path, params) in &delivered {
+            post(&messy, path, params).await;
+        }
+    }
+    assert_eq!(outcome(&messy, &alice).await, expected);
+    messy.stop().await;
+}
+
+async fn alice_and_bob(app: &TestApp) -> (String, String) {
+    app.create_org("acme", 5, NUMBER).await;
+    (
+        app.agent("acme", "alice").await,
+        app.agent("acme", "bob").await,
+    )
+}
+
+#[tokio::test]
+async fn no_agent_of_one_org_reaches_another_orgs_lot_through_any_endpoint() {
+    let app = TestApp::spawn().await;
+    let (alice, _) = alice_on_a_call(&app).await;
+    app.create_org("other", 5, "+15550004999").await;
+    let mallory = app.agent("other", "mallory").await;
+    assert_eq!(
+        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
+            .await
+            .status(),
+        201
+    );
+    let acme_lot = app.lot(&alice).await;
+
+    // Every agent endpoint, as mallory, aimed at acme's call, slot, agents and events.
+    let reads: [(&str, fn(&Value) -> bool); 3] = [
+        ("/api/lot", |v: &Value| {
+            v["org"] == "other" && v["slots"][0]["state"] == "free"
+        }),
+        ("/api/agents", |v: &Value| {
+            v.as_array().unwrap().iter().all(|a| a["org"] == "other")
+        }),
+        ("/api/me", |v: &Value| {
+            v["org"] == "other" && v["currentCall"].is_null()
+        }),
+    ];
+    for (path, ok) in reads {
+        let body: Value = app.get(path, &mallory).await.json().await.unwrap();
+        assert!(ok(&body), "{path}: {body}");
+    }
+    let writes = [
+        ("/api/park", json!({"callSid": sid(1)}), 404),
+        ("/api/park", json!({"callSid": sid(2)}), 404),
+        ("/api/park", json!({"callSid": sid(2), "slot": 1}), 404),
+        ("/api/lot/1/retrieve", json!({}), 404),
+        ("/api/lot/1/retrieve", json!({"agent": "alice"}), 404),
+        (
+            &*format!("/api/sandbox/calls/{}/hangup", sid(1)),
+            json!({}),
+            404,
+        ),
+    ];
+    for (path, body, status) in writes {
+        let response = app.post_json(path, &mallory, body.clone()).await;
+        assert_eq!(response.status().as_u16(), status, "{path} {body}");
+    }
+    let mut events = crate::sse::Stream::open(&app, &mallory, Some(0)).await;
+    let first = tokio::time::timeout(Duration::from_millis(300), events.next()).await;
+    assert!(
+        first.is_err() || first.unwrap().data["call"]["pstnCallSid"] != sid(1).as_str(),
+        "no acme event leaks"
+    );
+    // The admin API needs the admin token, whoever the agent is.
+    let admin = app
+        .post_json(
+            "/admin/orgs/acme/agents",
+            &mallory,
+            json!({"identity": "mole"}),
+        )
+        .await;
+    assert_eq!(admin.status(), 401);
+    assert_eq!(app.lot(&alice).await, acme_lot, "acme's lot is unchanged");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_page_is_served_with_a_strict_content_security_policy() {
+    let app = TestApp::spawn().await;
+    let page = app.http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline")
+            && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let app = TestApp::spawn().await;
+    let (alice, _) = alice_on_a_call(&app).await;
+    let huge = "x".repeat(100 * 1024);
+    let webhook = app
+        .http
+        .post(app.url("/twilio/call-status"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("CallSid={huge}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(webhook.status().is_client_error(), "{}", webhook.status());
+    let api = app
+        .post_json("/api/park", &alice, json!({"callSid": huge}))
+        .await;
+    assert!(api.status().is_client_error(), "{}", api.status());
+    app.stop().await;
+}
