@@ -470,7 +470,8 @@ async fn no_agent_of_one_org_reaches_another_orgs_lot_through_any_endpoint() {
     let acme_lot = app.lot(&alice).await;
 
     // Every agent endpoint, as mallory, aimed at acme's call, slot, agents and events.
-    let reads: [(&str, fn(&Value) -> bool); 3] = [
+    type Check = fn(&Value) -> bool;
+    let reads: [(&str, Check); 3] = [
         ("/api/lot", |v: &Value| {
             v["org"] == "other" && v["slots"][0]["state"] == "free"
         }),
