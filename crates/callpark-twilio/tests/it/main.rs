@@ -1,5 +1,6 @@
 //! The crate's contract tests, in one binary so they link once.
 
+mod hostile;
 mod rest;
 mod signature;
 mod token;
