@@ -8,18 +8,20 @@
 //! ```no_run
 //! # async fn wire() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use callpark_postgres::{PgConfig, PgStore, run_migrations};
+//! use callpark_postgres::{PgConfig, PgEvents, PgStore, run_migrations};
 //!
 //! let config = PgConfig::new("postgres://callpark@db/callpark");
 //! run_migrations(&config).await?;            // idempotent; instances take turns
 //! let store = Arc::new(PgStore::connect(&config).await?);
-//! // readiness: store.ping().await.is_ok()
+//! let events = Arc::new(PgEvents::start(&config)); // spawns its LISTEN task on this runtime
+//! // readiness: store.ping().await.is_ok() && events.is_listening()
 //! # Ok(()) }
 //! ```
 //!
 //! - [`PgConfig`]: URL, pool size, connect and statement timeouts.
 //! - [`run_migrations`]: applies the embedded migrations ([`MIGRATIONS`]).
 //! - [`PgStore`]: the [`callpark_domain::ParkingStore`]; [`PgStore::ping`] for readiness.
+//! - [`PgEvents`]: the [`callpark_domain::EventPublisher`], fed by `LISTEN/NOTIFY`.
 //!
 //! ## How it keeps its promises
 //!
@@ -42,6 +44,7 @@
 
 mod config;
 mod error;
+mod events;
 mod migrations;
 mod rows;
 pub mod schema;
@@ -49,5 +52,6 @@ mod store;
 
 pub use config::{APPLICATION_NAME, LISTENER_APPLICATION_NAME, PgConfig};
 pub use error::SetupError;
+pub use events::{CHANNEL, PgEvents};
 pub use migrations::{MIGRATIONS, run_migrations};
 pub use store::PgStore;
