@@ -1,0 +1,10 @@
+DROP FUNCTION IF EXISTS callpark_apply(uuid, text, bigint, jsonb, text, timestamptz);
+DROP FUNCTION IF EXISTS callpark_claim_slot(text, text, integer, uuid, text, text, text, text, timestamptz);
+DROP TABLE IF EXISTS lot_events;
+DROP TABLE IF EXISTS parked_calls;
+DROP TABLE IF EXISTS org_lot_state;
+DROP TABLE IF EXISTS browser_legs;
+DROP TABLE IF EXISTS calls;
+DROP TABLE IF EXISTS agents;
+DROP TABLE IF EXISTS org_numbers;
+DROP TABLE IF EXISTS organisations;

@@ -1,0 +1,8 @@
+//! Integration tests against a real PostgreSQL (see `support` for where it comes from).
+
+mod availability;
+mod concurrency;
+mod conformance;
+mod events;
+mod migrations;
+mod support;
