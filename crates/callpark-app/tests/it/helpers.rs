@@ -24,7 +24,7 @@ pub(crate) struct TestApp {
     pub(crate) http: reqwest::Client,
     pub(crate) twilio: MockServer,
     stopper: Stopper,
-    _database: Option<()>,
+    _database: Option<crate::db::TestDatabase>,
 }
 
 impl TestApp {
@@ -52,11 +52,11 @@ impl TestApp {
         twilio: MockServer,
         adjust: impl FnOnce(&mut Settings),
     ) -> Self {
-        let database: Option<()> = None;
+        let database = crate::db::TestDatabase::create().await;
         let settings = Settings {
             listen: "127.0.0.1:0".to_owned(),
             public_url: None,
-            database: None,
+            database: database.as_ref().map(crate::db::TestDatabase::settings),
             twilio: Some(TwilioSettings {
                 account_sid: ACCOUNT_SID.to_owned(),
                 auth_token: SecretString::from(AUTH_TOKEN),
