@@ -60,6 +60,10 @@ impl TestDatabase {
         })
     }
 
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     pub(crate) fn settings(&self) -> DatabaseSettings {
         DatabaseSettings {
             url: SecretString::from(self.url.clone()),

@@ -21,6 +21,7 @@ pub(crate) fn sid(n: u32) -> String {
 
 pub(crate) struct TestApp {
     pub(crate) base: String,
+    settings: Settings,
     pub(crate) http: reqwest::Client,
     pub(crate) twilio: MockServer,
     stopper: Stopper,
@@ -74,17 +75,47 @@ impl TestApp {
         };
         let mut settings = settings;
         adjust(&mut settings);
-        let app = Application::build(settings).await.expect("the app starts");
+        let app = Application::build(settings.clone())
+            .await
+            .expect("the app starts");
         let base = app.public_url().to_owned();
         let stopper = app.stopper();
         tokio::spawn(app.run_until_stopped());
         Self {
             base,
+            settings,
             http: reqwest::Client::new(),
             twilio,
             stopper,
             _database: database,
         }
+    }
+
+    /// A second instance of the service on the same database and the same Twilio: what a
+    /// load balancer spreads requests over.
+    pub(crate) async fn second_instance(&self) -> Instance {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("the app starts");
+        let base = app.public_url().to_owned();
+        let stopper = app.stopper();
+        tokio::spawn(app.run_until_stopped());
+        Instance { base, stopper }
+    }
+
+    /// The database this instance runs on (for checks no API exposes).
+    pub(crate) async fn sql(&self, query: &str) -> Vec<tokio_postgres::Row> {
+        let url = self
+            ._database
+            .as_ref()
+            .expect("a database")
+            .url()
+            .to_owned();
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client.query(query, &[]).await.unwrap()
     }
 
     pub(crate) async fn stop(&self) {
@@ -279,4 +310,16 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("timed out waiting until {what}");
+}
+
+/// Another instance of a [`TestApp`]'s service.
+pub(crate) struct Instance {
+    pub(crate) base: String,
+    stopper: Stopper,
+}
+
+impl Instance {
+    pub(crate) async fn stop(&self) {
+        self.stopper.stop().await;
+    }
 }

@@ -2,6 +2,7 @@
 //! PostgreSQL, and correctly signed webhooks.
 
 mod bad_input;
+mod crash;
 mod db;
 mod helpers;
 mod life;

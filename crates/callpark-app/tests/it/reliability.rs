@@ -564,3 +564,142 @@ async fn oversized_bodies_are_refused() {
     assert!(api.status().is_client_error(), "{}", api.status());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_the_recording() {
+    let app = TestApp::spawn().await;
+    let second = app.second_instance().await;
+    let created = app
+        .http
+        .post(app.url("/admin/orgs"))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .json(&json!({"slug": "acme", "name": "Acme", "slots": 3, "numbers": [NUMBER], "maxParkSeconds": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let alice = app.agent("acme", "alice").await;
+    app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
+        .await;
+    let parked: Value = app
+        .post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = parked["id"].as_str().unwrap().to_owned();
+    // Alice is free again (her leg dropped as the caller left it), so the deadline rings her back.
+    app.webhook_ok(
+        "/twilio/call-status",
+        &[
+            ("CallSid", &sid(2)),
+            ("ParentCallSid", &sid(1)),
+            ("CallStatus", "completed"),
+            ("To", "client:alice"),
+        ],
+    )
+    .await;
+
+    let ring_backs = || async {
+        app.twilio_updates()
+            .await
+            .into_iter()
+            .filter(|(_, f)| {
+                field(f, "Url").is_some_and(|u| u.ends_with(&format!("/twilio/retrieve/{id}")))
+            })
+            .count()
+    };
+    // Both instances sweep every 100 ms; the deadline is 2 s after the park.
+    eventually_within(
+        Duration::from_secs(5),
+        "the ring-back is issued",
+        || async { ring_backs().await >= 1 },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        ring_backs().await,
+        1,
+        "exactly one ring-back, though two instances sweep"
+    );
+    let slot = app.slot(&alice, 1).await;
+    assert_eq!(slot["state"], "retrieving");
+    assert_eq!(slot["call"]["ringback"], true);
+    assert_eq!(slot["call"]["retrievingAgent"], "alice");
+
+    // The ring-back TwiML rings alice; she does not answer: voicemail.
+    let ring = app
+        .webhook_ok(&format!("/twilio/retrieve/{id}"), &[("CallSid", &sid(1))])
+        .await;
+    assert!(
+        ring.contains("<Identity>alice</Identity>") && ring.contains("value=\"ringback\""),
+        "{ring}"
+    );
+    let voicemail = app
+        .webhook_ok(
+            &format!("/twilio/dial-result/{id}"),
+            &[("CallSid", &sid(1)), ("DialCallStatus", "no-answer")],
+        )
+        .await;
+    assert!(
+        voicemail.contains("<Record ")
+            && voicemail.contains(&format!(
+                "recordingStatusCallback=\"{}\"",
+                app.url(&format!("/twilio/recording/{id}"))
+            )),
+        "{voicemail}"
+    );
+    assert_eq!(app.slot(&alice, 1).await["state"], "free");
+
+    // Delivered to the other instance: any instance may take any webhook.
+    let recording = "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef";
+    // Signatures are checked against each instance's public URL (behind a load balancer they
+    // share one); sign for the instance that receives it.
+    let url = format!("{}/twilio/recording/{id}", second.base);
+    let params = [
+        ("CallSid", sid(1)),
+        ("RecordingUrl", recording.to_owned()),
+        ("RecordingStatus", "completed".to_owned()),
+    ];
+    let signature_second = callpark_twilio::signature::compute(
+        &secrecy::SecretString::from(crate::helpers::AUTH_TOKEN),
+        &url,
+        &params,
+    );
+    let stored = app
+        .http
+        .post(&url)
+        .header("X-Twilio-Signature", signature_second)
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 204);
+    let rows = app
+        .sql(&format!(
+            "SELECT state, recording_url FROM parked_calls WHERE id = '{id}'"
+        ))
+        .await;
+    assert_eq!(rows[0].get::<_, String>(0), "voicemail");
+    assert_eq!(
+        rows[0].get::<_, Option<String>>(1).as_deref(),
+        Some(recording)
+    );
+    second.stop().await;
+    app.stop().await;
+}
+
+async fn eventually_within<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
