@@ -30,7 +30,8 @@ pub enum ParkState {
     Parking,
     /// The caller is in the conference, hearing hold music.
     Parked,
-    /// The caller is being connected to an agent (a retrieve or a ring-back).
+    /// The caller is on the way out of the slot: being connected to an agent (a retrieve or a
+    /// ring-back), or sent to voicemail after the deadline.
     Retrieving,
     /// Terminal: an agent answered.
     Retrieved,
@@ -38,7 +39,7 @@ pub enum ParkState {
     Abandoned,
     /// Terminal: the call could not be parked (it never reached the conference).
     Failed,
-    /// Terminal: the caller was sent to voicemail after the deadline.
+    /// Terminal: the caller reached voicemail after the deadline.
     Voicemail,
 }
 
@@ -225,6 +226,10 @@ pub fn transition(
         (S::Retrieved | S::Abandoned | S::Failed | S::Voicemail, _) => return Ok(Step::Absorbed),
 
         (S::Parking, G::RedirectAccepted) => Some(parked_again(LotEventKind::Updated)),
+        // The caller is on its way to voicemail: Twilio has taken it there.
+        (S::Retrieving, G::RedirectAccepted) if call.retrieval == Some(Retrieval::ToVoicemail) => {
+            Some(moved(S::Voicemail, LotEventKind::Voicemail))
+        }
         (S::Parked | S::Retrieving, G::RedirectAccepted) => None,
 
         (S::Parking, G::RedirectRefused(_)) => Some(moved(S::Failed, LotEventKind::Failed)),
@@ -278,19 +283,31 @@ pub fn transition(
                 m.effect = Some(Effect::RingAgent);
                 m
             }
+            // The slot is held until Twilio accepts the redirect: if it refuses, the caller
+            // is back in the lot, not lost in a conference nobody sees.
             TimeoutRoute::Voicemail => {
-                let mut m = moved(S::Voicemail, LotEventKind::TimedOut);
+                let mut m = moved(S::Retrieving, LotEventKind::TimedOut);
+                m.next.deadline = None;
+                m.next.retrieval = Some(Retrieval::ToVoicemail);
                 m.effect = Some(Effect::SendToVoicemail);
                 m
             }
         }),
         (S::Parking | S::Retrieving, G::DeadlinePassed(_)) => None,
 
+        // No dial is ringing on the way to voicemail.
+        (S::Retrieving, G::DialAnswered | G::DialEnded(DialOutcome::Answered))
+            if call.retrieval == Some(Retrieval::ToVoicemail) =>
+        {
+            None
+        }
         (S::Retrieving, G::DialAnswered | G::DialEnded(DialOutcome::Answered)) => {
             Some(moved(S::Retrieved, LotEventKind::Retrieved))
         }
         (S::Retrieving, G::DialEnded(DialOutcome::NotAnswered)) => Some(match call.retrieval {
-            Some(Retrieval::Ringback(_)) => moved(S::Voicemail, LotEventKind::Voicemail),
+            Some(Retrieval::Ringback(_) | Retrieval::ToVoicemail) => {
+                moved(S::Voicemail, LotEventKind::Voicemail)
+            }
             _ => {
                 let mut m = parked_again(LotEventKind::Returned);
                 m.next.retrieval = None;

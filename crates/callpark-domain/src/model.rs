@@ -103,17 +103,22 @@ pub struct Call {
     pub caller: Caller,
 }
 
-/// Why a slot is being retrieved: an agent asked, or the deadline rang the parker back.
+/// Why a parked call is on its way out of its slot: an agent asked, the deadline rang the
+/// parker back, or the deadline is sending the caller to voicemail. Until the caller gets there
+/// the slot stays occupied, so a caller whose move fails is never lost from the lot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Retrieval {
     ByAgent(AgentIdentity),
     Ringback(AgentIdentity),
+    ToVoicemail,
 }
 
 impl Retrieval {
-    pub fn agent(&self) -> &AgentIdentity {
+    /// The agent being rung, if any.
+    pub fn agent(&self) -> Option<&AgentIdentity> {
         match self {
-            Self::ByAgent(a) | Self::Ringback(a) => a,
+            Self::ByAgent(a) | Self::Ringback(a) => Some(a),
+            Self::ToVoicemail => None,
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::machine::{
 };
 use crate::model::{
     Agent, AgentStatus, Call, Caller, MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall,
-    Organisation, ParkedCall, SlotRequest, TimeoutAction,
+    Organisation, ParkedCall, Retrieval, SlotRequest, TimeoutAction,
 };
 use crate::ports::{
     CallStatus, CasError, ClaimError, Clock, CreateAgentError, CreateOrgError, EventPublisher,
@@ -693,9 +693,8 @@ impl ParkingService {
         // hang-up (callbacks out of order) there is nobody on the line.
         if let (Some(call), Some(leg)) = (&after, browser_leg)
             && call.state == ParkState::Retrieved
-            && let Some(retrieval) = &call.retrieval
+            && let Some(agent) = call.retrieval.as_ref().and_then(Retrieval::agent)
         {
-            let agent = retrieval.agent();
             store
                 .link_browser_leg(leg, &call.pstn_call, Some(agent))
                 .await?;
@@ -859,6 +858,12 @@ impl ParkingService {
             (ParkState::Parking, false) => {
                 // Redirecting again is safe: the caller lands in the conference either way.
                 self.redirect_and_report(call, &urls.park(call.id), &org)
+                    .await?
+            }
+            (_, false) if call.retrieval == Some(Retrieval::ToVoicemail) => {
+                // Sending the caller to voicemail again is safe: it is not there yet, or it
+                // starts its message over.
+                self.redirect_and_report(call, &urls.voicemail(call.id), &org)
                     .await?
             }
             (_, false) => {

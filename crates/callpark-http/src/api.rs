@@ -202,7 +202,8 @@ async fn retrieve(
     let agent = call
         .retrieval
         .as_ref()
-        .map_or_else(|| agent.identity.to_string(), |r| r.agent().to_string());
+        .and_then(callpark_domain::Retrieval::agent)
+        .map_or_else(|| agent.identity.to_string(), ToString::to_string);
     Ok(HttpResponse::Ok().json(RetrievedDto {
         id: call.id.to_string(),
         slot: call.slot.get(),

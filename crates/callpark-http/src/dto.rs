@@ -40,6 +40,9 @@ pub struct CallDto {
     pub retrieving_agent: Option<String>,
     /// Whether the retrieve is a ring-back to the parker after the deadline.
     pub ringback: bool,
+    /// Whether the deadline is sending the caller to voicemail (the slot is held until it
+    /// gets there).
+    pub to_voicemail: bool,
     pub ended_at: Option<String>,
 }
 
@@ -55,8 +58,13 @@ impl From<&ParkedCall> for CallDto {
             conference_sid: c.conference_sid.as_ref().map(ToString::to_string),
             pstn_call_sid: c.pstn_call.to_string(),
             deadline: c.deadline.map(rfc3339),
-            retrieving_agent: c.retrieval.as_ref().map(|r| r.agent().to_string()),
+            retrieving_agent: c
+                .retrieval
+                .as_ref()
+                .and_then(Retrieval::agent)
+                .map(ToString::to_string),
             ringback: matches!(c.retrieval, Some(Retrieval::Ringback(_))),
+            to_voicemail: c.retrieval == Some(Retrieval::ToVoicemail),
             ended_at: c.ended_at.map(rfc3339),
         }
     }

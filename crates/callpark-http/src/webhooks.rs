@@ -345,12 +345,13 @@ async fn retrieve(
             documents::hangup()
         }));
     };
+    let (reason, agent) = match retrieval {
+        Retrieval::ByAgent(agent) => ("retrieve", agent),
+        Retrieval::Ringback(agent) => ("ringback", agent),
+        Retrieval::ToVoicemail => return Ok(twiml(voicemail_twiml(&ctx, &p))),
+    };
     let id = call.id.to_string();
     let slot = call.slot.to_string();
-    let reason = match retrieval {
-        Retrieval::ByAgent(_) => "retrieve",
-        Retrieval::Ringback(_) => "ringback",
-    };
     let mut parameters = vec![
         ("parkedCallId", id.as_str()),
         ("slot", slot.as_str()),
@@ -365,7 +366,7 @@ async fn retrieve(
     Ok(twiml(documents::retrieve(
         CONNECTING,
         voice,
-        retrieval.agent().as_str(),
+        agent.as_str(),
         call.caller.number.as_ref().map(PhoneNumber::as_str),
         &parameters,
         RING_SECONDS,

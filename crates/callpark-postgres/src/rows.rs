@@ -277,6 +277,7 @@ impl ParkedRow {
             None => (None, None),
             Some(Retrieval::ByAgent(agent)) => (Some("by_agent"), Some(agent)),
             Some(Retrieval::Ringback(agent)) => (Some("ringback"), Some(agent)),
+            Some(Retrieval::ToVoicemail) => (Some("to_voicemail"), None),
         };
         Self {
             id: call.id.as_uuid(),
@@ -309,6 +310,7 @@ impl TryFrom<ParkedRow> for ParkedCall {
             row.retrieval_agent.as_deref(),
         ) {
             (None, None) => None,
+            (Some("to_voicemail"), None) => Some(Retrieval::ToVoicemail),
             (Some(kind), Some(agent)) => {
                 let agent = valid("parked_calls.retrieval_agent", AgentIdentity::parse(agent))?;
                 Some(match kind {

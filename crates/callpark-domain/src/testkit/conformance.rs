@@ -560,6 +560,23 @@ pub async fn every_field_survives_a_round_trip(store: &dyn ParkingStore) {
         event.call.retrieval,
         Some(Retrieval::ByAgent(agent_identity("carol")))
     );
+
+    let mut to_voicemail = event.call.clone();
+    to_voicemail.retrieval = Some(Retrieval::ToVoicemail);
+    let event = store
+        .apply(&event.call, &to_voicemail, LotEventKind::TimedOut, epoch())
+        .await
+        .expect("applied");
+    assert_eq!(event.call.retrieval, Some(Retrieval::ToVoicemail));
+    assert_eq!(
+        store
+            .parked_call(parking.id)
+            .await
+            .expect("read")
+            .expect("exists")
+            .retrieval,
+        Some(Retrieval::ToVoicemail)
+    );
 }
 
 pub async fn terminal_states_free_the_slot_and_keep_history(store: &dyn ParkingStore) {

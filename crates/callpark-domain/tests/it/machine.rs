@@ -23,6 +23,8 @@ enum Start {
     RetrievingByAgent,
     /// The deadline rang the parker back.
     RetrievingRingback,
+    /// The deadline is sending the caller to voicemail.
+    RetrievingToVoicemail,
     Retrieved,
     Abandoned,
     Failed,
@@ -30,11 +32,12 @@ enum Start {
 }
 
 impl Start {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::Parking,
         Self::Parked,
         Self::RetrievingByAgent,
         Self::RetrievingRingback,
+        Self::RetrievingToVoicemail,
         Self::Retrieved,
         Self::Abandoned,
         Self::Failed,
@@ -45,7 +48,9 @@ impl Start {
         match self {
             Self::Parking => ParkState::Parking,
             Self::Parked => ParkState::Parked,
-            Self::RetrievingByAgent | Self::RetrievingRingback => ParkState::Retrieving,
+            Self::RetrievingByAgent | Self::RetrievingRingback | Self::RetrievingToVoicemail => {
+                ParkState::Retrieving
+            }
             Self::Retrieved => ParkState::Retrieved,
             Self::Abandoned => ParkState::Abandoned,
             Self::Failed => ParkState::Failed,
@@ -59,7 +64,11 @@ impl Start {
         match state {
             ParkState::Parking => &[Self::Parking],
             ParkState::Parked => &[Self::Parked],
-            ParkState::Retrieving => &[Self::RetrievingByAgent, Self::RetrievingRingback],
+            ParkState::Retrieving => &[
+                Self::RetrievingByAgent,
+                Self::RetrievingRingback,
+                Self::RetrievingToVoicemail,
+            ],
             ParkState::Retrieved => &[Self::Retrieved],
             ParkState::Abandoned => &[Self::Abandoned],
             ParkState::Failed => &[Self::Failed],
@@ -120,6 +129,7 @@ fn record(from: Start, sid: Option<u128>) -> ParkedCall {
         Start::RetrievingRingback | Start::Voicemail => {
             call.retrieval = Some(Retrieval::Ringback(parker()));
         }
+        Start::RetrievingToVoicemail => call.retrieval = Some(Retrieval::ToVoicemail),
     }
     if from.state().is_terminal() {
         call.ended_at = Some(at(10));
@@ -257,6 +267,8 @@ enum Retrieving {
     ByAgent,
     /// `Ringback(alice)`, the parker.
     Ringback,
+    /// On the way to voicemail.
+    ToVoicemail,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,7 +416,7 @@ const TABLE: &[Row] = &[
     row(F::Parked, LeftByRedirect,                     Unchanged),
     mv(F::Parked, Retrieve,                            goes(S::Retrieving, E::Retrieving).deadline(DeadlineCleared).retrieval(Retrieving::ByAgent).effect(RingAgent)),
     mv(F::Parked, DeadlineRingback,                    goes(S::Retrieving, E::TimedOut).deadline(DeadlineCleared).retrieval(Retrieving::Ringback).effect(RingAgent)),
-    mv(F::Parked, DeadlineVoicemail,                   ends(S::Voicemail, E::TimedOut).effect(SendToVoicemail)),
+    mv(F::Parked, DeadlineVoicemail,                   goes(S::Retrieving, E::TimedOut).deadline(DeadlineCleared).retrieval(Retrieving::ToVoicemail).effect(SendToVoicemail)),
     row(F::Parked, DialAnswered,                       Unchanged),
     row(F::Parked, DialEndedAnswered,                  Unchanged),
     row(F::Parked, DialEndedNotAnswered,               Unchanged),
@@ -442,6 +454,24 @@ const TABLE: &[Row] = &[
     mv(F::RetrievingRingback, DialAnswered,            ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingRingback, DialEndedAnswered,       ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingRingback, DialEndedNotAnswered,    ends(S::Voicemail, E::Voicemail)),
+
+    // ----- Retrieving, because the deadline is sending the caller to voicemail: the slot is
+    //       held until Twilio takes the caller there.
+    mv(F::RetrievingToVoicemail, RedirectAccepted,       ends(S::Voicemail, E::Voicemail)),
+    mv(F::RetrievingToVoicemail, RefusedCallerGone,      ends(S::Abandoned, E::Abandoned)),
+    mv(F::RetrievingToVoicemail, RefusedNotProcessed,    goes(S::Parked, E::Returned).deadline(DeadlineSet).retrieval(Retrieving::Cleared)),
+    row(F::RetrievingToVoicemail, RedirectOutcomeUnknown, Unchanged),
+    mv(F::RetrievingToVoicemail, Joined(Missing),        goes(S::Retrieving, E::Updated).sid_from_signal().state_kept()),
+    row(F::RetrievingToVoicemail, Joined(Same),          Unchanged),
+    mv(F::RetrievingToVoicemail, Joined(Other),          goes(S::Retrieving, E::Updated).sid_from_signal().state_kept()),
+    mv(F::RetrievingToVoicemail, CallerHungUp,           ends(S::Abandoned, E::Abandoned)),
+    row(F::RetrievingToVoicemail, LeftByRedirect,        Unchanged),
+    row(F::RetrievingToVoicemail, Retrieve,              Outcome::Fails(TransitionError::AlreadyRetrieving)),
+    row(F::RetrievingToVoicemail, DeadlineRingback,      Unchanged),
+    row(F::RetrievingToVoicemail, DeadlineVoicemail,     Unchanged),
+    row(F::RetrievingToVoicemail, DialAnswered,          Unchanged),
+    row(F::RetrievingToVoicemail, DialEndedAnswered,     Unchanged),
+    mv(F::RetrievingToVoicemail, DialEndedNotAnswered,   ends(S::Voicemail, E::Voicemail)),
 
     // ----- Retrieved (terminal): everything is absorbed; a retrieve is refused.
     row(F::Retrieved, RedirectAccepted,                Absorbed),
@@ -528,6 +558,7 @@ fn expected_next(before: &ParkedCall, signal: &Signal, to: &To) -> ParkedCall {
         Retrieving::Cleared => None,
         Retrieving::ByAgent => Some(Retrieval::ByAgent(retriever())),
         Retrieving::Ringback => Some(Retrieval::Ringback(parker())),
+        Retrieving::ToVoicemail => Some(Retrieval::ToVoicemail),
     };
     if to.sid == Sid::FromSignal {
         let Signal::ConferenceJoined(sid) = signal else {
@@ -637,7 +668,13 @@ fn the_table_follows_the_design_rules() {
             }
             if to.state == S::Retrieving && state != S::Retrieving {
                 assert_eq!(to.deadline, DeadlineCleared, "{what}: leaving Parked");
-                assert_eq!(to.effect, Some(RingAgent), "{what}");
+                // Leaving the lot needs the caller moved: to an agent, or to voicemail.
+                let expected = if to.retrieval == Retrieving::ToVoicemail {
+                    SendToVoicemail
+                } else {
+                    RingAgent
+                };
+                assert_eq!(to.effect, Some(expected), "{what}");
             }
         }
     }

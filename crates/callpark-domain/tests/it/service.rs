@@ -290,6 +290,57 @@ async fn the_deadline_rings_the_parker_back_once_then_goes_to_voicemail() {
 }
 
 #[tokio::test]
+async fn a_caller_the_deadline_cannot_send_to_voicemail_stays_in_the_lot() {
+    let mut acme = organisation("acme", 3);
+    acme.timeout_action = TimeoutAction::Voicemail;
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+
+    // Twilio refuses the voicemail redirect: the caller is still on hold, so still in the lot,
+    // retrievable, with a fresh deadline.
+    w.telephony.script(&call_sid(PSTN), CallScript::Refusing);
+    w.advance(acme.max_park);
+    w.service.fire_due_deadlines(10).await.expect("sweep");
+    let after = w.record(parked.id).await;
+    assert_eq!(after.state, ParkState::Parked);
+    assert_eq!(after.retrieval, None);
+    assert_eq!(
+        w.occupied(&acme).await,
+        vec![(parked.slot.get(), parked.id)]
+    );
+    assert_eq!(
+        w.kinds(&acme.slug).await,
+        [E::Parked, E::Updated, E::TimedOut, E::Returned]
+    );
+
+    // Next time the redirect times out: the slot is held while the outcome is unknown, and
+    // reconciliation sends the caller to voicemail once Twilio answers again.
+    w.telephony.script(&call_sid(PSTN), CallScript::Unanswered);
+    w.advance(acme.max_park);
+    w.service.fire_due_deadlines(10).await.expect("sweep");
+    let after = w.record(parked.id).await;
+    assert_eq!(
+        (after.state, after.retrieval.clone()),
+        (ParkState::Retrieving, Some(Retrieval::ToVoicemail))
+    );
+    assert_eq!(
+        w.occupied(&acme).await,
+        vec![(parked.slot.get(), parked.id)]
+    );
+    w.telephony.script(&call_sid(PSTN), CallScript::Live);
+    w.advance(secs(60));
+    w.service.reconcile(secs(30), 10).await.expect("reconciled");
+    assert_eq!(w.record(parked.id).await.state, ParkState::Voicemail);
+    assert_eq!(w.occupied(&acme).await, vec![]);
+    assert_eq!(
+        w.redirects().last(),
+        Some(&(PSTN, voicemail_url(parked.id)))
+    );
+}
+
+#[tokio::test]
 async fn the_deadline_goes_to_voicemail_when_the_parker_is_offline_or_the_org_says_so() {
     for (action, parker_offline) in [
         (TimeoutAction::Ringback, true),
@@ -314,7 +365,7 @@ async fn the_deadline_goes_to_voicemail_when_the_parker_is_offline_or_the_org_sa
 
         let after = w.record(parked.id).await;
         assert_eq!(after.state, ParkState::Voicemail, "{action:?}");
-        assert_eq!(after.retrieval, None);
+        assert_eq!(after.retrieval, Some(Retrieval::ToVoicemail));
         assert_eq!(
             w.redirects().last(),
             Some(&(PSTN, voicemail_url(parked.id)))
@@ -326,7 +377,7 @@ async fn the_deadline_goes_to_voicemail_when_the_parker_is_offline_or_the_org_sa
         assert_eq!(w.occupied(&acme).await, vec![]);
         assert_eq!(
             w.kinds(&acme.slug).await,
-            [E::Parked, E::Updated, E::TimedOut]
+            [E::Parked, E::Updated, E::TimedOut, E::Voicemail]
         );
     }
 }
