@@ -6,6 +6,7 @@ mod crash;
 mod db;
 mod helpers;
 mod life;
+mod operations;
 mod reliability;
 mod sandbox;
 mod sse;
