@@ -235,6 +235,28 @@ pub struct SweepReport {
     pub failed: usize,
 }
 
+impl SweepReport {
+    fn of(examined: usize) -> Self {
+        Self {
+            examined,
+            ..Self::default()
+        }
+    }
+
+    /// Counts one record's outcome. A sweep goes on past one record's failure (the next sweep
+    /// retries it), so the failure is logged here rather than returned.
+    fn count(&mut self, outcome: Result<bool, SignalError>, what: &'static str) {
+        match outcome {
+            Ok(true) => self.moved += 1,
+            Ok(false) => {}
+            Err(e) => {
+                self.failed += 1;
+                tracing::warn!(error = &e as &dyn std::error::Error, "{what}");
+            }
+        }
+    }
+}
+
 /// A parked call and the organisation it belongs to: what the TwiML endpoints render from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkedCallContext {
@@ -745,23 +767,9 @@ impl ParkingService {
     /// [`StoreError`] when the due deadlines cannot be read.
     pub async fn fire_due_deadlines(&self, limit: usize) -> Result<SweepReport, StoreError> {
         let due = self.ports.store.due_deadlines(self.now(), limit).await?;
-        let mut report = SweepReport {
-            examined: due.len(),
-            moved: 0,
-            failed: 0,
-        };
+        let mut report = SweepReport::of(due.len());
         for call in due {
-            match self.fire_deadline(call).await {
-                Ok(true) => report.moved += 1,
-                Ok(false) => {}
-                Err(e) => {
-                    report.failed += 1;
-                    tracing::warn!(
-                        error = &e as &dyn std::error::Error,
-                        "firing a deadline failed"
-                    );
-                }
-            }
+            report.count(self.fire_deadline(call).await, "firing a deadline failed");
         }
         Ok(report)
     }
@@ -818,23 +826,9 @@ impl ParkingService {
     ) -> Result<SweepReport, StoreError> {
         let before = self.now() - grace;
         let stale = self.ports.store.in_flight_since(before, limit).await?;
-        let mut report = SweepReport {
-            examined: stale.len(),
-            moved: 0,
-            failed: 0,
-        };
+        let mut report = SweepReport::of(stale.len());
         for call in stale {
-            match self.reconcile_one(&call).await {
-                Ok(true) => report.moved += 1,
-                Ok(false) => {}
-                Err(e) => {
-                    report.failed += 1;
-                    tracing::warn!(
-                        error = &e as &dyn std::error::Error,
-                        "reconciling a call failed"
-                    );
-                }
-            }
+            report.count(self.reconcile_one(&call).await, "reconciling a call failed");
         }
         Ok(report)
     }
