@@ -263,7 +263,7 @@ async function start(me) {
   document.title = `Parking lot · ${me.org} · callpark`;
   renderHeader();
   renderCall();
-  refreshAgents();
+  refreshAgents(0);
   connectEvents(null);
   if (me.voice) startPhone();
 }
@@ -283,6 +283,7 @@ async function signOut() {
   });
   $('grid').replaceChildren();
   $('call-area').replaceChildren();
+  delete $('call-area').dataset.signature;
   showSignIn(null);
   announce('Signed out.');
 }
@@ -351,6 +352,8 @@ function setConn(conn) {
   const el = $('conn');
   el.dataset.state = conn;
   $('conn-label').textContent = { live: 'Live', reconnecting: 'Reconnecting…', connecting: 'Connecting…' }[conn];
+  $('stale').hidden = conn !== 'reconnecting';
+  $('grid').classList.toggle('is-stale', conn === 'reconnecting');
   el.title = conn === 'live'
     ? 'Live updates are on'
     : 'Live updates are down: the lot may be out of date until they are back';
@@ -496,7 +499,8 @@ function refreshMe() {
 }
 
 let agentsTimer = null;
-function refreshAgents() {
+/** GET /api/agents, at most once per burst of events. */
+function refreshAgents(delayMs = 150) {
   clearTimeout(agentsTimer);
   agentsTimer = setTimeout(async () => {
     try {
@@ -507,7 +511,7 @@ function refreshAgents() {
     } catch {
       // The team list is a convenience; the lot does not depend on it.
     }
-  }, 150);
+  }, delayMs);
 }
 
 /** The call this agent is on: the Voice SDK's when the browser is the phone, else the server's. */
@@ -547,6 +551,19 @@ function renderTeam() {
 function renderCall() {
   const area = $('call-area');
   const call = currentCall();
+  const simulate = $('simulate-call');
+  if (simulate) simulate.disabled = Boolean(call) || Boolean(state.parking) || simulate.dataset.busy === 'true';
+  if (!call && state.choosing) exitChoosing(false);
+  // Rebuilt only when what it shows changed: replacing the card in the middle of a drag would
+  // lose the drag's end.
+  const signature = JSON.stringify([
+    state.incoming && describeCall(state.incoming),
+    state.parking && [state.parking.slot, state.parking.call.callSid],
+    call && { ...call, call: undefined },
+    state.choosing, Boolean(state.voiceCall), state.voiceStatus, state.me && state.me.sandbox,
+  ]);
+  if (area.dataset.signature === signature) return;
+  area.dataset.signature = signature;
   const focusWasOnCard = document.activeElement && document.activeElement.id === 'call-card';
   let content;
   if (state.incoming) {
@@ -606,9 +623,6 @@ function renderCall() {
   }
   area.replaceChildren(...children);
   if (focusWasOnCard && $('call-card')) $('call-card').focus();
-  if (!call && state.choosing) exitChoosing(false);
-  const simulate = $('simulate-call');
-  if (simulate) simulate.disabled = Boolean(call) || Boolean(state.parking) || simulate.dataset.busy === 'true';
 }
 
 /** What a slot shows: the server's state with this page's optimistic operations on top. */
@@ -633,13 +647,24 @@ function slotView(s) {
   return view;
 }
 
-function stateLabel(view) {
+/** The short state shown on the slot's badge. */
+function stateBadge(view) {
   switch (view.state) {
     case 'parking': return 'Parking…';
     case 'parked': return 'Parked';
+    case 'retrieving': return view.ringback ? 'Ringing back' : 'Retrieving';
+    default: return view.state;
+  }
+}
+
+/** The state in words: parking, parked, or being retrieved by whom. */
+function stateLabel(view) {
+  switch (view.state) {
+    case 'parking': return 'Parking: moving the caller to the lot';
+    case 'parked': return 'Parked';
     case 'retrieving':
       return view.ringback
-        ? `Ringing back ${agentName(view.retrievingAgent)}`
+        ? `Hold time is up: ringing ${agentName(view.retrievingAgent)} back`
         : `Being retrieved by ${agentName(view.retrievingAgent)}`;
     default: return view.state;
   }
@@ -665,11 +690,12 @@ function buildSlot(s, view) {
   const busy = view.optimistic || view.state !== 'parked';
   const children = [
     h('div', { class: 'slot-head' }, title,
-      h('span', { class: `pill pill--${view.state}`, text: stateLabel(view) })),
+      h('span', { class: `pill pill--${view.state}`, text: stateBadge(view) })),
     h('p', { class: 'caller' },
       h('span', { class: 'caller-primary', 'data-caller-number': call.callerNumber || '', text: callerTitle(call) }),
       callerSubtitle(call) && h('span', { class: 'caller-secondary', text: callerSubtitle(call) })),
     h('p', { class: 'meta', text: `Parked by ${agentName(call.parkedBy)}` }),
+    view.state !== 'parked' && h('p', { class: `slot-status slot-status--${view.state}`, text: stateLabel(view) }),
     h('div', { class: 'timers' },
       h('span', { class: 'timer' },
         h('span', { class: 'timer-label', text: 'On hold ' }),
@@ -725,7 +751,7 @@ function render() {
     li.setAttribute('aria-label', view.occupied
       ? `Slot ${s.slot}: ${callerTitle(view.call || {})}, ${stateLabel(view)}`
       : `Slot ${s.slot}: free`);
-    li.replaceChildren(...buildSlot(s, view));
+    li.replaceChildren(...buildSlot(s, view).filter(Boolean));
   });
   for (const li of existing.values()) li.remove();
   if (activeKey && !grid.contains(document.activeElement)) {
