@@ -58,7 +58,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Port 0: the service picks a free port and prints it in the sign-in links.
+# Port 0: the service picks a free port and prints it in the sign-in links. The log files exist
+# before the server starts (the background job opens them on its own time).
+: >"$WORK/stdout"
+: >"$WORK/stderr"
 "$BIN" serve --listen 127.0.0.1:0 >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!
 
@@ -70,7 +73,7 @@ for _ in $(seq 1 100); do
     cat "$WORK/stdout" "$WORK/stderr" >&2
     exit 1
   fi
-  BASE_URL=$(sed -n 's|^ *carol \+\(http://[^ ]*\)/#token=.*|\1|p' "$WORK/stdout")
+  BASE_URL=$(sed -n 's|^ *carol \+\(http://[^ ]*\)/#token=.*|\1|p' "$WORK/stdout" || true)
   [ -n "$BASE_URL" ] && break
   sleep 0.1
 done
