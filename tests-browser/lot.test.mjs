@@ -246,7 +246,8 @@ test('another agent retrieves the parked call: the slot frees on both pages and 
   });
   await slot(page, 2).getByRole('button', { name: /^Retrieve/ }).click();
   await waitSlotState(page, 2, 'retrieving', 300);
-  assert.match(await slot(page, 2).locator('.pill').textContent(), /Being retrieved by you/);
+  assert.equal(await slot(page, 2).locator('.pill').textContent(), 'Retrieving');
+  assert.equal(await slot(page, 2).locator('.slot-status').textContent(), 'Being retrieved by you');
   await screenshot(page, 'lot-retrieving');
 
   await Promise.all(Object.values(agents).map(({ page: p }) => waitSlotState(p, 2, 'free', 600 + LIVE_MS)));
@@ -400,6 +401,8 @@ test('on a narrow screen the lot reflows and nothing scrolls sideways', async ()
     assert.ok(widths.columns <= 2, `the grid reflows: ${widths.columns} columns`);
     await page.locator('#grid').scrollIntoViewIfNeeded();
     await screenshot(page, 'lot-narrow');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'lot-narrow-top');
     await hangUp(bobs.pstnCallSid);
     await waitSlotState(page, 1, 'free');
   } finally {
@@ -434,6 +437,115 @@ test('the sign-in form and sign-out', async () => {
   } finally {
     await context.close();
   }
+});
+
+/** Stands in for the Twilio Voice SDK: same surface as the page uses, no network. */
+const FAKE_VOICE_SDK = `(() => {
+  class Emitter {
+    constructor() { this.handlers = {}; }
+    on(event, fn) { (this.handlers[event] ||= []).push(fn); return this; }
+    emit(event, ...args) { for (const fn of this.handlers[event] || []) fn(...args); }
+  }
+  class Call extends Emitter {
+    constructor(parameters, custom) {
+      super();
+      this.parameters = parameters;
+      this.customParameters = new Map(Object.entries(custom));
+    }
+    accept() { this.emit('accept', this); }
+    reject() { this.emit('reject'); }
+    disconnect() { this.emit('disconnect', this); }
+  }
+  class Device extends Emitter {
+    constructor(token, options) { super(); this.token = token; this.options = options; window.fakeDevice = this; }
+    async register() { this.emit('registering'); this.emit('registered'); }
+    updateToken(token) { this.token = token; }
+    destroy() {}
+  }
+  window.Twilio = { Device, FakeCall: Call };
+})();`;
+
+test('with Twilio Voice, a call rings in the browser, and parking uses the SDK call\'s SID', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageProblems.push(`voice: ${error.message}`));
+    // The service as if Twilio Voice were configured.
+    await page.route('**/api/me', async (route) => {
+      try {
+        const response = await route.fetch();
+        const me = await response.json();
+        await route.fulfill({ response, json: { ...me, sandbox: false, voice: true, currentCall: null } });
+      } catch {
+        // The page closed while a request was on its way.
+      }
+    });
+    let tokens = 0;
+    await page.route('**/api/token', (route) => {
+      tokens += 1;
+      return route.fulfill({ json: { token: `token-${tokens}`, identity: 'carol', ttlSeconds: 3600 } });
+    });
+    await page.route('**/ui/vendor/twilio-voice-sdk/twilio.min.js', (route) => route.fulfill({
+      contentType: 'text/javascript', body: FAKE_VOICE_SDK,
+    }));
+    await page.goto(`${BASE}/#token=${TOKENS.carol}`);
+    await page.locator('.phone-status', { hasText: 'Phone ready' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('#sandbox-panel').isVisible(), false);
+    assert.equal(await page.evaluate(() => window.fakeDevice.token), 'token-1');
+
+    // The token is refreshed before it expires.
+    await page.evaluate(() => window.fakeDevice.emit('tokenWillExpire'));
+    await page.waitForFunction(() => window.fakeDevice.token === 'token-2');
+
+    // A retrieved call rings: accept it.
+    const sid = `CA${'f'.repeat(32)}`;
+    await page.evaluate((callSid) => {
+      window.fakeCall = new window.Twilio.FakeCall(
+        { CallSid: callSid, From: '+15551230000' },
+        { callerNumber: '+15551230000', callerName: 'Ada Lovelace', slot: '3', reason: 'retrieve' },
+      );
+      window.fakeDevice.emit('incoming', window.fakeCall);
+    }, sid);
+    await page.locator('.call-card--ringing', { hasText: 'Retrieved from slot 3' }).waitFor();
+    assert.match(await page.locator('.call-card--ringing').textContent(), /Ada Lovelace/);
+    await page.getByRole('button', { name: 'Accept' }).click();
+    const card = page.locator('#call-card[data-caller-number="+15551230000"]');
+    await card.waitFor();
+    assert.match(await card.textContent(), /Ada Lovelace/);
+
+    // Park it: the page sends the SDK call's own SID.
+    let parkBody = null;
+    await page.route('**/api/park', (route) => {
+      parkBody = route.request().postDataJSON();
+      return route.fulfill({
+        status: 201,
+        json: { id: '00000000-0000-4000-8000-000000000001', slot: 7, conferenceName: 'park-x', pstnCallSid: `CA${'e'.repeat(32)}`, parkedAt: new Date().toISOString(), state: 'parking' },
+      });
+    });
+    await card.focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('7');
+    await card.waitFor({ state: 'detached' });
+    assert.deepEqual(parkBody, { callSid: sid, slot: 7 });
+    await waitSlotState(page, 7, 'parking');
+    // Twilio then drops the browser's leg.
+    await page.evaluate(() => window.fakeCall.disconnect());
+    assert.match(await page.locator('#call-area').textContent(), /No call right now/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the vendored Twilio Voice SDK loads under the page\'s Content-Security-Policy', async () => {
+  const { page } = agents.alice;
+  const loaded = await page.evaluate(() => new Promise((resolve) => {
+    const script = document.createElement('script');
+    script.src = '/ui/vendor/twilio-voice-sdk/twilio.min.js';
+    script.onload = () => resolve(typeof window.Twilio === 'object' && typeof window.Twilio.Device === 'function');
+    script.onerror = () => resolve(false);
+    document.head.append(script);
+  }));
+  assert.equal(loaded, true);
 });
 
 test('no page had a script error or a Content-Security-Policy violation', () => {
