@@ -700,7 +700,10 @@ function buildSlot(s, view) {
       h('span', { class: 'timer' },
         h('span', { class: 'timer-label', text: 'On hold ' }),
         h('span', { class: 'timer-value', 'data-since': call.parkedAt, text: duration(serverNow() - Date.parse(call.parkedAt)) })),
-      call.deadline && view.state === 'parked' && h('span', { class: 'deadline', 'data-deadline': call.deadline },
+      call.deadline && view.state === 'parked' && h('span', {
+        class: 'deadline', 'data-deadline': call.deadline,
+        title: 'Hold time left before the time-out rings the parker back or takes a message',
+      },
         h('span', { class: 'deadline-value', text: duration(Date.parse(call.deadline) - serverNow()) }),
         h('span', { class: 'deadline-label', text: ' left' }))),
   ];
