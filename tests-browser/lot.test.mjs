@@ -328,6 +328,7 @@ test('the keyboard alone parks a call', async () => {
   await page.keyboard.press('Enter');
   await page.locator('#choose-hint').waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Park in slot 1');
+  await screenshot(page, 'lot-choosing');
   await page.keyboard.press('Escape');
   await page.locator('#choose-hint').waitFor({ state: 'hidden' });
   assert.equal(await page.evaluate(() => document.activeElement.id), 'call-card');
@@ -530,7 +531,7 @@ test('with Twilio Voice, a call rings in the browser, and parking uses the SDK c
     await waitSlotState(page, 7, 'parking');
     // Twilio then drops the browser's leg.
     await page.evaluate(() => window.fakeCall.disconnect());
-    assert.match(await page.locator('#call-area').textContent(), /No call right now/);
+    await page.locator('#call-area', { hasText: 'No call right now' }).waitFor({ timeout: LIVE_MS });
   } finally {
     await context.close();
   }
