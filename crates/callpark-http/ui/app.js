@@ -571,7 +571,7 @@ function renderCall() {
     content = h('div', { class: 'call-card call-card--ringing', id: 'call-card', tabindex: '-1' },
       h('div', { class: 'call-icon call-icon--ringing', 'aria-hidden': 'true' }),
       h('div', { class: 'call-body' },
-        h('p', { class: 'call-label', text: info.retrievedFrom ? `Retrieved from slot ${info.retrievedFrom} — ringing` : 'Incoming call' }),
+        h('p', { class: 'call-label', text: ringingLabel(info) }),
         h('p', { class: 'call-caller', text: callerTitle(info) }),
         callerSubtitle(info) && h('p', { class: 'call-sub', text: callerSubtitle(info) })),
       h('div', { class: 'call-actions' },
@@ -623,6 +623,12 @@ function renderCall() {
   }
   area.replaceChildren(...children);
   if (focusWasOnCard && $('call-card')) $('call-card').focus();
+}
+
+function ringingLabel(info) {
+  if (!info.retrievedFrom) return 'Incoming call';
+  if (info.reason === 'ringback') return `Hold time is up in slot ${info.retrievedFrom}: ringing you back`;
+  return `Retrieved from slot ${info.retrievedFrom}, ringing`;
 }
 
 /** What a slot shows: the server's state with this page's optimistic operations on top. */

@@ -76,5 +76,7 @@ export function describeCall(call) {
     callerNumber: custom.get('callerNumber') || params.From || null,
     callerName: custom.get('callerName') || null,
     retrievedFrom: custom.get('slot') || null,
+    // "retrieve" (an agent pressed Retrieve) or "ringback" (the hold time ran out).
+    reason: custom.get('reason') || null,
   };
 }
