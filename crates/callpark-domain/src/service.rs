@@ -664,11 +664,42 @@ impl ParkingService {
         }
         // A caller's leg can itself be a child (a call the browser placed), so a hang-up is
         // looked for whatever the parent.
-        if update.status.is_final()
-            && let Some(parked) = store.occupant_by_pstn(&update.call).await?
-        {
-            let org = self.org_of(&parked).await?;
-            self.signal(parked.id, &Signal::CallerHungUp, &org).await?;
+        if update.status.is_final() {
+            if let Some(parked) = store.occupant_by_pstn(&update.call).await? {
+                let org = self.org_of(&parked).await?;
+                self.signal(parked.id, &Signal::CallerHungUp, &org).await?;
+            }
+            self.release_agents_of(&update.call).await?;
+        }
+        Ok(())
+    }
+
+    /// The caller's leg `pstn` ended: every agent still on a call bridged to it is free again.
+    /// An agent's own leg does not always report its end (a retrieve's `<Client>` reports only
+    /// `answered`), so the caller's end is what frees the agent.
+    async fn release_agents_of(&self, pstn: &CallSid) -> Result<(), StoreError> {
+        let store = &self.ports.store;
+        let Some(call) = store.call_by_pstn(pstn).await? else {
+            return Ok(());
+        };
+        for agent in store.agents(&call.org).await? {
+            let Some(leg) = agent
+                .current_call
+                .as_ref()
+                .filter(|_| agent.status == AgentStatus::OnCall)
+            else {
+                continue;
+            };
+            let bridged = leg == pstn
+                || store
+                    .call_by_browser_leg(leg)
+                    .await?
+                    .is_some_and(|c| &c.pstn == pstn);
+            if bridged {
+                store
+                    .set_agent_status(&agent.org, &agent.identity, AgentStatus::Available, None)
+                    .await?;
+            }
         }
         Ok(())
     }

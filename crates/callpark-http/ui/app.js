@@ -416,7 +416,7 @@ function announceEvent(event) {
       if (!byMe(call.parkedBy)) announce(`${slot}: ${who} parked by ${agentName(call.parkedBy)}.`);
       break;
     case 'retrieving':
-      if (!byMe(call.retrievingAgent)) announce(`${slot}: ${agentName(call.retrievingAgent)} is retrieving ${who}.`);
+      if (call.retrievingAgent && !byMe(call.retrievingAgent)) announce(`${slot}: ${agentName(call.retrievingAgent)} is retrieving ${who}.`);
       break;
     case 'retrieved':
       announce(`${slot} is free: ${agentName(call.retrievingAgent)} took ${who}.`);
@@ -643,7 +643,7 @@ function slotView(s) {
     }
     return { occupied: false };
   }
-  const view = { occupied: true, state: s.state, call: s.call, optimistic: false, retrievingAgent: s.call && s.call.retrievingAgent, ringback: s.call && s.call.ringback };
+  const view = { occupied: true, state: s.state, call: s.call, optimistic: false, retrievingAgent: s.call && s.call.retrievingAgent, ringback: s.call && s.call.ringback, toVoicemail: Boolean(s.call && s.call.toVoicemail) };
   if (op && op.kind === 'retrieve' && s.state === 'parked') {
     view.state = 'retrieving';
     view.optimistic = true;
@@ -658,7 +658,7 @@ function stateBadge(view) {
   switch (view.state) {
     case 'parking': return 'Parking…';
     case 'parked': return 'Parked';
-    case 'retrieving': return view.ringback ? 'Ringing back' : 'Retrieving';
+    case 'retrieving': return view.toVoicemail ? 'To voicemail' : view.ringback ? 'Ringing back' : 'Retrieving';
     default: return view.state;
   }
 }
@@ -669,6 +669,7 @@ function stateLabel(view) {
     case 'parking': return 'Parking: moving the caller to the lot';
     case 'parked': return 'Parked';
     case 'retrieving':
+      if (view.toVoicemail) return 'Hold time is up: sending the caller to voicemail';
       return view.ringback
         ? `Hold time is up: ringing ${agentName(view.retrievingAgent)} back`
         : `Being retrieved by ${agentName(view.retrievingAgent)}`;

@@ -179,6 +179,39 @@ async fn a_caller_who_hangs_up_while_being_retrieved_is_not_returned_to_the_lot(
 }
 
 #[tokio::test]
+async fn the_agent_who_retrieved_a_call_is_free_again_when_the_caller_hangs_up() {
+    let acme = organisation("acme", 3);
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    let bob = w.agent("acme", "bob", 2).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, Some(1)).await.expect("parked");
+    w.service
+        .retrieve(&bob, slot(1), None)
+        .await
+        .expect("retrieving");
+    w.service
+        .on_dial_answered(parked.id, Some(&call_sid(303)))
+        .await
+        .expect("answered");
+    assert_eq!(w.agent_now(&bob).await.status, AgentStatus::OnCall);
+
+    // Bob's leg reports only `answered`; the caller's end is what frees him, so he is rung for
+    // the next call.
+    w.caller_hangs_up(PSTN).await;
+    let bob_now = w.agent_now(&bob).await;
+    assert_eq!(
+        (bob_now.status, bob_now.current_call),
+        (AgentStatus::Available, None)
+    );
+    assert_eq!(
+        w.agent_now(&alice).await.status,
+        AgentStatus::Available,
+        "alice was not touched"
+    );
+}
+
+#[tokio::test]
 async fn an_agent_who_does_not_answer_returns_the_caller_to_the_same_slot() {
     let acme = organisation("acme", 3);
     let w = World::new(std::slice::from_ref(&acme)).await;
