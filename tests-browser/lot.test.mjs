@@ -103,15 +103,15 @@ async function screenshot(page, name) {
   return file;
 }
 
-/**
- * Signs an agent out and in again through the API, which resets its presence to available with
- * no current call. Works around a service bug: when the caller of a *retrieved* call hangs up,
- * the retrieving agent stays on_call with that call as its current call (nothing tells the
- * domain that the agent's leg ended), so the sandbox would no longer ring it.
- */
-async function resetPresence(name) {
-  await api(name, 'DELETE', '/api/session');
-  await api(name, 'POST', '/api/session');
+/** Waits until the service says the agent is free again, with no current call. */
+async function waitAvailable(name) {
+  const until = Date.now() + 2000;
+  for (;;) {
+    const me = await api(name, 'GET', '/api/me');
+    if (me.status === 'available' && me.currentCall === null) return;
+    if (Date.now() > until) throw new Error(`${name} is still ${me.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**
@@ -260,7 +260,8 @@ test('another agent retrieves the parked call: the slot frees on both pages and 
   await page.locator('#call-area').getByRole('button', { name: 'Caller hangs up' }).click();
   await page.locator('#call-card').waitFor({ state: 'detached', timeout: LIVE_MS });
   assert.match(await page.locator('#call-area').textContent(), /No call right now/);
-  await resetPresence('bob');
+  // The caller's end frees bob: he is rung for the next call.
+  await waitAvailable('bob');
 });
 
 test('a parked caller who hangs up frees the slot on both pages', async () => {
