@@ -1,7 +1,8 @@
 //! [`PgEvents`]: live events across instances, through `LISTEN/NOTIFY`.
 //!
-//! Every event row is written in the transaction that makes the change, and that transaction
-//! also sends `NOTIFY callpark_events, '<global id>:<org>:<sequence>'`. One background task per
+//! Every event row is written in the transaction that makes the change; right after it commits,
+//! the store sends `NOTIFY callpark_events, '<global id>:<org>:<sequence>'` (in a transaction of
+//! its own: see `callpark_notify` in the migration for why). One background task per
 //! [`PgEvents`] keeps a dedicated connection that LISTENs, and remembers, per organisation, the
 //! last sequence it delivered. Whenever it learns of something newer (a notification, a local
 //! [`EventPublisher::publish`], a reconnect, or a periodic check) it reads the organisation's
@@ -36,9 +37,10 @@ const BATCH: i64 = 500;
 /// The first wait before reconnecting; it doubles up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// How often the listener checks for events it was not told about, which also proves its
-/// connection alive (a connection that died silently shows up here).
-const CHECK_EVERY: Duration = Duration::from_secs(30);
+/// How often the listener checks for events it was not told about (a writer that died between
+/// its commit and its notification), which also proves its connection alive (one that died
+/// silently shows up here). One small query per check.
+const CHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// Live events from every instance that writes to the database. Dropping it stops its listener;
 /// subscriptions then end with [`SubscriptionError::Closed`].
