@@ -12,7 +12,7 @@
 //! when rows are inserted, but transactions of different organisations commit in any order, so
 //! reading "id > last seen" can step over a row that commits a moment later. Sequences of one
 //! organisation are gap-free and commit in order (every writer of the organisation's lot takes
-//! its lot-state row lock first), so "sequence > last delivered" never misses one. A lost
+//! its sequence from the lot-state row and holds that row's lock until it commits), so "sequence > last delivered" never misses one. A lost
 //! notification or a dropped connection therefore loses nothing: the next read finds it.
 
 use std::collections::HashMap;

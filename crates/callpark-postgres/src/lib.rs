@@ -29,9 +29,11 @@
 //!   `(org, slot)` and per caller's leg (`WHERE state IN ('parking','parked','retrieving')`).
 //! - **One round trip, one transaction per change.** Claims and transitions are stored
 //!   functions (`callpark_claim_slot`, `callpark_apply`, in the migration) called as prepared
-//!   statements. Each locks its organisation's lot-state row first: claims of one organisation
-//!   are serialised, so the slot they choose sees every committed claim, and writers cannot
-//!   deadlock because they all lock in the same order.
+//!   statements. A claim locks its organisation's lot-state row first, so claims of one
+//!   organisation are serialised and the slot chosen sees every committed claim; a transition
+//!   locks its record, then the lot-state row only to take its event's sequence, so the
+//!   organisation's writers queue for the event insert and commit alone. (Why this order cannot
+//!   deadlock is in the migration.)
 //! - **Compare-and-set.** A transition is `UPDATE … WHERE id = $1 AND state = $2 AND version =
 //!   $3`; no row means someone else won ([`callpark_domain::CasError::Conflict`]).
 //! - **Gap-free events.** The event row and its per-organisation sequence (from the lot-state

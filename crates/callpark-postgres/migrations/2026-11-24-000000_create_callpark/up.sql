@@ -54,9 +54,10 @@ CREATE TABLE browser_legs (
 );
 CREATE INDEX browser_legs_pstn ON browser_legs (pstn_sid);
 
--- One row per organisation, created with it. Every writer of the organisation's lot locks this
--- row first: that serialises claims (so the slot chosen sees every committed claim) and makes
--- event sequences gap-free and strictly increasing in commit order.
+-- One row per organisation, created with it. Every writer of the organisation's lot takes its
+-- next event sequence from this row and holds the row lock until it commits: sequences are
+-- gap-free and strictly increasing in commit order. Claims lock it before anything else, which
+-- serialises them (the slot chosen sees every committed claim).
 CREATE TABLE org_lot_state (
     org text PRIMARY KEY REFERENCES organisations (slug) ON DELETE CASCADE,
     last_sequence bigint NOT NULL DEFAULT 0,
@@ -118,9 +119,8 @@ CREATE TABLE lot_events (
 );
 
 -- Claiming a slot, in one round trip and one transaction. The organisation's lot-state row is
--- locked first (every lot writer does so, so they cannot deadlock), and each statement after it
--- takes a fresh snapshot (READ COMMITTED, volatile function), so the slot chosen sees every
--- committed claim. The partial unique indexes stay the last word: a violation still aborts.
+-- locked first, and each statement after it takes a fresh snapshot (READ COMMITTED, volatile
+-- function), so the slot chosen sees every committed claim. The partial unique indexes stay the last word: a violation still aborts.
 -- Refusals change nothing and come back as {"outcome": ...}; success writes the parked call and
 -- its `parked` event, and returns {"outcome": "claimed", "event": ...}. The caller then sends the
 -- notification with callpark_notify.
@@ -214,8 +214,15 @@ $$;
 
 -- A compare-and-set transition, in one round trip and one transaction: the conditional UPDATE
 -- matches only if the record still has the state and version the change was computed from.
--- id, org, slot and pstn_sid are the store's and never change; version is bumped here. The
--- organisation's lot-state row is locked first, as in callpark_claim_slot.
+-- id, org, slot and pstn_sid are the store's and never change; version is bumped here.
+--
+-- Locks: the record's row first, the organisation's lot-state row last (taking the next
+-- sequence), so that the organisation's writers are serialised only for the event insert and
+-- the commit. This cannot deadlock with a claim (which holds the lot-state row while it
+-- inserts): a claim only waits for a transition whose new version takes the same slot or
+-- caller's leg, and a transition of a live record keeps both, which the claim saw as taken.
+-- Only a record brought back from a terminal state could take them anew; such a transition
+-- locks like a claim, lot-state row first.
 CREATE FUNCTION callpark_apply(
     p_id uuid,
     p_state text,
@@ -229,14 +236,15 @@ DECLARE
     v_org text;
     v_next parked_calls;
     v_call parked_calls;
-    v_sequence bigint;
     v_event lot_events;
 BEGIN
     SELECT org INTO v_org FROM parked_calls WHERE id = p_id;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('outcome', 'not_found');
     END IF;
-    PERFORM 1 FROM org_lot_state WHERE org = v_org FOR UPDATE;
+    IF p_state NOT IN ('parking', 'parked', 'retrieving') THEN
+        PERFORM 1 FROM org_lot_state WHERE org = v_org FOR UPDATE;
+    END IF;
 
     v_next := jsonb_populate_record(NULL::parked_calls, p_next);
     UPDATE parked_calls
@@ -259,12 +267,13 @@ BEGIN
         RETURN jsonb_build_object('outcome', 'conflict');
     END IF;
 
-    UPDATE org_lot_state SET last_sequence = last_sequence + 1
-     WHERE org = v_org
-    RETURNING last_sequence INTO v_sequence;
-
+    WITH next_sequence AS (
+        UPDATE org_lot_state SET last_sequence = last_sequence + 1
+         WHERE org = v_org
+        RETURNING last_sequence
+    )
     INSERT INTO lot_events (org, sequence, kind, at, call)
-    VALUES (v_org, v_sequence, p_kind, p_at, to_jsonb(v_call))
+    SELECT v_org, last_sequence, p_kind, p_at, to_jsonb(v_call) FROM next_sequence
     RETURNING * INTO v_event;
 
     RETURN jsonb_build_object('outcome', 'applied', 'event', to_jsonb(v_event));
