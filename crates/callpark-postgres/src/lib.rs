@@ -52,6 +52,7 @@ mod error;
 mod events;
 mod migrations;
 mod rows;
+/// The tables as diesel sees them (`diesel print-schema` output), for tooling that reads them.
 pub mod schema;
 mod store;
 
