@@ -36,7 +36,8 @@ _callpark_pg_bindir() {
     return 0
   fi
   local dir
-  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  # Newest version first; the glob stays literal when nothing matches, and the test skips it.
+  for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
     if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
       echo "$dir"
       return 0
@@ -135,4 +136,7 @@ _callpark_pg_setup() {
   return 1
 }
 
+# Sourced, `return` fails the sourcing shell's `.` (and so a `set -e` caller); run as a script
+# by mistake, `exit` does.
+# shellcheck disable=SC2317
 _callpark_pg_setup || { _callpark_pg_log "failed"; return 1 2>/dev/null || exit 1; }

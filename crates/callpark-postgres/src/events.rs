@@ -1,7 +1,8 @@
 //! [`PgEvents`]: live events across instances, through `LISTEN/NOTIFY`.
 //!
-//! Every event row is written in the transaction that makes the change, and that transaction
-//! also sends `NOTIFY callpark_events, '<global id>:<org>:<sequence>'`. One background task per
+//! Every event row is written in the transaction that makes the change; right after it commits,
+//! the store sends `NOTIFY callpark_events, '<global id>:<org>:<sequence>'` (in a transaction of
+//! its own: see `callpark_notify` in the migration for why). One background task per
 //! [`PgEvents`] keeps a dedicated connection that LISTENs, and remembers, per organisation, the
 //! last sequence it delivered. Whenever it learns of something newer (a notification, a local
 //! [`EventPublisher::publish`], a reconnect, or a periodic check) it reads the organisation's
@@ -11,7 +12,7 @@
 //! when rows are inserted, but transactions of different organisations commit in any order, so
 //! reading "id > last seen" can step over a row that commits a moment later. Sequences of one
 //! organisation are gap-free and commit in order (every writer of the organisation's lot takes
-//! its lot-state row lock first), so "sequence > last delivered" never misses one. A lost
+//! its sequence from the lot-state row and holds that row's lock until it commits), so "sequence > last delivered" never misses one. A lost
 //! notification or a dropped connection therefore loses nothing: the next read finds it.
 
 use std::collections::HashMap;
@@ -36,9 +37,12 @@ const BATCH: i64 = 500;
 /// The first wait before reconnecting; it doubles up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// How often the listener checks for events it was not told about, which also proves its
-/// connection alive (a connection that died silently shows up here).
-const CHECK_EVERY: Duration = Duration::from_secs(30);
+/// The longest a listener read may take when the configuration sets no statement timeout.
+const MAX_READ: Duration = Duration::from_secs(60);
+/// How often the listener checks for events it was not told about (a writer that died between
+/// its commit and its notification), which also proves its connection alive (one that died
+/// silently shows up here). One small query per check.
+const CHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// Live events from every instance that writes to the database. Dropping it stops its listener;
 /// subscriptions then end with [`SubscriptionError::Closed`].
@@ -127,6 +131,13 @@ impl EventSubscription for PgSubscription {
     }
 }
 
+/// Whether the listener goes on after handling a wake-up.
+enum Done {
+    Continue,
+    /// The PgEvents is gone.
+    Stop,
+}
+
 /// What woke the listener.
 enum Wake {
     Notification(Option<diesel::QueryResult<diesel::pg::PgNotification>>),
@@ -178,7 +189,11 @@ impl Listener {
         diesel::sql_query(format!("LISTEN {CHANNEL}"))
             .execute(&mut conn)
             .await?;
-        self.catch_up(&mut conn).await?;
+        tokio::time::timeout(
+            self.config.operation_timeout().unwrap_or(MAX_READ),
+            self.catch_up(&mut conn),
+        )
+        .await??;
         *listened = true;
         self.listening.send_replace(true);
         tracing::debug!("the event listener is listening");
@@ -194,27 +209,38 @@ impl Listener {
                     _ = check.tick() => Wake::Check,
                 }
             };
-            match wake {
-                Wake::Notification(Some(Ok(n))) => self.notified(&mut conn, &n.payload).await?,
-                Wake::Notification(Some(Err(e))) => return Err(e.into()),
-                Wake::Notification(None) => return Err("the connection closed".into()),
-                Wake::Local(Some(event)) => self.published(&mut conn, *event).await?,
-                Wake::Local(None) => return Ok(()),
-                Wake::Check => self.catch_up(&mut conn).await?,
+            // Reads are bounded on our side too: a server that stopped answering would
+            // otherwise hold the listener forever; timing out reconnects instead.
+            let limit = self.config.operation_timeout().unwrap_or(MAX_READ);
+            let read = async {
+                match wake {
+                    Wake::Notification(Some(Ok(n))) => self.notified(&mut conn, &n.payload).await,
+                    Wake::Notification(Some(Err(e))) => Err(e.into()),
+                    Wake::Notification(None) => Err("the connection closed".into()),
+                    Wake::Local(Some(event)) => self.published(&mut conn, *event).await,
+                    Wake::Local(None) => Ok(Done::Stop),
+                    Wake::Check => self.catch_up(&mut conn).await,
+                }
+            };
+            match tokio::time::timeout(limit, read).await {
+                Ok(Ok(Done::Continue)) => {}
+                Ok(Ok(Done::Stop)) => return Ok(()),
+                Ok(Err(e)) => return Err(e),
+                Err(elapsed) => return Err(Box::new(elapsed)),
             }
         }
     }
 
     /// Reads every organisation's counter and fetches what is newer than what was delivered.
     /// The first time, only records the counters: subscribers get events from now on.
-    async fn catch_up(&mut self, conn: &mut AsyncPgConnection) -> Result<(), BoxError> {
+    async fn catch_up(&mut self, conn: &mut AsyncPgConnection) -> Result<Done, BoxError> {
         let counters: Vec<(String, i64)> = org_lot_state::table
             .select((org_lot_state::org, org_lot_state::last_sequence))
             .load(conn)
             .await?;
         let Some(delivered) = &self.delivered else {
             self.delivered = Some(counters.into_iter().collect());
-            return Ok(());
+            return Ok(Done::Continue);
         };
         let behind: Vec<String> = counters
             .into_iter()
@@ -224,14 +250,14 @@ impl Listener {
         for org in behind {
             self.fetch(conn, &org).await?;
         }
-        Ok(())
+        Ok(Done::Continue)
     }
 
     async fn notified(
         &mut self,
         conn: &mut AsyncPgConnection,
         payload: &str,
-    ) -> Result<(), BoxError> {
+    ) -> Result<Done, BoxError> {
         let mut parts = payload.splitn(3, ':');
         let (Some(_id), Some(org), Some(Ok(sequence))) = (
             parts.next(),
@@ -247,14 +273,14 @@ impl Listener {
         if sequence > self.last_delivered(org) {
             self.fetch(conn, org).await?;
         }
-        Ok(())
+        Ok(Done::Continue)
     }
 
     async fn published(
         &mut self,
         conn: &mut AsyncPgConnection,
         event: LotEvent,
-    ) -> Result<(), BoxError> {
+    ) -> Result<Done, BoxError> {
         let sequence = i64::try_from(event.sequence.get()).unwrap_or(i64::MAX);
         let last = self.last_delivered(event.org.as_str());
         if sequence == last + 1 {
@@ -263,7 +289,7 @@ impl Listener {
             // Events of other instances come first: read them all, this one included.
             self.fetch(conn, event.org.as_str()).await?;
         }
-        Ok(())
+        Ok(Done::Continue)
     }
 
     fn last_delivered(&self, org: &str) -> i64 {

@@ -29,13 +29,18 @@
 //!   `(org, slot)` and per caller's leg (`WHERE state IN ('parking','parked','retrieving')`).
 //! - **One round trip, one transaction per change.** Claims and transitions are stored
 //!   functions (`callpark_claim_slot`, `callpark_apply`, in the migration) called as prepared
-//!   statements. Each locks its organisation's lot-state row first: claims of one organisation
-//!   are serialised, so the slot they choose sees every committed claim, and writers cannot
-//!   deadlock because they all lock in the same order.
+//!   statements. A claim locks its organisation's lot-state row first, so claims of one
+//!   organisation are serialised and the slot chosen sees every committed claim; a transition
+//!   locks its record, then the lot-state row only to take its event's sequence, so the
+//!   organisation's writers queue for the event insert and commit alone. (Why this order cannot
+//!   deadlock is in the migration.)
 //! - **Compare-and-set.** A transition is `UPDATE … WHERE id = $1 AND state = $2 AND version =
 //!   $3`; no row means someone else won ([`callpark_domain::CasError::Conflict`]).
-//! - **Gap-free events.** The event row, its per-organisation sequence (from the lot-state row,
-//!   `UPDATE … RETURNING`) and `pg_notify` are part of the change's transaction.
+//! - **Gap-free events.** The event row and its per-organisation sequence (from the lot-state
+//!   row, `UPDATE … RETURNING`) are part of the change's transaction; the `NOTIFY` follows in a
+//!   transaction of its own (a notifying transaction holds a database-wide lock through its
+//!   WAL flush, which would serialise every writer), and listeners read rows by sequence, so a
+//!   lost notification delays an event but never loses it.
 //! - **Deadlines fire once.** `due_deadlines` reads with `FOR UPDATE SKIP LOCKED`; the
 //!   compare-and-set of the transition is what makes firing exactly-once.
 //! - **503, not a hang.** Pool and connection failures are
@@ -47,6 +52,7 @@ mod error;
 mod events;
 mod migrations;
 mod rows;
+/// The tables as diesel sees them (`diesel print-schema` output), for tooling that reads them.
 pub mod schema;
 mod store;
 

@@ -62,6 +62,11 @@ mod sql {
 
     diesel::define_sql_function! {
         /// See the migration that creates it.
+        fn callpark_notify(payload: Text) -> Bool;
+    }
+
+    diesel::define_sql_function! {
+        /// See the migration that creates it.
         fn callpark_apply(
             id: Uuid,
             state: Text,
@@ -227,6 +232,22 @@ impl PgStore {
         };
         let numbers = numbers.map_err(error::query)?;
         org.into_domain(numbers).map(Some).map_err(error::corrupt)
+    }
+
+    /// Tells every instance's listener about a committed event. A failure is only logged: the
+    /// event is stored, and listeners find it on their next read of the organisation.
+    async fn notify(conn: &mut AsyncPgConnection, row: &EventRow) {
+        let payload = format!("{}:{}:{}", row.id, row.org, row.sequence);
+        if let Err(e) = diesel::select(sql::callpark_notify(&payload))
+            .execute(conn)
+            .await
+        {
+            tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                payload,
+                "notifying the event listeners failed; they will catch up"
+            );
+        }
     }
 
     async fn try_claim(
@@ -605,7 +626,10 @@ impl ParkingStore for PgStore {
                     }
                 };
                 return match outcome {
-                    ClaimOutcome::Claimed { event: row } => Ok(event(row)?),
+                    ClaimOutcome::Claimed { event: row } => {
+                        Self::notify(&mut conn, &row).await;
+                        Ok(event(row)?)
+                    }
                     ClaimOutcome::UnknownOrg => Err(ClaimError::UnknownOrg),
                     ClaimOutcome::AlreadyParked { id, slot } => Err(ClaimError::AlreadyParked(
                         ParkedCallId::from_uuid(id),
@@ -665,7 +689,10 @@ impl ParkingStore for PgStore {
                 }))
             })?;
             match outcome {
-                ApplyOutcome::Applied { event: row } => Ok(event(row)?),
+                ApplyOutcome::Applied { event: row } => {
+                    Self::notify(&mut conn, &row).await;
+                    Ok(event(row)?)
+                }
                 ApplyOutcome::NotFound => Err(CasError::NotFound),
                 ApplyOutcome::Conflict => Err(CasError::Conflict),
             }

@@ -1,3 +1,4 @@
+DROP FUNCTION IF EXISTS callpark_notify(text);
 DROP FUNCTION IF EXISTS callpark_apply(uuid, text, bigint, jsonb, text, timestamptz);
 DROP FUNCTION IF EXISTS callpark_claim_slot(text, text, integer, uuid, text, text, text, text, timestamptz);
 DROP TABLE IF EXISTS lot_events;

@@ -54,9 +54,10 @@ CREATE TABLE browser_legs (
 );
 CREATE INDEX browser_legs_pstn ON browser_legs (pstn_sid);
 
--- One row per organisation, created with it. Every writer of the organisation's lot locks this
--- row first: that serialises claims (so the slot chosen sees every committed claim) and makes
--- event sequences gap-free and strictly increasing in commit order.
+-- One row per organisation, created with it. Every writer of the organisation's lot takes its
+-- next event sequence from this row and holds the row lock until it commits: sequences are
+-- gap-free and strictly increasing in commit order. Claims lock it before anything else, which
+-- serialises them (the slot chosen sees every committed claim).
 CREATE TABLE org_lot_state (
     org text PRIMARY KEY REFERENCES organisations (slug) ON DELETE CASCADE,
     last_sequence bigint NOT NULL DEFAULT 0,
@@ -118,11 +119,11 @@ CREATE TABLE lot_events (
 );
 
 -- Claiming a slot, in one round trip and one transaction. The organisation's lot-state row is
--- locked first (every lot writer does so, so they cannot deadlock), and each statement after it
--- takes a fresh snapshot (READ COMMITTED, volatile function), so the slot chosen sees every
--- committed claim. The partial unique indexes stay the last word: a violation still aborts.
--- Refusals change nothing and come back as {"outcome": ...}; success writes the parked call, its
--- `parked` event and the notification, and returns {"outcome": "claimed", "event": ...}.
+-- locked first, and each statement after it takes a fresh snapshot (READ COMMITTED, volatile
+-- function), so the slot chosen sees every committed claim. The partial unique indexes stay the last word: a violation still aborts.
+-- Refusals change nothing and come back as {"outcome": ...}; success writes the parked call and
+-- its `parked` event, and returns {"outcome": "claimed", "event": ...}. The caller then sends the
+-- notification with callpark_notify.
 CREATE FUNCTION callpark_claim_slot(
     p_org text,
     p_policy text,            -- 'requested', 'first_free' or 'next_after_last_used'
@@ -171,15 +172,22 @@ BEGIN
         v_slot := p_slot;
     ELSE
         -- first_free: the lowest free slot; next_after_last_used: the lowest free slot after
-        -- the last one claimed, wrapping around to the lowest free slot before it.
-        SELECT g.slot INTO v_slot
-          FROM generate_series(1, v_lot_size) AS g(slot)
-         WHERE NOT EXISTS (
-                SELECT 1 FROM parked_calls p
-                 WHERE p.org = p_org AND p.slot = g.slot
-                   AND p.state IN ('parking', 'parked', 'retrieving'))
-         ORDER BY (p_policy = 'next_after_last_used' AND g.slot <= coalesce(v_last_slot, 0)),
-                  g.slot
+        -- the last one claimed, wrapping around to the lowest free slot before it. Either is
+        -- slot 1, the slot after the last claimed, or a slot right after an occupied one, so
+        -- only those candidates are looked at: the work grows with the occupied slots, not
+        -- with the size of the lot.
+        WITH occupied AS (
+            SELECT slot FROM parked_calls
+             WHERE org = p_org AND state IN ('parking', 'parked', 'retrieving')
+        )
+        SELECT c.slot INTO v_slot
+          FROM (SELECT 1 AS slot
+                UNION SELECT v_last_slot + 1
+                UNION SELECT slot + 1 FROM occupied) AS c
+         WHERE c.slot BETWEEN 1 AND v_lot_size
+           AND c.slot NOT IN (SELECT slot FROM occupied)
+         ORDER BY (p_policy = 'next_after_last_used' AND c.slot <= coalesce(v_last_slot, 0)),
+                  c.slot
          LIMIT 1;
         IF v_slot IS NULL THEN
             RETURN jsonb_build_object('outcome', 'lot_full');
@@ -200,16 +208,21 @@ BEGIN
     VALUES (p_org, v_sequence, 'parked', p_now, to_jsonb(v_call))
     RETURNING * INTO v_event;
 
-    -- Delivered at commit, only if the transaction commits.
-    PERFORM pg_notify('callpark_events', v_event.id || ':' || p_org || ':' || v_sequence);
     RETURN jsonb_build_object('outcome', 'claimed', 'event', to_jsonb(v_event));
 END;
 $$;
 
 -- A compare-and-set transition, in one round trip and one transaction: the conditional UPDATE
 -- matches only if the record still has the state and version the change was computed from.
--- id, org, slot and pstn_sid are the store's and never change; version is bumped here. The
--- organisation's lot-state row is locked first, as in callpark_claim_slot.
+-- id, org, slot and pstn_sid are the store's and never change; version is bumped here.
+--
+-- Locks: the record's row first, the organisation's lot-state row last (taking the next
+-- sequence), so that the organisation's writers are serialised only for the event insert and
+-- the commit. This cannot deadlock with a claim (which holds the lot-state row while it
+-- inserts): a claim only waits for a transition whose new version takes the same slot or
+-- caller's leg, and a transition of a live record keeps both, which the claim saw as taken.
+-- Only a record brought back from a terminal state could take them anew; such a transition
+-- locks like a claim, lot-state row first.
 CREATE FUNCTION callpark_apply(
     p_id uuid,
     p_state text,
@@ -223,14 +236,15 @@ DECLARE
     v_org text;
     v_next parked_calls;
     v_call parked_calls;
-    v_sequence bigint;
     v_event lot_events;
 BEGIN
     SELECT org INTO v_org FROM parked_calls WHERE id = p_id;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('outcome', 'not_found');
     END IF;
-    PERFORM 1 FROM org_lot_state WHERE org = v_org FOR UPDATE;
+    IF p_state NOT IN ('parking', 'parked', 'retrieving') THEN
+        PERFORM 1 FROM org_lot_state WHERE org = v_org FOR UPDATE;
+    END IF;
 
     v_next := jsonb_populate_record(NULL::parked_calls, p_next);
     UPDATE parked_calls
@@ -253,15 +267,34 @@ BEGIN
         RETURN jsonb_build_object('outcome', 'conflict');
     END IF;
 
-    UPDATE org_lot_state SET last_sequence = last_sequence + 1
-     WHERE org = v_org
-    RETURNING last_sequence INTO v_sequence;
-
+    WITH next_sequence AS (
+        UPDATE org_lot_state SET last_sequence = last_sequence + 1
+         WHERE org = v_org
+        RETURNING last_sequence
+    )
     INSERT INTO lot_events (org, sequence, kind, at, call)
-    VALUES (v_org, v_sequence, p_kind, p_at, to_jsonb(v_call))
+    SELECT v_org, last_sequence, p_kind, p_at, to_jsonb(v_call) FROM next_sequence
     RETURNING * INTO v_event;
 
-    PERFORM pg_notify('callpark_events', v_event.id || ':' || v_org || ':' || v_sequence);
     RETURN jsonb_build_object('outcome', 'applied', 'event', to_jsonb(v_event));
+END;
+$$;
+
+-- Tells the listeners (PgEvents) that an organisation's events up to a sequence are committed.
+-- The payload is '<global id>:<org>:<sequence>'.
+--
+-- Not sent from the writing transaction on purpose: a transaction that NOTIFYs takes a
+-- database-wide lock from its pre-commit until its end, which includes waiting for its WAL flush,
+-- so notifying writers would commit one at a time across all organisations. Sent here, in a
+-- transaction of its own whose commit need not wait for the flush (synchronous_commit off, for
+-- this transaction only), the lock is held for microseconds. Losing a notification (a crash
+-- between the two statements) loses no event: listeners read rows by sequence, and catch up on
+-- the next notification of the organisation, on reconnect, and periodically.
+CREATE FUNCTION callpark_notify(p_payload text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    PERFORM pg_notify('callpark_events', p_payload);
+    RETURN true;
 END;
 $$;
