@@ -149,3 +149,58 @@ async fn callpark_migrate_prepares_an_empty_database() {
     );
     assert!(String::from_utf8_lossy(&without.stderr).contains("DATABASE_URL"));
 }
+
+#[tokio::test]
+async fn agents_get_a_voice_sdk_token_for_themselves_when_voice_is_configured() {
+    use base64::Engine as _;
+    const KEY: &str = "SK0123456789abcdef0123456789abcdef";
+    const APP: &str = "AP0123456789abcdef0123456789abcdef";
+    let app = TestApp::spawn_configured(wiremock::MockServer::start().await, |s| {
+        s.voice = Some(callpark_http::VoiceSettings {
+            account_sid: ACCOUNT_SID.to_owned(),
+            api_key_sid: KEY.to_owned(),
+            api_key_secret: SecretString::from("key-secret"),
+            twiml_app_sid: APP.to_owned(),
+            ttl: Duration::from_secs(3600),
+        });
+    })
+    .await;
+    app.create_org("acme", 3, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    let me: serde_json::Value = app.get("/api/me", &alice).await.json().await.unwrap();
+    assert_eq!(me["voice"], true);
+    let response = app.get("/api/token", &alice).await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["identity"], "alice");
+    let token = body["token"].as_str().unwrap();
+    let claims = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["iss"], KEY);
+    assert_eq!(claims["sub"], ACCOUNT_SID);
+    assert_eq!(
+        claims["grants"]["identity"], "alice",
+        "the token is for the asking agent only"
+    );
+    assert_eq!(claims["grants"]["voice"]["incoming"]["allow"], true);
+    assert_eq!(
+        claims["grants"]["voice"]["outgoing"]["application_sid"],
+        APP
+    );
+    let anonymous = app.http.get(app.url("/api/token")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    app.stop().await;
+
+    // Without API key settings there is no token to give.
+    let plain = TestApp::spawn().await;
+    plain.create_org("acme", 3, NUMBER).await;
+    let bob = plain.agent("acme", "bob").await;
+    let none = plain.get("/api/token", &bob).await;
+    assert_eq!(none.status(), 404);
+    plain.stop().await;
+}

@@ -141,9 +141,9 @@ async fn a_park_twilio_refuses_or_rate_limits_frees_the_slot_at_once() {
     }
 }
 
-#[tokio::test]
-async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked_after_reconciliation() {
-    // The park's update succeeds; the retrieve's is the one that fails.
+/// Twilio that accepts the park, then answers the retrieve's redirect with `fault` up to
+/// `times` times, then accepts again; the caller stays in progress with no agent leg.
+async fn twilio_failing_the_retrieve(fault: ResponseTemplate, times: u64) -> MockServer {
     let twilio = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path_regex(UPDATE))
@@ -154,8 +154,8 @@ async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked_after_reconcil
         .await;
     Mock::given(method("POST"))
         .and(path_regex(UPDATE))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
+        .respond_with(fault)
+        .up_to_n_times(times)
         .with_priority(2)
         .mount(&twilio)
         .await;
@@ -177,33 +177,68 @@ async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked_after_reconcil
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"calls": []})))
         .mount(&twilio)
         .await;
-    let app = reconciling_app(twilio).await;
-    let (alice, bob) = alice_on_a_call(&app).await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
-            .await
-            .status(),
-        201
-    );
-    let retrieve = app.post_json("/api/lot/1/retrieve", &bob, json!({})).await;
-    assert_eq!(
-        error_code(retrieve).await,
-        (504, "telephony_timeout".to_owned())
-    );
-    assert_eq!(app.slot(&bob, 1).await["state"], "retrieving");
-    eventually(
-        "the unconfirmed retrieve is resolved: nobody took the caller, so back on hold",
-        || async { app.slot(&bob, 1).await["state"] == "parked" },
-    )
-    .await;
-    // The caller was sent back into the conference of slot 1.
-    let updates = app.twilio_updates().await;
-    let park_url = field(&updates[0].1, "Url").unwrap().to_owned();
-    assert_eq!(
-        field(&updates.last().unwrap().1, "Url"),
-        Some(park_url.as_str())
-    );
-    app.stop().await;
+    twilio
+}
+
+#[tokio::test]
+async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked() {
+    let rate_limited = ResponseTemplate::new(429)
+        .set_body_json(json!({"code": 20429, "message": "Too many requests", "status": 429}));
+    for (fault, times, answer, right_after) in [
+        // The outcome is unknown: the slot shows the retrieve until reconciliation settles it.
+        (
+            ResponseTemplate::new(500),
+            1,
+            (504, "telephony_timeout"),
+            "retrieving",
+        ),
+        (
+            accepted().set_delay(Duration::from_secs(2)),
+            1,
+            (504, "telephony_timeout"),
+            "retrieving",
+        ),
+        // Twilio certainly did nothing (rate limited on each of the client's three attempts):
+        // the caller is back on hold at once.
+        (rate_limited, 3, (502, "telephony_error"), "parked"),
+    ] {
+        let app = reconciling_app(twilio_failing_the_retrieve(fault, times).await).await;
+        let (alice, bob) = alice_on_a_call(&app).await;
+        assert_eq!(
+            app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
+                .await
+                .status(),
+            201
+        );
+        let retrieve = app.post_json("/api/lot/1/retrieve", &bob, json!({})).await;
+        assert_eq!(error_code(retrieve).await, (answer.0, answer.1.to_owned()));
+        assert_eq!(app.slot(&bob, 1).await["state"], right_after, "{answer:?}");
+        eventually(
+            "nobody took the caller, so it is back on hold in its slot",
+            || async { app.slot(&bob, 1).await["state"] == "parked" },
+        )
+        .await;
+        if right_after == "retrieving" {
+            // Reconciliation sent the caller back into the conference of slot 1.
+            // (wiremock records a stalled request when it answers, so count, not order).
+            let updates = app.twilio_updates().await;
+            let park_url = field(&updates[0].1, "Url").unwrap().to_owned();
+            let parks = updates
+                .iter()
+                .filter(|(_, f)| field(f, "Url") == Some(park_url.as_str()))
+                .count();
+            assert_eq!(parks, 2, "{updates:?}");
+        }
+        // And it can be retrieved again.
+        assert_eq!(
+            app.post_json("/api/lot/1/retrieve", &bob, json!({}))
+                .await
+                .status(),
+            200,
+            "{answer:?}"
+        );
+        app.stop().await;
+    }
 }
 
 #[tokio::test]
