@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 use crate::db::TestDatabase;
-use crate::helpers::{ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, TestApp, sid};
+use crate::helpers::{
+    ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, TestApp, accepted, answer_updates, calls_are, sid,
+};
 
 const NUMBER: &str = "+15550005000";
-const UPDATE: &str = r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Calls/CA[0-9a-f]{32}\.json$";
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -103,30 +103,15 @@ async fn signed(http: &reqwest::Client, base: &str, path: &str, params: &[(&str,
 async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_restart() {
     // Twilio takes its time with the first redirect: the service dies while waiting for it.
     let twilio = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(UPDATE))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"status": "in-progress"}))
-                .set_delay(Duration::from_secs(60)),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&twilio)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(UPDATE))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "in-progress"})))
-        .mount(&twilio)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex(UPDATE))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"sid": sid(1), "status": "in-progress"})),
-        )
-        .mount(&twilio)
-        .await;
+    answer_updates(
+        &twilio,
+        accepted().set_delay(Duration::from_secs(60)),
+        Some(1),
+        1,
+    )
+    .await;
+    answer_updates(&twilio, accepted(), None, 5).await;
+    calls_are(&twilio, "in-progress").await;
     let database = TestDatabase::create().await.unwrap();
     let port = free_port();
     let mut service = Service::start(port, database.url(), &twilio).await;
@@ -396,11 +381,7 @@ async fn postgres_restarted_under_load_gives_503s_then_recovers_with_the_lot_int
     let cluster = Cluster::create();
     let url = cluster.url();
     let twilio = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(UPDATE))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "in-progress"})))
-        .mount(&twilio)
-        .await;
+    answer_updates(&twilio, accepted(), None, 5).await;
     let app = TestApp::spawn_configured(twilio, |s| {
         s.database = Some(callpark_app::config::DatabaseSettings {
             url: SecretString::from(url.clone()),

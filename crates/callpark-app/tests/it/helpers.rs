@@ -32,15 +32,7 @@ impl TestApp {
     /// Twilio accepts every call update.
     pub(crate) async fn spawn() -> Self {
         let twilio = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path_regex(
-                r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Calls/CA[0-9a-f]{32}\.json$",
-            ))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(json!({"status": "in-progress"})),
-            )
-            .mount(&twilio)
-            .await;
+        answer_updates(&twilio, accepted(), None, 5).await;
         Self::spawn_with(twilio).await
     }
 
@@ -322,4 +314,46 @@ impl Instance {
     pub(crate) async fn stop(&self) {
         self.stopper.stop().await;
     }
+}
+
+/// The path of Twilio's Calls resource for one call: fetched with GET, updated with POST.
+pub(crate) const CALL: &str = r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Calls/CA[0-9a-f]{32}\.json$";
+
+/// Twilio's answer to a call update it accepted.
+pub(crate) fn accepted() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"status": "in-progress"}))
+}
+
+/// Call updates get `answer`, `times` times at most (always, for `None`); among several such
+/// mocks the lowest `priority` answers first.
+pub(crate) async fn answer_updates(
+    twilio: &MockServer,
+    answer: ResponseTemplate,
+    times: Option<u64>,
+    priority: u8,
+) {
+    let mock = Mock::given(method("POST"))
+        .and(path_regex(CALL))
+        .respond_with(answer)
+        .with_priority(priority);
+    match times {
+        Some(n) => mock.up_to_n_times(n).mount(twilio).await,
+        None => mock.mount(twilio).await,
+    }
+}
+
+/// Fetching any call says it is `status`, and it has no agent leg connected.
+pub(crate) async fn calls_are(twilio: &MockServer, status: &str) {
+    Mock::given(method("GET"))
+        .and(path_regex(CALL))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"sid": sid(1), "status": status})),
+        )
+        .mount(twilio)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"/Calls\.json$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"calls": []})))
+        .mount(twilio)
+        .await;
 }

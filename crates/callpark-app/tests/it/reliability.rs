@@ -4,48 +4,20 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, eventually, field, sid};
+use crate::helpers::{TestApp, accepted, answer_updates, calls_are, eventually, field, sid};
 
 const NUMBER: &str = "+15550004000";
 const CALLER: &str = "+14155550177";
-const UPDATE: &str = r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Calls/CA[0-9a-f]{32}\.json$";
-
-fn accepted() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"status": "in-progress"}))
-}
 
 /// Twilio whose first call update answers `first`, and every later one 200; fetching a call says
 /// it is `status`, and it has no connected agent legs.
 async fn twilio_failing_once(first: ResponseTemplate, status: &str) -> MockServer {
     let twilio = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(UPDATE))
-        .respond_with(first)
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&twilio)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(UPDATE))
-        .respond_with(accepted())
-        .mount(&twilio)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex(UPDATE))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"sid": sid(1), "status": status, "from": CALLER})),
-        )
-        .mount(&twilio)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex(r"/Calls\.json$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"calls": []})))
-        .mount(&twilio)
-        .await;
+    answer_updates(&twilio, first, Some(1), 1).await;
+    answer_updates(&twilio, accepted(), None, 5).await;
+    calls_are(&twilio, status).await;
     twilio
 }
 
@@ -119,11 +91,7 @@ async fn a_park_twilio_refuses_or_rate_limits_frees_the_slot_at_once() {
             .set_body_json(json!({"code": 20003, "message": "Authenticate", "status": 401})),
     ] {
         let twilio = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path_regex(UPDATE))
-            .respond_with(fault)
-            .mount(&twilio)
-            .await;
+        answer_updates(&twilio, fault, None, 5).await;
         let app = TestApp::spawn_with(twilio).await;
         let (alice, _) = alice_on_a_call(&app).await;
         let parked = app
@@ -145,38 +113,10 @@ async fn a_park_twilio_refuses_or_rate_limits_frees_the_slot_at_once() {
 /// `times` times, then accepts again; the caller stays in progress with no agent leg.
 async fn twilio_failing_the_retrieve(fault: ResponseTemplate, times: u64) -> MockServer {
     let twilio = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(UPDATE))
-        .respond_with(accepted())
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&twilio)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(UPDATE))
-        .respond_with(fault)
-        .up_to_n_times(times)
-        .with_priority(2)
-        .mount(&twilio)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(UPDATE))
-        .respond_with(accepted())
-        .mount(&twilio)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex(UPDATE))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"sid": sid(1), "status": "in-progress"})),
-        )
-        .mount(&twilio)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex(r"/Calls\.json$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"calls": []})))
-        .mount(&twilio)
-        .await;
+    answer_updates(&twilio, accepted(), Some(1), 1).await;
+    answer_updates(&twilio, fault, Some(times), 2).await;
+    answer_updates(&twilio, accepted(), None, 5).await;
+    calls_are(&twilio, "in-progress").await;
     twilio
 }
 
