@@ -7,22 +7,28 @@ cd "$(dirname "$0")/.."
 
 cargo build -q -p callpark-app
 out=$(mktemp)
-./target/debug/callpark serve --listen 127.0.0.1:0 >"$out" 2>/dev/null &
+./target/debug/callpark serve --listen 127.0.0.1:0 >"$out" 2>"$out.log" &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
+trap 'kill $pid 2>/dev/null || true; rm -f "$out" "$out.log"' EXIT
 
-for _ in $(seq 50); do grep -q 'bob ' "$out" && break; sleep 0.1; done
-base=$(grep -o 'http://[^/]*' "$out" | head -1)
-alice=$(grep ' alice ' "$out" | sed 's/.*#token=//')
-bob=$(grep ' bob ' "$out" | sed 's/.*#token=//')
-[ -n "$base" ] && [ -n "$alice" ] && [ -n "$bob" ] || { echo "sandbox did not start"; cat "$out"; exit 1; }
+# A loaded machine can take a while to start it; give it a minute before calling it failed.
+for _ in $(seq 600); do grep -q ' bob ' "$out" && break; sleep 0.1; done
+base=$(grep -o 'http://[^/ ]*/#token=' "$out" | head -1 | sed 's|/#token=||' || true)
+alice=$(grep ' alice ' "$out" | sed 's/.*#token=//' || true)
+bob=$(grep ' bob ' "$out" | sed 's/.*#token=//' || true)
+if [ -z "$base" ] || [ -z "$alice" ] || [ -z "$bob" ]; then
+  echo "FAIL: the sandbox did not print its sign-in links within a minute. Its output:"
+  cat "$out" "$out.log"
+  exit 1
+fi
 
 api() { # method path token [json]
-  curl -sS -f -X "$1" "$base$2" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' ${4:+-d "$4"}
+  curl -sS -f --max-time 10 -X "$1" "$base$2" -H "Authorization: Bearer $3" \
+    -H 'Content-Type: application/json' ${4:+-d "$4"} || { echo "FAIL: $1 $2" >&2; return 1; }
 }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {'d': d}))" "$1"; }
 wait_for() { # description python-expression-on-lot
-  for _ in $(seq 50); do
+  for _ in $(seq 100); do
     [ "$(api GET /api/lot "$bob" | json "$2")" = True ] && return 0
     sleep 0.1
   done
