@@ -67,7 +67,7 @@ SERVER_PID=$!
 
 token_of() { sed -n "s|^ *$1 \+\(http://[^ ]*\)/#token=\(cpk_[0-9a-f]*\).*|\2|p" "$WORK/stdout"; }
 BASE_URL=""
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "error: callpark exited before it was ready:" >&2
     cat "$WORK/stdout" "$WORK/stderr" >&2
@@ -78,7 +78,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 if [ -z "$BASE_URL" ]; then
-  echo "error: callpark printed no sign-in links within 10 s:" >&2
+  echo "error: callpark printed no sign-in links within 60 s:" >&2
   cat "$WORK/stdout" "$WORK/stderr" >&2
   exit 1
 fi
