@@ -289,13 +289,14 @@ pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'
         .map(|(_, v)| v.as_str())
 }
 
-/// Waits until `check` holds, polling; fails the test after two seconds.
+/// Waits until `check` holds, polling; fails the test after ten seconds (generous, for a loaded
+/// CI machine: it returns as soon as `check` holds).
 pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..100 {
+    for _ in 0..500 {
         if check().await {
             return;
         }
