@@ -109,7 +109,10 @@ pub(crate) fn fake_twilio(port: u16, delay: Duration, workers: usize) -> Result<
 /// As short as a real TwiML answer gets.
 const BARE_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Play loop=\"0\">http://127.0.0.1/hold.mp3</Play></Response>";
 
-async fn bare_twiml() -> HttpResponse {
+/// The body is read (and dropped), as any webhook handler does: a handler that leaves it unread
+/// makes actix close the connection after the answer, and the baseline would measure
+/// reconnections instead.
+async fn bare_twiml(_body: web::Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/xml; charset=utf-8")
         .body(BARE_TWIML)
