@@ -46,6 +46,7 @@ mod config;
 mod error;
 mod events;
 mod migrations;
+mod org_cache;
 mod rows;
 pub mod schema;
 mod store;
