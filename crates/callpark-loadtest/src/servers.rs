@@ -38,8 +38,9 @@ async fn wait(fake: &Fake) {
     }
 }
 
-/// `POST …/Calls/{sid}.json`: a redirect or a hang-up, accepted.
-async fn update(fake: web::Data<Fake>, req: HttpRequest) -> HttpResponse {
+/// `POST …/Calls/{sid}.json`: a redirect or a hang-up, accepted. The form is read (and
+/// dropped) so that the connection is kept alive, as Twilio's are.
+async fn update(fake: web::Data<Fake>, req: HttpRequest, _form: web::Bytes) -> HttpResponse {
     fake.counters.updates.fetch_add(1, Ordering::Relaxed);
     wait(&fake).await;
     HttpResponse::Ok().json(serde_json::json!({"sid": call_sid(&req), "status": "in-progress"}))
