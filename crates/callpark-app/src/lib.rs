@@ -227,7 +227,7 @@ impl Application {
             })?
             .run();
 
-        let background = vec![
+        let mut background = vec![
             tokio::spawn(sweep(
                 service.clone(),
                 settings.sweep_interval,
@@ -236,6 +236,12 @@ impl Application {
             tokio::spawn(callpark_http::metrics::follow_occupancy(service)),
             following_live,
         ];
+        if let Some(handle) = callpark_http::metrics::prometheus() {
+            background.push(tokio::spawn(callpark_http::metrics::upkeep(
+                handle,
+                callpark_http::metrics::UPKEEP_EVERY,
+            )));
+        }
         Ok(Self {
             port: address.port(),
             public_url,
