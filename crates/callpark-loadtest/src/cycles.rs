@@ -51,6 +51,8 @@ struct Shared {
     sids: Sids,
     stop: AtomicBool,
     measured: AtomicU64,
+    /// Every cycle completed, warm-up included.
+    completed: AtomicU64,
     errors: AtomicU64,
     measure_from: Instant,
     measure_until: Instant,
@@ -87,6 +89,7 @@ impl Worker {
         while !shared.stop.load(Ordering::Relaxed) {
             match self.cycle(&shared.sids).await {
                 Ok((started, park)) => {
+                    shared.completed.fetch_add(1, Ordering::Relaxed);
                     let now = Instant::now();
                     if now < shared.measure_from {
                         continue;
@@ -150,6 +153,7 @@ pub(crate) async fn run(args: &CyclesArgs) -> Result<(), Error> {
         sids: Sids::new(),
         stop: AtomicBool::new(false),
         measured: AtomicU64::new(0),
+        completed: AtomicU64::new(0),
         errors: AtomicU64::new(0),
         measure_from,
         measure_until: measure_from + Duration::from_secs(args.duration_secs),
@@ -182,22 +186,20 @@ pub(crate) async fn run(args: &CyclesArgs) -> Result<(), Error> {
     } else {
         0.0
     };
+    // Every cycle that started has ended (the workers are done): the requests Twilio got, per
+    // completed cycle, warm-up included.
+    let completed = shared.completed.load(Ordering::Relaxed);
     let twilio = match (before, after) {
         (Some(b), Some(a)) => {
-            let per = |k: &str| {
-                let d = a[k].as_u64().unwrap_or(0) - b[k].as_u64().unwrap_or(0);
-                #[expect(clippy::cast_precision_loss, reason = "small counts")]
-                let cycles = (measured.max(1)) as f64;
-                #[expect(clippy::cast_precision_loss, reason = "small counts")]
-                let d = d as f64;
-                // Warm-up cycles also asked Twilio: count per cycle over all of them.
-                d / cycles
-            };
+            let total = |k: &str| a[k].as_u64().unwrap_or(0) - b[k].as_u64().unwrap_or(0);
+            #[expect(clippy::cast_precision_loss, reason = "small counts")]
+            let per = |k: &str| (total(k) as f64 / completed.max(1) as f64 * 100.0).round() / 100.0;
             Some(json!({
-                "updates_total": a["updates"].as_u64().unwrap_or(0) - b["updates"].as_u64().unwrap_or(0),
-                "fetches_total": a["fetches"].as_u64().unwrap_or(0) - b["fetches"].as_u64().unwrap_or(0),
-                "lists_total": a["lists"].as_u64().unwrap_or(0) - b["lists"].as_u64().unwrap_or(0),
-                "fetches_per_measured_cycle": per("fetches"),
+                "updates_total": total("updates"),
+                "fetches_total": total("fetches"),
+                "lists_total": total("lists"),
+                "updates_per_cycle": per("updates"),
+                "fetches_per_cycle": per("fetches"),
             }))
         }
         _ => None,
@@ -208,6 +210,7 @@ pub(crate) async fn run(args: &CyclesArgs) -> Result<(), Error> {
         "orgs": orgs.len(),
         "instances": instances.len(),
         "cycles": measured,
+        "completed": completed,
         "seconds": (seconds * 1000.0).round() / 1000.0,
         "cycles_per_sec": rate.round(),
         "park": park.summary(),
