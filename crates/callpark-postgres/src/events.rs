@@ -272,7 +272,12 @@ impl Listener {
         }
         let (behind, delivered) = (&mut self.behind, &self.delivered);
         behind.retain(|org, notified| {
-            *notified > delivered.as_ref().and_then(|d| d.get(org)).copied().unwrap_or(0)
+            *notified
+                > delivered
+                    .as_ref()
+                    .and_then(|d| d.get(org))
+                    .copied()
+                    .unwrap_or(0)
         });
         if self.behind.is_empty() {
             self.behind_until = None;
