@@ -191,6 +191,9 @@ impl Application {
             None
         };
 
+        let live = Arc::new(callpark_http::LiveCalls::new());
+        let following_live = tokio::spawn(Arc::clone(&live).follow(service.subscribe()));
+
         let (shutdown, shutdown_rx) = watch::channel(false);
         let ctx = web::Data::new(HttpContext {
             service: service.clone(),
@@ -204,6 +207,7 @@ impl Application {
             shutdown: shutdown_rx,
             metrics: callpark_http::metrics::prometheus(),
             idempotency: callpark_http::IdempotencyKeys::default(),
+            live,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -223,14 +227,21 @@ impl Application {
             })?
             .run();
 
-        let background = vec![
+        let mut background = vec![
             tokio::spawn(sweep(
                 service.clone(),
                 settings.sweep_interval,
                 settings.reconcile_grace,
             )),
             tokio::spawn(callpark_http::metrics::follow_occupancy(service)),
+            following_live,
         ];
+        if let Some(handle) = callpark_http::metrics::prometheus() {
+            background.push(tokio::spawn(callpark_http::metrics::upkeep(
+                handle,
+                callpark_http::metrics::UPKEEP_EVERY,
+            )));
+        }
         Ok(Self {
             port: address.port(),
             public_url,

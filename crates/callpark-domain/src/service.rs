@@ -472,7 +472,7 @@ impl ParkingService {
             .await;
         let (signal, failure) = redirect_signal(redirect);
         let after = self
-            .signal(parking.id, &signal, &org)
+            .signal_from(parking.clone(), &signal, &org)
             .await
             .map_err(|e| match e {
                 SignalError::Store(e) => ParkError::Store(e),
@@ -572,7 +572,7 @@ impl ParkingService {
             .ok_or(RetrieveError::SlotEmpty(slot))?;
 
         let retrieving = match self
-            .apply_command(occupant.id, &Signal::RetrieveRequested(target), &org)
+            .apply_command(occupant.id, None, &Signal::RetrieveRequested(target), &org)
             .await
         {
             Ok(Some(call)) => call,
@@ -603,7 +603,7 @@ impl ParkingService {
             )
             .await;
         let (signal, failure) = redirect_signal(redirect);
-        self.signal(retrieving.id, &signal, &org)
+        self.signal_from(retrieving.clone(), &signal, &org)
             .await
             .map_err(|e| match e {
                 SignalError::Store(e) => RetrieveError::Store(e),
@@ -667,7 +667,8 @@ impl ParkingService {
         if update.status.is_final() {
             if let Some(parked) = store.occupant_by_pstn(&update.call).await? {
                 let org = self.org_of(&parked).await?;
-                self.signal(parked.id, &Signal::CallerHungUp, &org).await?;
+                self.signal_from(parked, &Signal::CallerHungUp, &org)
+                    .await?;
             }
             self.release_agents_of(&update.call).await?;
         }
@@ -943,7 +944,7 @@ impl ParkingService {
         let Some(ctx) = self.parked_call(id).await? else {
             return Ok(None);
         };
-        self.signal(id, signal, &ctx.org).await
+        self.signal_from(ctx.call, signal, &ctx.org).await
     }
 
     /// Applies a Twilio signal; returns the record after it (`None` for an unknown id).
@@ -953,7 +954,30 @@ impl ParkingService {
         signal: &Signal,
         org: &Organisation,
     ) -> Result<Option<ParkedCall>, SignalError> {
-        match self.apply_command(id, signal, org).await {
+        self.signal_with(id, None, signal, org).await
+    }
+
+    /// [`Self::signal`] on a record the caller has just read or written: the first
+    /// compare-and-set is tried on it without reading it again (a stale one loses and is
+    /// re-read, as any loser is).
+    async fn signal_from(
+        &self,
+        current: ParkedCall,
+        signal: &Signal,
+        org: &Organisation,
+    ) -> Result<Option<ParkedCall>, SignalError> {
+        self.signal_with(current.id, Some(current), signal, org)
+            .await
+    }
+
+    async fn signal_with(
+        &self,
+        id: ParkedCallId,
+        known: Option<ParkedCall>,
+        signal: &Signal,
+        org: &Organisation,
+    ) -> Result<Option<ParkedCall>, SignalError> {
+        match self.apply_command(id, known, signal, org).await {
             Ok(call) => Ok(call),
             Err(CommandError::Signal(e)) => Err(e),
             // Twilio's signals never fail a transition; only agents' commands do.
@@ -961,19 +985,25 @@ impl ParkingService {
         }
     }
 
-    /// Reads the record, applies the signal, and stores the result with a compare-and-set,
-    /// re-reading and re-applying when another writer won. The signals with a telephony effect
-    /// (a retrieve, a deadline) are carried out by their use cases, which report the outcome.
+    /// Reads the record (unless the caller `known` it already), applies the signal, and stores
+    /// the result with a compare-and-set, re-reading and re-applying when another writer won.
+    /// The signals with a telephony effect (a retrieve, a deadline) are carried out by their
+    /// use cases, which report the outcome.
     async fn apply_command(
         &self,
         id: ParkedCallId,
+        mut known: Option<ParkedCall>,
         signal: &Signal,
         org: &Organisation,
     ) -> Result<Option<ParkedCall>, CommandError> {
         let store = &self.ports.store;
         for _ in 0..CAS_ATTEMPTS {
-            let Some(current) = store.parked_call(id).await.map_err(SignalError::from)? else {
-                return Ok(None);
+            let current = match known.take() {
+                Some(current) => current,
+                None => match store.parked_call(id).await.map_err(SignalError::from)? {
+                    Some(current) => current,
+                    None => return Ok(None),
+                },
             };
             let ctx = self.context(org);
             let change =

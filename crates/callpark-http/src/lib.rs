@@ -23,6 +23,7 @@ pub mod auth;
 pub mod dto;
 pub mod error;
 mod idempotency;
+mod live;
 pub mod metrics;
 mod ops;
 pub mod routes;
@@ -32,6 +33,7 @@ pub mod webhooks;
 
 pub use admin::{DEFAULT_ANNOUNCEMENT, DEFAULT_MAX_PARK, new_organisation};
 pub use idempotency::IdempotencyKeys;
+pub use live::LiveCalls;
 pub use routes::Routes;
 
 /// What the Twilio Voice JavaScript SDK's access tokens are made of.
@@ -103,6 +105,10 @@ pub struct HttpContext {
     pub shutdown: watch::Receiver<bool>,
     pub metrics: Option<PrometheusHandle>,
     pub idempotency: IdempotencyKeys,
+    /// The calls occupying a slot, from the live feed: the park and hold TwiML is rendered
+    /// from it (and the cached organisation) without the database. Feed it with
+    /// [`LiveCalls::follow`].
+    pub live: Arc<LiveCalls>,
 }
 
 impl std::fmt::Debug for HttpContext {

@@ -11,8 +11,8 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use callpark_domain::{
     AfterDial, AgentIdentity, CallSid, CallStatus, CallStatusUpdate, Caller, CallerName,
     ConferenceEvent, ConferenceEventKind, ConferenceSid, DialOutcome, HttpUrl, InboundCall,
-    InboundError, LeaveReason, ParkState, ParkedCallContext, ParkedCallId, PhoneNumber, Retrieval,
-    WebhookUrls,
+    InboundError, LeaveReason, Organisation, ParkState, ParkedCallContext, ParkedCallId,
+    PhoneNumber, Retrieval, WebhookUrls,
 };
 use callpark_twilio::signature;
 use callpark_twilio::twiml::documents;
@@ -286,12 +286,30 @@ async fn parked(
     Ok(ctx.service.parked_call(parked_id(path)?).await?)
 }
 
+/// The organisation of a parked call that occupies its slot, from memory (see
+/// [`crate::LiveCalls`]); `None` sends the caller to the store.
+async fn live_org(ctx: &HttpContext, id: ParkedCallId) -> Result<Option<Organisation>, ApiError> {
+    match ctx.live.org_of(id) {
+        Some(slug) => Ok(ctx.service.org(&slug).await?),
+        None => Ok(None),
+    }
+}
+
 fn conference_twiml(ctx: &HttpContext, parked: &ParkedCallContext, announcement: &str) -> String {
+    conference_twiml_of(ctx, parked.call.id, &parked.org, announcement)
+}
+
+fn conference_twiml_of(
+    ctx: &HttpContext,
+    id: ParkedCallId,
+    org: &Organisation,
+    announcement: &str,
+) -> String {
     documents::park(
         announcement,
-        parked.org.voice.as_ref().map(|v| v.as_str()),
-        &parked.call.conference_name(),
-        ctx.routes.hold(parked.call.id).as_str(),
+        org.voice.as_ref().map(|v| v.as_str()),
+        &id.conference_name(),
+        ctx.routes.hold(id).as_str(),
         ctx.routes.conference_status().as_str(),
     )
 }
@@ -302,6 +320,15 @@ async fn park(
     path: web::Path<String>,
     _form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
+    let id = parked_id(&path)?;
+    if let Some(org) = live_org(&ctx, id).await? {
+        return Ok(twiml(conference_twiml_of(
+            &ctx,
+            id,
+            &org,
+            org.announcement.as_str(),
+        )));
+    }
     Ok(twiml(match parked(&ctx, &path).await? {
         Some(p) if p.call.occupies_slot() => {
             conference_twiml(&ctx, &p, p.org.announcement.as_str())
@@ -316,12 +343,14 @@ async fn hold(
     path: web::Path<String>,
     _form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
-    let music = parked(&ctx, &path)
-        .await?
-        .and_then(|p| p.org.hold_music_url)
-        .map(|url| url.to_string())
-        .unwrap_or_else(|| DEFAULT_HOLD_MUSIC.to_owned());
-    Ok(twiml(documents::hold_music(&music)))
+    let org = match live_org(&ctx, parked_id(&path)?).await? {
+        Some(org) => Some(org),
+        None => parked(&ctx, &path).await?.map(|p| p.org),
+    };
+    let music = org.as_ref().and_then(|o| o.hold_music_url.as_ref());
+    Ok(twiml(documents::hold_music(
+        music.map_or(DEFAULT_HOLD_MUSIC, HttpUrl::as_str),
+    )))
 }
 
 /// Where a retrieve (or ring-back) sends the caller: ring the agent's browser.

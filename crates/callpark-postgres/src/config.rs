@@ -31,16 +31,22 @@ pub struct PgConfig {
     /// connection, so a server that stopped answering cannot hang a request. Zero means no
     /// limit, as in Postgres.
     pub statement_timeout: Duration,
+    /// How long the store keeps an organisation it has read before reading it again; zero
+    /// reads it every time. Organisations are only ever created, never changed, through the
+    /// service, so this only bounds how long a change made by hand in SQL goes unseen.
+    pub org_cache_ttl: Duration,
 }
 
 impl PgConfig {
-    /// A configuration with 16 connections and 5-second connect and statement timeouts.
+    /// A configuration with 16 connections, 5-second connect and statement timeouts, and
+    /// organisations cached for 5 seconds.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             pool_size: 16,
             connect_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(5),
+            org_cache_ttl: Duration::from_secs(5),
         }
     }
 
@@ -87,6 +93,7 @@ impl fmt::Debug for PgConfig {
             .field("pool_size", &self.pool_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("org_cache_ttl", &self.org_cache_ttl)
             .finish()
     }
 }

@@ -14,6 +14,13 @@
 //! organisation are gap-free and commit in order (every writer of the organisation's lot takes
 //! its sequence from the lot-state row and holds that row's lock until it commits), so "sequence > last delivered" never misses one. A lost
 //! notification or a dropped connection therefore loses nothing: the next read finds it.
+//!
+//! The notification of an event this instance wrote reaches the listener at commit, just
+//! before the writer hands the event itself to [`EventPublisher::publish`]. Reading it from the
+//! table then would cost a query per event for nothing, so a notification only marks its
+//! organisation as behind; the local event delivers it, and whatever is still behind after
+//! [`LOCAL_GRACE`] (other instances' events) is read then, one query per organisation for all
+//! the events notified meanwhile.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,6 +50,9 @@ const MAX_READ: Duration = Duration::from_secs(60);
 /// its commit and its notification), which also proves its connection alive (one that died
 /// silently shows up here). One small query per check.
 const CHECK_EVERY: Duration = Duration::from_secs(10);
+/// How long a notified event may wait for its writer's local publish before it is read from
+/// the table: the most another instance's event is delayed by, beside the read itself.
+const LOCAL_GRACE: Duration = Duration::from_millis(5);
 
 /// Live events from every instance that writes to the database. Dropping it stops its listener;
 /// subscriptions then end with [`SubscriptionError::Closed`].
@@ -74,6 +84,8 @@ impl PgEvents {
             local: local_rx,
             listening: listening_tx,
             delivered: None,
+            behind: HashMap::new(),
+            behind_until: None,
         };
         let listener = tokio::spawn(listener.run()).abort_handle();
         Self {
@@ -143,6 +155,8 @@ enum Wake {
     Notification(Option<diesel::QueryResult<diesel::pg::PgNotification>>),
     Local(Option<Box<LotEvent>>),
     Check,
+    /// The organisations notified as behind have waited [`LOCAL_GRACE`].
+    Behind,
 }
 
 struct Listener {
@@ -153,6 +167,10 @@ struct Listener {
     /// The last sequence delivered, per organisation; `None` until the first connection, whose
     /// snapshot of the counters is "now".
     delivered: Option<HashMap<String, i64>>,
+    /// Organisations notified of events not delivered yet: the highest sequence notified.
+    behind: HashMap<String, i64>,
+    /// When those are read from the table, unless delivered locally first.
+    behind_until: Option<tokio::time::Instant>,
 }
 
 impl Listener {
@@ -201,12 +219,16 @@ impl Listener {
         let mut check = tokio::time::interval(CHECK_EVERY);
         check.reset();
         loop {
+            let behind_until = self.behind_until;
             let wake = {
                 let mut notifications = std::pin::pin!(conn.notifications_stream());
                 tokio::select! {
                     n = notifications.next() => Wake::Notification(n),
                     event = self.local.recv() => Wake::Local(event.map(Box::new)),
                     _ = check.tick() => Wake::Check,
+                    () = tokio::time::sleep_until(
+                        behind_until.unwrap_or_else(tokio::time::Instant::now)
+                    ), if behind_until.is_some() => Wake::Behind,
                 }
             };
             // Reads are bounded on our side too: a server that stopped answering would
@@ -220,6 +242,7 @@ impl Listener {
                     Wake::Local(Some(event)) => self.published(&mut conn, *event).await,
                     Wake::Local(None) => Ok(Done::Stop),
                     Wake::Check => self.catch_up(&mut conn).await,
+                    Wake::Behind => self.fetch_behind(&mut conn).await.map(|()| Done::Continue),
                 }
             };
             match tokio::time::timeout(limit, read).await {
@@ -250,7 +273,41 @@ impl Listener {
         for org in behind {
             self.fetch(conn, &org).await?;
         }
+        self.forget_delivered();
         Ok(Done::Continue)
+    }
+
+    /// Reads the organisations still behind after the grace.
+    async fn fetch_behind(&mut self, conn: &mut AsyncPgConnection) -> Result<(), BoxError> {
+        self.behind_until = None;
+        let behind: Vec<String> = std::mem::take(&mut self.behind)
+            .into_iter()
+            .filter(|(org, notified)| *notified > self.last_delivered(org))
+            .map(|(org, _)| org)
+            .collect();
+        for org in behind {
+            self.fetch(conn, &org).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops the organisations no longer behind; with none left, nothing waits for the grace.
+    fn forget_delivered(&mut self) {
+        if self.behind.is_empty() {
+            return;
+        }
+        let (behind, delivered) = (&mut self.behind, &self.delivered);
+        behind.retain(|org, notified| {
+            *notified
+                > delivered
+                    .as_ref()
+                    .and_then(|d| d.get(org))
+                    .copied()
+                    .unwrap_or(0)
+        });
+        if self.behind.is_empty() {
+            self.behind_until = None;
+        }
     }
 
     async fn notified(
@@ -271,7 +328,10 @@ impl Listener {
             return self.catch_up(conn).await;
         };
         if sequence > self.last_delivered(org) {
-            self.fetch(conn, org).await?;
+            let notified = self.behind.entry(org.to_owned()).or_insert(sequence);
+            *notified = (*notified).max(sequence);
+            self.behind_until
+                .get_or_insert_with(|| tokio::time::Instant::now() + LOCAL_GRACE);
         }
         Ok(Done::Continue)
     }
@@ -289,6 +349,7 @@ impl Listener {
             // Events of other instances come first: read them all, this one included.
             self.fetch(conn, event.org.as_str()).await?;
         }
+        self.forget_delivered();
         Ok(Done::Continue)
     }
 

@@ -1,6 +1,8 @@
 //! [`PgStore`]: the [`ParkingStore`] on a diesel-async connection pool.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::{
@@ -9,13 +11,14 @@ use callpark_domain::{
     NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkState, ParkedCall, ParkedCallId,
     ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
 };
+use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::Integer;
 use diesel::upsert::excluded;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+    AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
@@ -24,6 +27,7 @@ use uuid::Uuid;
 
 use crate::config::{APPLICATION_NAME, PgConfig, establish};
 use crate::error::{self, SetupError, TimedOut, UnexpectedAnswer, violated_constraint};
+use crate::org_cache::OrgCache;
 use crate::rows::{
     AgentRow, CallRow, EventRow, OrgRow, ParkedRow, agent_status_name, auto_slot_name,
 };
@@ -105,6 +109,7 @@ enum ApplyOutcome {
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
     config: PgConfig,
+    orgs: Arc<OrgCache>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -141,23 +146,33 @@ impl PgStore {
         let for_setup = config.clone();
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
         manager_config.custom_setup = Box::new(move |_url| establish(&for_setup, APPLICATION_NAME));
-        // A pooled connection is checked with one `SELECT 1` before it is handed out, so that a
-        // connection the server dropped (restart, failover, idle kill) is replaced rather than
-        // failing the request.
-        manager_config.recycling_method = RecyclingMethod::Verified;
+        // A connection the server closed (restart, failover, idle kill) is noticed when it is
+        // recycled (`Fast` still drops a connection whose socket has closed). One that sat idle
+        // for a while is also checked with a `SELECT 1` before it is handed out, so that a
+        // silently dead one is replaced rather than failing the request; one in use a moment
+        // ago is not: under load, that check was every other round trip to the database.
+        manager_config.recycling_method = RecyclingMethod::Fast;
         let manager =
             AsyncDieselConnectionManager::new_with_config(config.url.clone(), manager_config);
+        let verify_timeout = config.connect_timeout;
         let pool = Pool::builder(manager)
             .max_size(config.pool_size)
             .runtime(deadpool::Runtime::Tokio1)
             .wait_timeout(Some(config.connect_timeout))
             .create_timeout(Some(config.connect_timeout))
             .recycle_timeout(Some(config.connect_timeout))
+            // The most recently used connection first: at low traffic one warm connection
+            // serves, and the others age out of use instead of each needing a check.
+            .queue_mode(deadpool::managed::QueueMode::Lifo)
+            .pre_recycle(Hook::async_fn(move |conn, metrics| {
+                Box::pin(verify_if_idle(conn, metrics.last_used(), verify_timeout))
+            }))
             .build()
             .map_err(SetupError::Pool)?;
         Ok(Self {
             pool,
             config: config.clone(),
+            orgs: Arc::new(OrgCache::new(config.org_cache_ttl)),
         })
     }
 
@@ -280,6 +295,30 @@ impl PgStore {
     }
 }
 
+/// A pooled connection idle for longer than this is checked before it is used again.
+const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// The pool's pre-recycle check: `SELECT 1` on a connection idle for [`VERIFY_AFTER_IDLE`] or
+/// more, bounded by `timeout`; a failure discards the connection (the pool takes or opens
+/// another).
+async fn verify_if_idle(
+    conn: &mut AsyncPgConnection,
+    idle: Duration,
+    timeout: Duration,
+) -> HookResult<PoolError> {
+    if idle < VERIFY_AFTER_IDLE {
+        return Ok(());
+    }
+    let check = diesel::select(1.into_sql::<Integer>()).execute(conn);
+    match tokio::time::timeout(timeout, check).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(HookError::Backend(PoolError::QueryError(e))),
+        Err(_) => Err(HookError::message(
+            "the connection did not answer its check",
+        )),
+    }
+}
+
 fn event(row: EventRow) -> Result<LotEvent, StoreError> {
     LotEvent::try_from(row).map_err(error::corrupt)
 }
@@ -356,20 +395,28 @@ impl ParkingStore for PgStore {
                 Err(TxError::Db(e)) => return Err(error::query(e).into()),
             }
             // Read back what was stored, so that what create returns is what `org` returns.
-            Self::org_where(&mut conn, org.slug.as_str())
+            let created = Self::org_where(&mut conn, org.slug.as_str())
                 .await?
                 .ok_or_else(|| {
                     StoreError::Internal("the organisation vanished after it was created".into())
-                        .into()
-                })
+                })?;
+            self.orgs.put(&created);
+            Ok(created)
         })
         .await
     }
 
     async fn org(&self, slug: &OrgSlug) -> Result<Option<Organisation>, StoreError> {
+        if let Some(org) = self.orgs.get(slug.as_str()) {
+            return Ok(Some(org));
+        }
         self.bounded(async {
             let mut conn = self.conn().await?;
-            Self::org_where(&mut conn, slug.as_str()).await
+            let org = Self::org_where(&mut conn, slug.as_str()).await?;
+            if let Some(org) = &org {
+                self.orgs.put(org);
+            }
+            Ok(org)
         })
         .await
     }
@@ -378,6 +425,13 @@ impl ParkingStore for PgStore {
         &self,
         number: &PhoneNumber,
     ) -> Result<Option<Organisation>, StoreError> {
+        if let Some(org) = self
+            .orgs
+            .slug_of_number(number.as_str())
+            .and_then(|slug| self.orgs.get(&slug))
+        {
+            return Ok(Some(org));
+        }
         self.bounded(async {
             let mut conn = self.conn().await?;
             let slug = org_numbers::table
@@ -387,10 +441,14 @@ impl ParkingStore for PgStore {
                 .await
                 .optional()
                 .map_err(error::query)?;
-            match slug {
-                Some(slug) => Self::org_where(&mut conn, &slug).await,
-                None => Ok(None),
+            let org = match slug {
+                Some(slug) => Self::org_where(&mut conn, &slug).await?,
+                None => None,
+            };
+            if let Some(org) = &org {
+                self.orgs.put(org);
             }
+            Ok(org)
         })
         .await
     }
