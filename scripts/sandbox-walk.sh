@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 cargo build -q -p callpark-app
 out=$(mktemp)
-./target/debug/callpark serve --listen 127.0.0.1:0 >"$out" 2>"$out.log" &
+# The sandbox is the embedded default: in-memory store, whatever DATABASE_URL the test run set.
+env -u DATABASE_URL ./target/debug/callpark serve --listen 127.0.0.1:0 >"$out" 2>"$out.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$out" "$out.log"' EXIT
 

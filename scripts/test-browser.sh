@@ -62,7 +62,8 @@ trap cleanup EXIT INT TERM
 # before the server starts (the background job opens them on its own time).
 : >"$WORK/stdout"
 : >"$WORK/stderr"
-"$BIN" serve --listen 127.0.0.1:0 >"$WORK/stdout" 2>"$WORK/stderr" &
+# The sandbox on its embedded in-memory store, whatever DATABASE_URL the test run set.
+env -u DATABASE_URL "$BIN" serve --listen 127.0.0.1:0 >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!
 
 token_of() { sed -n "s|^ *$1 \+\(http://[^ ]*\)/#token=\(cpk_[0-9a-f]*\).*|\2|p" "$WORK/stdout"; }
