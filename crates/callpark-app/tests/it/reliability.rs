@@ -160,14 +160,22 @@ async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked() {
         .await;
         if right_after == "retrieving" {
             // Reconciliation sent the caller back into the conference of slot 1.
-            // (wiremock records a stalled request when it answers, so count, not order).
+            // (wiremock records a stalled request when it answers, so count, not order; and the
+            // record is parked a moment before the redirect is sent, so wait for it).
             let updates = app.twilio_updates().await;
             let park_url = field(&updates[0].1, "Url").unwrap().to_owned();
-            let parks = updates
-                .iter()
-                .filter(|(_, f)| field(f, "Url") == Some(park_url.as_str()))
-                .count();
-            assert_eq!(parks, 2, "{updates:?}");
+            eventually(
+                "the caller is redirected back into its conference",
+                || async {
+                    let updates = app.twilio_updates().await;
+                    updates
+                        .iter()
+                        .filter(|(_, f)| field(f, "Url") == Some(park_url.as_str()))
+                        .count()
+                        == 2
+                },
+            )
+            .await;
         }
         // And it can be retrieved again.
         assert_eq!(
