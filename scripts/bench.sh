@@ -9,6 +9,8 @@
 #   BENCH_ONLY="webhooks cycles" scripts/bench.sh   # a subset (criterion webhooks cycles
 #                                    # latency sse memory), for trying things out; the doc
 #                                    # is only rewritten by a full run
+#   BENCH_FROM=target/bench/last scripts/bench.sh   # no measuring: rewrite the section from
+#                                    # the raw results of an earlier full run
 #
 # Needs PostgreSQL (BENCH_PG_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres,
 # a user that may create databases) and wrk (installed with apt-get when missing and root).
@@ -41,6 +43,10 @@ DB_URL="${ADMIN_URL%/*}/$DB"
 WORK=$(mktemp -d /tmp/callpark-bench.XXXXXX)
 RESULTS=$WORK/results
 mkdir -p "$RESULTS" "$ROOT/target/bench"
+if [ -n "${BENCH_FROM:-}" ]; then
+  cp -r "$BENCH_FROM/." "$RESULTS/"
+  ONLY=""
+fi
 BIN=$ROOT/target/release/callpark
 LOAD=$ROOT/target/release/callpark-loadtest
 
@@ -49,14 +55,20 @@ cleanup() {
   set +e
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  [ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
+  if [ -n "${WATCHDOG:-}" ]; then
+    pkill -P "$WATCHDOG" 2>/dev/null # its sleep
+    kill "$WATCHDOG" 2>/dev/null
+  fi
   psql "$ADMIN_URL" -XAtqc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
-  cp -r "$RESULTS" "$ROOT/target/bench/last" 2>/dev/null
+  if [ -z "${BENCH_FROM:-}" ]; then
+    rm -rf "$ROOT/target/bench/last"
+    cp -r "$RESULTS" "$ROOT/target/bench/last" 2>/dev/null
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-( sleep "$TIMEOUT_SECS"; echo "bench: time limit reached" >&2; kill -TERM $$ ) &
+( sleep "$TIMEOUT_SECS" </dev/null >/dev/null 2>&1; echo "bench: time limit reached" >&2; kill -TERM $$ ) &
 WATCHDOG=$!
 
 log() { echo "bench: $*" >&2; }
@@ -158,6 +170,8 @@ run_wrk() { # name lua url
 
 # ---- build and set up -----------------------------------------------------------------------
 
+if [ -n "$ONLY" ]; then
+
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
@@ -185,6 +199,7 @@ wait_http "http://127.0.0.1:$TWILIO_PORT/stats"
 wait_http "http://127.0.0.1:$SLOW_PORT/stats"
 
 export TWILIO_AUTH_TOKEN=$AUTH_TOKEN CALLPARK_ADMIN_TOKEN=$ADMIN_TOKEN
+fi
 
 # ---- criterion ------------------------------------------------------------------------------
 
@@ -212,8 +227,10 @@ if want memory; then
   done
 fi
 
-start_callpark one "$TWILIO_PORT"
-URL1=$CP_URL
+if want webhooks || want cycles; then
+  start_callpark one "$TWILIO_PORT"
+  URL1=$CP_URL
+fi
 
 # ---- (1) signed webhooks returning TwiML, and the bare baseline ------------------------------
 
@@ -306,13 +323,16 @@ fi
 # ---- the table ------------------------------------------------------------------------------
 
 cp "$WORK/"*.log "$RESULTS/" 2>/dev/null || true
-if [ "$ONLY" != "criterion webhooks cycles latency sse memory" ]; then
+if [ -z "${BENCH_FROM:-}" ] && [ "$ONLY" != "criterion webhooks cycles latency sse memory" ]; then
   log "partial run ($ONLY): docs/benchmarks.md left alone; results in target/bench/last"
   exit 0
 fi
 
-f() { # format a number or "n/a"
-  if [ -z "$1" ] || [ "$1" = null ]; then echo "n/a"; else printf "%s" "$1"; fi
+f() { # a number rounded to at most two decimals, or "n/a"
+  if [ -z "$1" ] || [ "$1" = null ]; then echo "n/a"; else awk -v v="$1" 'BEGIN{ r = sprintf("%.2f", v); sub(/\.?0+$/, "", r); print r }'; fi
+}
+n() { # an integer with thousands separators, or "n/a"
+  if [ -z "$1" ] || [ "$1" = null ]; then echo "n/a"; else printf "%.0f" "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; fi
 }
 mb() { if [ -z "$1" ] || [ "$1" = null ]; then echo "n/a"; else awk -v k="$1" 'BEGIN{printf "%.1f MB", k/1024}'; fi; }
 
@@ -365,18 +385,18 @@ $( [ -n "$noisy" ] && echo "- $noisy" )
 
 | workload | figure | target | |
 |---|---|---|---|
-| signed webhook \`POST /twilio/park/{id}\` (TwiML), \`wrk -t1 -c32\` | $(f "$park_rps") req/s, p50 $(f "$park_p50") ms, p99 $(f "$park_p99") ms | ≥ 50,000 req/s, p99 < 5 ms | $(ok "$park_rps" ">=" 50000) / $(ok "$park_p99" "<" 5) |
-| signed webhook \`POST /twilio/hold/{id}\` (TwiML), \`wrk -t1 -c32\` | $(f "$hold_rps") req/s, p50 $(f "$hold_p50") ms, p99 $(f "$hold_p99") ms | ≥ 50,000 req/s, p99 < 5 ms | $(ok "$hold_rps" ">=" 50000) / $(ok "$hold_p99" "<" 5) |
-| bare actix-web handler, same wrk, same run | $(f "$bare_rps") req/s, p50 $(f "$bare_p50") ms, p99 $(f "$bare_p99") ms | (baseline) | |
-| park+retrieve cycles, 32 in flight over 8 organisations (saturation) | $(f "$c8") cycles/s; park p50 $(f "$c8_50") ms, p99 $(f "$c8_99") ms | ≥ 1,000 cycles/s, park p99 < 10 ms | $(ok "$c8" ">=" 1000) / $(ok "$c8_99" "<" 10) |
-| the same, 8 in flight | $(f "$m8") cycles/s; park p50 $(f "$m8_50") ms, p99 $(f "$m8_99") ms | | $(ok "$m8" ">=" 1000) / $(ok "$m8_99" "<" 10) |
-| the same, 32 in flight in one organisation | $(f "$c1") cycles/s; park p50 $(f "$c1_50") ms, p99 $(f "$c1_99") ms | | |
+| signed webhook \`POST /twilio/park/{id}\` (TwiML), \`wrk -t1 -c32\` | $(n "$park_rps") req/s, p50 $(f "$park_p50") ms, p99 $(f "$park_p99") ms | ≥ 50,000 req/s, p99 < 5 ms | $(ok "$park_rps" ">=" 50000) / $(ok "$park_p99" "<" 5) |
+| signed webhook \`POST /twilio/hold/{id}\` (TwiML), \`wrk -t1 -c32\` | $(n "$hold_rps") req/s, p50 $(f "$hold_p50") ms, p99 $(f "$hold_p99") ms | ≥ 50,000 req/s, p99 < 5 ms | $(ok "$hold_rps" ">=" 50000) / $(ok "$hold_p99" "<" 5) |
+| bare actix-web handler, same wrk, same run | $(n "$bare_rps") req/s, p50 $(f "$bare_p50") ms, p99 $(f "$bare_p99") ms | (baseline) | |
+| park+retrieve cycles, 32 in flight over 8 organisations (saturation) | $(n "$c8") cycles/s; park p50 $(f "$c8_50") ms, p99 $(f "$c8_99") ms | ≥ 1,000 cycles/s, park p99 < 10 ms | $(ok "$c8" ">=" 1000) / $(ok "$c8_99" "<" 10) |
+| the same, 8 in flight | $(n "$m8") cycles/s; park p50 $(f "$m8_50") ms, p99 $(f "$m8_99") ms | | $(ok "$m8" ">=" 1000) / $(ok "$m8_99" "<" 10) |
+| the same, 32 in flight in one organisation | $(n "$c1") cycles/s; park p50 $(f "$c1_50") ms, p99 $(f "$c1_99") ms | | |
 | park with 100 ms Twilio latency (8 in flight) | park p50 $(f "$lat_50") ms, p99 $(f "$lat_99") ms; Twilio fetches: $(f "$lat_fetch"); Twilio updates per cycle (park + retrieve): $(f "$lat_upd") | median < 130 ms, one round trip | $(ok "$lat_50" "<" 130) |
-| SSE fan-out, $SSE_SUBSCRIBERS subscribers on one instance | after the park's response: p50 $(f "$s1_50") ms, p99 $(f "$s1_99") ms (after its request: p99 $(f "$s1r_99") ms) | p99 < 50 ms | $(ok "$s1_99" "<" 50) |
-| SSE fan-out, $SSE_SUBSCRIBERS subscribers split over two instances | after the park's response: p50 $(f "$s2_50") ms, p99 $(f "$s2_99") ms (after its request: p99 $(f "$s2r_99") ms) | p99 < 50 ms | $(ok "$s2_99" "<" 50) |
+| SSE fan-out, $(n "$SSE_SUBSCRIBERS") subscribers on one instance | after the park's response: p50 $(f "$s1_50") ms, p99 $(f "$s1_99") ms (after its request: p99 $(f "$s1r_99") ms) | p99 < 50 ms | $(ok "$s1_99" "<" 50) |
+| SSE fan-out, $(n "$SSE_SUBSCRIBERS") subscribers split over two instances | after the park's response: p50 $(f "$s2_50") ms, p99 $(f "$s2_99") ms (after its request: p99 $(f "$s2r_99") ms) | p99 < 50 ms | $(ok "$s2_99" "<" 50) |
 | RSS idle (fresh instance, 3 s after start) | $(mb "$rss_idle") | < 20 MB | $(ok "$rss_idle" "<" 20480) |
-| RSS with $SSE_SUBSCRIBERS SSE clients | $(mb "$rss_sse") (two instances: the larger $(mb "$rss_sse2")) | < 60 MB | $(ok "$rss_sse" "<" 61440) |
-| RSS after $MEMORY_CYCLES cycles (at $(f "$mem_rate") cycles/s) | $(mb "$rss_100k"); samples (cycles: MB) $series | levels off | |
+| RSS with $(n "$SSE_SUBSCRIBERS") SSE clients | $(mb "$rss_sse") (two instances: the larger $(mb "$rss_sse2")) | < 60 MB | $(ok "$rss_sse" "<" 61440) |
+| RSS after $(n "$MEMORY_CYCLES") cycles (at $(n "$mem_rate") cycles/s) | $(mb "$rss_100k"); samples (cycles: MB) $series | levels off | |
 
 How each is measured:
 
