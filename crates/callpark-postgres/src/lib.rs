@@ -51,6 +51,7 @@ mod config;
 mod error;
 mod events;
 mod migrations;
+mod notifier;
 mod org_cache;
 mod rows;
 /// The tables as diesel sees them (`diesel print-schema` output), for tooling that reads them.

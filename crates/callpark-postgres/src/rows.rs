@@ -200,24 +200,13 @@ impl TryFrom<AgentRow> for Agent {
     }
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = calls, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct CallRow {
     pub(crate) pstn_sid: String,
     pub(crate) org: String,
     pub(crate) caller_number: Option<String>,
     pub(crate) caller_name: Option<String>,
-}
-
-impl CallRow {
-    pub(crate) fn new(call: &Call) -> Self {
-        Self {
-            pstn_sid: call.pstn.as_str().to_owned(),
-            org: call.org.as_str().to_owned(),
-            caller_number: call.caller.number.as_ref().map(|n| n.as_str().to_owned()),
-            caller_name: call.caller.name.as_ref().map(|n| n.as_str().to_owned()),
-        }
-    }
 }
 
 impl TryFrom<CallRow> for Call {

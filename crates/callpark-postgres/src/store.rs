@@ -15,7 +15,6 @@ use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::Integer;
-use diesel::upsert::excluded;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
@@ -27,6 +26,7 @@ use uuid::Uuid;
 
 use crate::config::{APPLICATION_NAME, PgConfig, establish};
 use crate::error::{self, SetupError, TimedOut, UnexpectedAnswer, violated_constraint};
+use crate::notifier::Notifier;
 use crate::org_cache::OrgCache;
 use crate::rows::{
     AgentRow, CallRow, EventRow, OrgRow, ParkedRow, agent_status_name, auto_slot_name,
@@ -46,8 +46,8 @@ const CLAIM_ATTEMPTS: usize = 3;
 
 // The Rust signatures mirror the SQL functions', argument for argument.
 #[allow(clippy::too_many_arguments)]
-mod sql {
-    use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid};
+pub(crate) mod sql {
+    use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid};
 
     diesel::define_sql_function! {
         /// See the migration that creates it.
@@ -66,7 +66,32 @@ mod sql {
 
     diesel::define_sql_function! {
         /// See the migration that creates it.
-        fn callpark_notify(payload: Text) -> Bool;
+        fn callpark_notify_all(payloads: Array<Text>) -> Integer;
+    }
+
+    diesel::define_sql_function! {
+        /// See the migration that creates it.
+        fn callpark_set_agent_status(
+            org: Text,
+            identity: Text,
+            status: Text,
+            current_call: Nullable<Text>,
+        ) -> Bool;
+    }
+
+    diesel::define_sql_function! {
+        /// See the migration that creates it.
+        fn callpark_record_call(
+            pstn: Text,
+            org: Text,
+            caller_number: Nullable<Text>,
+            caller_name: Nullable<Text>,
+        ) -> Bool;
+    }
+
+    diesel::define_sql_function! {
+        /// See the migration that creates it.
+        fn callpark_link_browser_leg(browser: Text, pstn: Text, agent: Nullable<Text>) -> Bool;
     }
 
     diesel::define_sql_function! {
@@ -110,6 +135,7 @@ pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
     config: PgConfig,
     orgs: Arc<OrgCache>,
+    notifier: Arc<Notifier>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -136,9 +162,13 @@ impl<E> From<diesel::result::Error> for TxError<E> {
 impl PgStore {
     /// A store on a pool that opens connections when first needed: nothing is checked here
     /// but the URL. Use [`PgStore::connect`] to fail early when the database is unreachable.
+    /// Starts the task that notifies listeners of committed events on the current runtime.
     ///
     /// # Errors
     /// [`SetupError::InvalidUrl`], [`SetupError::Pool`] for a pool size of zero.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
     pub fn new(config: &PgConfig) -> Result<Self, SetupError> {
         config
             .postgres_config(APPLICATION_NAME)
@@ -170,6 +200,7 @@ impl PgStore {
             .build()
             .map_err(SetupError::Pool)?;
         Ok(Self {
+            notifier: Arc::new(Notifier::start(pool.clone())),
             pool,
             config: config.clone(),
             orgs: Arc::new(OrgCache::new(config.org_cache_ttl)),
@@ -247,22 +278,6 @@ impl PgStore {
         };
         let numbers = numbers.map_err(error::query)?;
         org.into_domain(numbers).map(Some).map_err(error::corrupt)
-    }
-
-    /// Tells every instance's listener about a committed event. A failure is only logged: the
-    /// event is stored, and listeners find it on their next read of the organisation.
-    async fn notify(conn: &mut AsyncPgConnection, row: &EventRow) {
-        let payload = format!("{}:{}:{}", row.id, row.org, row.sequence);
-        if let Err(e) = diesel::select(sql::callpark_notify(&payload))
-            .execute(conn)
-            .await
-        {
-            tracing::warn!(
-                error = &e as &dyn std::error::Error,
-                payload,
-                "notifying the event listeners failed; they will catch up"
-            );
-        }
     }
 
     async fn try_claim(
@@ -551,35 +566,31 @@ impl ParkingStore for PgStore {
     ) -> Result<bool, StoreError> {
         self.bounded(async {
             let mut conn = self.conn().await?;
-            let updated = diesel::update(agents::table.find((org.as_str(), identity.as_str())))
-                .set((
-                    agents::status.eq(agent_status_name(status)),
-                    agents::current_call.eq(current_call.map(CallSid::as_str)),
-                ))
-                .execute(&mut *conn)
-                .await
-                .map_err(error::query)?;
-            Ok(updated == 1)
+            diesel::select(sql::callpark_set_agent_status(
+                org.as_str(),
+                identity.as_str(),
+                agent_status_name(status),
+                current_call.map(CallSid::as_str),
+            ))
+            .get_result(&mut *conn)
+            .await
+            .map_err(error::query)
         })
         .await
     }
 
     async fn record_call(&self, call: &Call) -> Result<(), StoreError> {
-        let row = CallRow::new(call);
         self.bounded(async {
             let mut conn = self.conn().await?;
-            diesel::insert_into(calls::table)
-                .values(&row)
-                .on_conflict(calls::pstn_sid)
-                .do_update()
-                .set((
-                    calls::org.eq(excluded(calls::org)),
-                    calls::caller_number.eq(excluded(calls::caller_number)),
-                    calls::caller_name.eq(excluded(calls::caller_name)),
-                ))
-                .execute(&mut *conn)
-                .await
-                .map_err(error::query)?;
+            diesel::select(sql::callpark_record_call(
+                call.pstn.as_str(),
+                call.org.as_str(),
+                call.caller.number.as_ref().map(PhoneNumber::as_str),
+                call.caller.name.as_ref().map(|n| n.as_str()),
+            ))
+            .execute(&mut *conn)
+            .await
+            .map_err(error::query)?;
             Ok(())
         })
         .await
@@ -591,36 +602,16 @@ impl ParkingStore for PgStore {
         pstn: &CallSid,
         agent: Option<&'a AgentIdentity>,
     ) -> Result<bool, StoreError> {
-        use diesel::sql_types::{Nullable, Text};
         self.bounded(async {
             let mut conn = self.conn().await?;
-            // One statement: the leg is linked only if the caller's leg is recorded.
-            let known_call = calls::table
-                .filter(calls::pstn_sid.eq(pstn.as_str()))
-                .select((
-                    browser.as_str().into_sql::<Text>(),
-                    calls::pstn_sid,
-                    agent
-                        .map(AgentIdentity::as_str)
-                        .into_sql::<Nullable<Text>>(),
-                ));
-            let linked = diesel::insert_into(browser_legs::table)
-                .values(known_call)
-                .into_columns((
-                    browser_legs::browser_sid,
-                    browser_legs::pstn_sid,
-                    browser_legs::agent,
-                ))
-                .on_conflict(browser_legs::browser_sid)
-                .do_update()
-                .set((
-                    browser_legs::pstn_sid.eq(excluded(browser_legs::pstn_sid)),
-                    browser_legs::agent.eq(excluded(browser_legs::agent)),
-                ))
-                .execute(&mut *conn)
-                .await
-                .map_err(error::query)?;
-            Ok(linked == 1)
+            diesel::select(sql::callpark_link_browser_leg(
+                browser.as_str(),
+                pstn.as_str(),
+                agent.map(AgentIdentity::as_str),
+            ))
+            .get_result(&mut *conn)
+            .await
+            .map_err(error::query)
         })
         .await
     }
@@ -685,7 +676,7 @@ impl ParkingStore for PgStore {
                 };
                 return match outcome {
                     ClaimOutcome::Claimed { event: row } => {
-                        Self::notify(&mut conn, &row).await;
+                        self.notifier.committed(&row);
                         Ok(event(row)?)
                     }
                     ClaimOutcome::UnknownOrg => Err(ClaimError::UnknownOrg),
@@ -748,7 +739,7 @@ impl ParkingStore for PgStore {
             })?;
             match outcome {
                 ApplyOutcome::Applied { event: row } => {
-                    Self::notify(&mut conn, &row).await;
+                    self.notifier.committed(&row);
                     Ok(event(row)?)
                 }
                 ApplyOutcome::NotFound => Err(CasError::NotFound),

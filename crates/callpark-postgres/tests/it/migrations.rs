@@ -23,12 +23,22 @@ async fn a_fresh_database_gets_every_migration_and_the_functions() {
     let db = support::TestDb::create().await;
     let functions = db
         .query(
-            "SELECT proname::text FROM pg_proc WHERE proname IN \
-             ('callpark_claim_slot', 'callpark_apply') ORDER BY proname",
+            "SELECT proname::text FROM pg_proc WHERE proname LIKE 'callpark\\_%' ORDER BY proname",
         )
         .await;
     let names: Vec<String> = functions.iter().map(|row| row.get(0)).collect();
-    assert_eq!(names, ["callpark_apply", "callpark_claim_slot"]);
+    assert_eq!(
+        names,
+        [
+            "callpark_apply",
+            "callpark_claim_slot",
+            "callpark_link_browser_leg",
+            "callpark_notify",
+            "callpark_notify_all",
+            "callpark_record_call",
+            "callpark_set_agent_status",
+        ]
+    );
 }
 
 /// Migrations also run on a single-threaded runtime, which is what actix gives the app.

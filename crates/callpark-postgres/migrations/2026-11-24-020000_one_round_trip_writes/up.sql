@@ -1,0 +1,69 @@
+-- The writes of a call's legs and of agents' status, as functions. diesel never caches the
+-- prepared statement of an UPDATE or an INSERT ... ON CONFLICT, so each one was parsed and
+-- planned anew and cost two round trips (prepare, then execute); a function called from a
+-- SELECT is prepared once per connection and PL/pgSQL keeps its plans.
+
+CREATE FUNCTION callpark_set_agent_status(
+    p_org text,
+    p_identity text,
+    p_status text,
+    p_current_call text
+) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    UPDATE agents SET status = p_status, current_call = p_current_call
+     WHERE org = p_org AND identity = p_identity;
+    RETURN FOUND;
+END;
+$$;
+
+-- A caller's leg, recorded or updated (the organisation and caller as last seen).
+CREATE FUNCTION callpark_record_call(
+    p_pstn text,
+    p_org text,
+    p_caller_number text,
+    p_caller_name text
+) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    INSERT INTO calls (pstn_sid, org, caller_number, caller_name)
+    VALUES (p_pstn, p_org, p_caller_number, p_caller_name)
+    ON CONFLICT (pstn_sid) DO UPDATE
+       SET org = excluded.org,
+           caller_number = excluded.caller_number,
+           caller_name = excluded.caller_name;
+    RETURN true;
+END;
+$$;
+
+-- A browser leg bridged to a caller's leg: linked only if the caller's leg is recorded (false
+-- otherwise); a leg linked before is moved to what it is now.
+CREATE FUNCTION callpark_link_browser_leg(
+    p_browser text,
+    p_pstn text,
+    p_agent text
+) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    INSERT INTO browser_legs (browser_sid, pstn_sid, agent)
+    SELECT p_browser, pstn_sid, p_agent FROM calls WHERE pstn_sid = p_pstn
+    ON CONFLICT (browser_sid) DO UPDATE
+       SET pstn_sid = excluded.pstn_sid,
+           agent = excluded.agent;
+    RETURN FOUND;
+END;
+$$;
+
+-- callpark_notify for several payloads in one round trip: the store's notifier sends what
+-- accumulated while its previous batch was on the way (the newest sequence of each
+-- organisation). The commit need not wait for its WAL flush, as in callpark_notify.
+CREATE FUNCTION callpark_notify_all(p_payloads text[]) RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    PERFORM pg_notify('callpark_events', payload) FROM unnest(p_payloads) AS payload;
+    RETURN cardinality(p_payloads);
+END;
+$$;
+-- callpark_notify itself stays: instances of the previous version still call it while a rolling
+-- upgrade replaces them.
