@@ -56,6 +56,7 @@ mod org_cache;
 mod rows;
 /// The tables as diesel sees them (`diesel print-schema` output), for tooling that reads them.
 pub mod schema;
+mod states;
 mod store;
 
 pub use config::{APPLICATION_NAME, LISTENER_APPLICATION_NAME, PgConfig};

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentIdentity, AgentStatus, Call, CallSid, CasError, ClaimError, CreateAgentError,
     CreateOrgError, HttpUrl, LotEvent, LotEventKind, LotSize, LotSnapshot, NewAgent,
-    NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkState, ParkedCall, ParkedCallId,
-    ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
+    NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkedCall, ParkedCallId, ParkingStore,
+    PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
 };
 use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
@@ -35,9 +35,7 @@ use crate::schema::{
     agents, browser_legs, calls, lot_events, org_lot_state, org_numbers, organisations,
     parked_calls,
 };
-
-/// The states in which a parked call occupies its slot (the partial unique indexes' predicate).
-const OCCUPYING: [&str; 3] = ["parking", "parked", "retrieving"];
+use crate::states::{InFlight, Occupying, Parked};
 
 /// How often a claim is retried after losing a race that the unique indexes decided. Claims of
 /// one organisation are serialised by its lot-state row, so only claims of one caller's leg in
@@ -775,7 +773,7 @@ impl ParkingStore for PgStore {
             parked_calls::table
                 .filter(parked_calls::org.eq(org.as_str()))
                 .filter(parked_calls::slot.eq(i32::from(slot.get())))
-                .filter(parked_calls::state.eq_any(OCCUPYING))
+                .filter(Occupying)
                 .select(ParkedRow::as_select())
                 .get_result(&mut *conn)
                 .await
@@ -792,7 +790,7 @@ impl ParkingStore for PgStore {
             let mut conn = self.conn().await?;
             parked_calls::table
                 .filter(parked_calls::pstn_sid.eq(pstn.as_str()))
-                .filter(parked_calls::state.eq_any(OCCUPYING))
+                .filter(Occupying)
                 .select(ParkedRow::as_select())
                 .get_result(&mut *conn)
                 .await
@@ -810,9 +808,7 @@ impl ParkingStore for PgStore {
             // One statement, so one snapshot: the occupants and the sequence agree.
             let rows: Vec<(i64, Option<ParkedRow>)> = org_lot_state::table
                 .left_join(
-                    parked_calls::table.on(parked_calls::org
-                        .eq(org_lot_state::org)
-                        .and(parked_calls::state.eq_any(OCCUPYING))),
+                    parked_calls::table.on(parked_calls::org.eq(org_lot_state::org).and(Occupying)),
                 )
                 .filter(org_lot_state::org.eq(org.as_str()))
                 .order(parked_calls::slot)
@@ -868,7 +864,7 @@ impl ParkingStore for PgStore {
             // is skipped rather than waited for. Exactly-once firing is the compare-and-set's
             // job, not this lock's.
             let rows = parked_calls::table
-                .filter(parked_calls::state.eq(ParkState::Parked.as_str()))
+                .filter(Parked)
                 .filter(parked_calls::deadline.le(now))
                 .order((parked_calls::deadline, parked_calls::id))
                 .limit(limit(max))
@@ -891,10 +887,7 @@ impl ParkingStore for PgStore {
         self.bounded(async {
             let mut conn = self.conn().await?;
             let rows = parked_calls::table
-                .filter(
-                    parked_calls::state
-                        .eq_any([ParkState::Parking.as_str(), ParkState::Retrieving.as_str()]),
-                )
+                .filter(InFlight)
                 .filter(parked_calls::state_changed_at.le(before))
                 .order((parked_calls::state_changed_at, parked_calls::id))
                 .limit(limit(max))

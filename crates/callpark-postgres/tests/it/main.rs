@@ -5,4 +5,5 @@ mod concurrency;
 mod conformance;
 mod events;
 mod migrations;
+mod plans;
 mod support;
