@@ -253,13 +253,14 @@ fi
 
 if want cycles; then
   for run in $(seq "$RUNS"); do
-    # name, in flight, organisations
-    for spec in "c32o8 32 8" "c8o8 8 8" "c32o1 32 1"; do
-      read -r name concurrency orgs <<<"$spec"
+    # name, in flight, organisations, extra arguments
+    for spec in "c32o8 32 8" "c8o8 8 8" "c32o1 32 1" "life32o8 32 8 --new-call-each-cycle"; do
+      read -r name concurrency orgs extra <<<"$spec"
       wait_quiet
-      log "cycles, $concurrency in flight over $orgs organisation(s), run $run"
+      log "cycles $extra, $concurrency in flight over $orgs organisation(s), run $run"
+      # shellcheck disable=SC2086 # $extra is zero or more arguments
       timeout $((CYCLE_SECS + 120)) "$LOAD" cycles --url "$URL1" --concurrency "$concurrency" \
-        --orgs "$orgs" --warmup-secs 2 --duration-secs "$CYCLE_SECS" \
+        --orgs "$orgs" --warmup-secs 2 --duration-secs "$CYCLE_SECS" $extra \
         --fake-twilio "http://127.0.0.1:$TWILIO_PORT" | tee -a "$RESULTS/cycles-$name.jsonl" >&2
     done
   done
@@ -312,7 +313,7 @@ if want memory; then
     start_callpark "memory$run" "$TWILIO_PORT"
     wait_quiet
     log "RSS over $MEMORY_CYCLES cycles, run $run"
-    timeout 1800 "$LOAD" cycles --url "$CP_URL" --concurrency 32 --orgs 8 \
+    timeout 1800 "$LOAD" cycles --url "$CP_URL" --concurrency 32 --orgs 8 --new-call-each-cycle \
       --warmup-secs 0 --duration-secs 1500 --max-cycles "$MEMORY_CYCLES" \
       --rss-pid "$CP_PID" --rss-every-cycles $((MEMORY_CYCLES / 10)) \
       | tee -a "$RESULTS/memory.jsonl" >&2
@@ -342,6 +343,7 @@ hold_rps=$(med wrk-hold.jsonl .rps); hold_p50=$(med wrk-hold.jsonl .p50_ms); hol
 c8=$(med cycles-c32o8.jsonl .cycles_per_sec); c8_50=$(med cycles-c32o8.jsonl .park.p50_ms); c8_99=$(med cycles-c32o8.jsonl .park.p99_ms)
 m8=$(med cycles-c8o8.jsonl .cycles_per_sec); m8_50=$(med cycles-c8o8.jsonl .park.p50_ms); m8_99=$(med cycles-c8o8.jsonl .park.p99_ms)
 c1=$(med cycles-c32o1.jsonl .cycles_per_sec); c1_50=$(med cycles-c32o1.jsonl .park.p50_ms); c1_99=$(med cycles-c32o1.jsonl .park.p99_ms)
+l8=$(med cycles-life32o8.jsonl .cycles_per_sec); l8_50=$(med cycles-life32o8.jsonl .park.p50_ms); l8_99=$(med cycles-life32o8.jsonl .park.p99_ms)
 lat_50=$(med latency.jsonl .park.p50_ms); lat_99=$(med latency.jsonl .park.p99_ms)
 lat_fetch=$(med latency.jsonl '.twilio.fetches_total + .twilio.lists_total'); lat_upd=$(med latency.jsonl '.twilio.updates_per_cycle')
 s1_50=$(med sse-1.jsonl .delivery_after_response.p50_ms); s1_99=$(med sse-1.jsonl .delivery_after_response.p99_ms)
@@ -391,6 +393,7 @@ $( [ -n "$noisy" ] && echo "- $noisy" )
 | park+retrieve cycles, 32 in flight over 8 organisations (saturation) | $(n "$c8") cycles/s; park p50 $(f "$c8_50") ms, p99 $(f "$c8_99") ms | ≥ 1,000 cycles/s, park p99 < 10 ms | $(ok "$c8" ">=" 1000) / $(ok "$c8_99" "<" 10) |
 | the same, 8 in flight | $(n "$m8") cycles/s; park p50 $(f "$m8_50") ms, p99 $(f "$m8_99") ms | | $(ok "$m8" ">=" 1000) / $(ok "$m8_99" "<" 10) |
 | the same, 32 in flight in one organisation | $(n "$c1") cycles/s; park p50 $(f "$c1_50") ms, p99 $(f "$c1_99") ms | | |
+| a whole call's life per cycle (the call comes in first), 32 in flight over 8 organisations | $(n "$l8") cycles/s; park p50 $(f "$l8_50") ms, p99 $(f "$l8_99") ms | | |
 | park with 100 ms Twilio latency (8 in flight) | park p50 $(f "$lat_50") ms, p99 $(f "$lat_99") ms; Twilio fetches: $(f "$lat_fetch"); Twilio updates per cycle (park + retrieve): $(f "$lat_upd") | median < 130 ms, one round trip | $(ok "$lat_50" "<" 130) |
 | SSE fan-out, $(n "$SSE_SUBSCRIBERS") subscribers on one instance | after the park's response: p50 $(f "$s1_50") ms, p99 $(f "$s1_99") ms (after its request: p99 $(f "$s1r_99") ms) | p99 < 50 ms | $(ok "$s1_99" "<" 50) |
 | SSE fan-out, $(n "$SSE_SUBSCRIBERS") subscribers split over two instances | after the park's response: p50 $(f "$s2_50") ms, p99 $(f "$s2_99") ms (after its request: p99 $(f "$s2r_99") ms) | p99 < 50 ms | $(ok "$s2_99" "<" 50) |
@@ -406,12 +409,15 @@ How each is measured:
    actix-web handler answering a fixed TwiML body to the same request, with as many workers.
    Every response was checked to be 2xx (wrk's "Non-2xx" count is kept in the raw results).
 2. **Cycles**: \`callpark-loadtest cycles --concurrency 32 --orgs 8\`: each of 32 tasks (one agent
-   each, the agents spread over 8 organisations) loops: \`/twilio/voice\`, \`/twilio/call-status\`
-   (browser leg in progress), \`POST /api/park\` (timed), \`POST /api/lot/{slot}/retrieve\`,
-   \`/twilio/retrieve/{id}/answered\`; ${CYCLE_SECS} s measured after 2 s of warm-up. Five HTTP
-   requests, two Twilio updates and 18 SQL statements (10 of them committing writes) per cycle.
-   Writers of one organisation's lot are serialised by its lot-state row (so that sequences
-   are gap-free), hence the one-organisation row.
+   each, the agents spread over 8 organisations) has a call come in once (\`/twilio/voice\`, then
+   \`/twilio/call-status\` of the browser leg), then loops: \`POST /api/park\` of the browser leg
+   (timed), \`POST /api/lot/{slot}/retrieve\`, \`/twilio/retrieve/{id}/answered\` on a new browser
+   leg, which the next park parks again. ${CYCLE_SECS} s measured after 2 s of warm-up. Three HTTP
+   requests, two Twilio updates, four parked-call transitions and 12 SQL statements (7 of them
+   committing writes, each flushed to disk) per cycle. With \`--new-call-each-cycle\` every cycle is
+   a new call's whole life (the call comes in, then park, retrieve, answer: five HTTP requests, 16
+   SQL statements, 10 commits). Writers of one organisation's lot are serialised by its lot-state
+   row (so that sequences are gap-free), hence the one-organisation row.
 3. **Park latency**: the same cycles against an instance whose Twilio answers after 100 ms;
    the fake Twilio counts the requests, which shows that a park costs one Twilio request
    (the redirect) and no fetch.
@@ -419,8 +425,8 @@ How each is measured:
    the instances), then 100 parks one after another on the first instance; for each, the time
    from the park's HTTP response (and from its request) until the event of the call reaching
    \`parked\` has arrived at every subscriber (0 when it arrived before the response).
-5. **Memory**: \`VmRSS\` from \`/proc/PID/status\`; the cycles of (2) run to $MEMORY_CYCLES on a
-   fresh instance, sampled every $((MEMORY_CYCLES / 10)) cycles (the median run's samples are shown).
+5. **Memory**: \`VmRSS\` from \`/proc/PID/status\`; whole-life cycles of (2) (a new call each)
+   run to $MEMORY_CYCLES on a fresh instance, sampled every $((MEMORY_CYCLES / 10)) cycles (the median run's samples are shown).
 EOF
 if [ -n "$crit" ]; then
   cat >>"$section" <<EOF

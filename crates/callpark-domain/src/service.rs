@@ -572,7 +572,12 @@ impl ParkingService {
             .ok_or(RetrieveError::SlotEmpty(slot))?;
 
         let retrieving = match self
-            .apply_command(occupant.id, None, &Signal::RetrieveRequested(target), &org)
+            .apply_command(
+                occupant.id,
+                Some(occupant),
+                &Signal::RetrieveRequested(target),
+                &org,
+            )
             .await
         {
             Ok(Some(call)) => call,

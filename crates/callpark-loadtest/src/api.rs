@@ -243,8 +243,8 @@ impl Instance {
         ))
     }
 
-    /// `POST /api/lot/{slot}/retrieve`, then the agent's browser answers on a new leg: the slot
-    /// is free again.
+    /// `POST /api/lot/{slot}/retrieve`, then the agent's browser answers on a new leg, which
+    /// is returned: the slot is free again and the caller is on that leg.
     pub(crate) async fn retrieve(
         &self,
         sids: &Sids,
@@ -252,7 +252,7 @@ impl Instance {
         id: &str,
         slot: u64,
         pstn: &str,
-    ) -> Result<(), Error> {
+    ) -> Result<String, Error> {
         let response = self
             .http
             .post(self.url(&format!("/api/lot/{slot}/retrieve")))
@@ -272,7 +272,7 @@ impl Instance {
             ],
         )
         .await?;
-        Ok(())
+        Ok(leg)
     }
 }
 

@@ -23,6 +23,12 @@ pub(crate) struct CyclesArgs {
     /// Organisations the agents are spread over (each has its own lot).
     #[arg(long, default_value_t = 1)]
     orgs: usize,
+    /// Each cycle is a whole call's life: a new call comes in (`/twilio/voice`, then the
+    /// browser leg's `/twilio/call-status`) before it is parked and retrieved. Without it,
+    /// each agent's call comes in once and every cycle parks it again on the browser leg the
+    /// last retrieve connected, as agents pass a caller around.
+    #[arg(long)]
+    new_call_each_cycle: bool,
     /// Seconds of cycles before measuring starts (not counted).
     #[arg(long, default_value_t = 2)]
     warmup_secs: u64,
@@ -64,27 +70,36 @@ struct Worker {
     instance: Instance,
     org: Org,
     agent: usize,
+    new_call_each_cycle: bool,
+    /// The caller's leg of the call in hand and the browser leg it is bridged to.
+    call: Option<(String, String)>,
 }
 
 impl Worker {
-    /// One whole cycle: the call comes in, is parked, retrieved and answered. Returns when the
-    /// park request started and how long it took.
-    async fn cycle(&self, sids: &Sids) -> Result<(Instant, Duration), Error> {
+    /// One cycle: the call is parked, retrieved and answered (after coming in, for a new
+    /// call). Returns when the park request started and how long it took.
+    async fn cycle(&mut self, sids: &Sids) -> Result<(Instant, Duration), Error> {
         let (identity, token) = &self.org.agents[self.agent];
-        let (pstn, browser) = self
-            .instance
-            .inbound_call(sids, &self.org, identity)
-            .await?;
+        let (pstn, browser) = match self.call.take() {
+            Some(call) if !self.new_call_each_cycle => call,
+            _ => {
+                self.instance
+                    .inbound_call(sids, &self.org, identity)
+                    .await?
+            }
+        };
         let started = Instant::now();
         let (id, slot) = self.instance.park(token, &browser).await?;
         let park = started.elapsed();
-        self.instance
+        let browser = self
+            .instance
             .retrieve(sids, token, &id, slot, &pstn)
             .await?;
+        self.call = Some((pstn, browser));
         Ok((started, park))
     }
 
-    async fn run(self, shared: Arc<Shared>) -> Samples {
+    async fn run(mut self, shared: Arc<Shared>) -> Samples {
         let mut samples = Samples::default();
         while !shared.stop.load(Ordering::Relaxed) {
             match self.cycle(&shared.sids).await {
@@ -166,6 +181,8 @@ pub(crate) async fn run(args: &CyclesArgs) -> Result<(), Error> {
                 instance: instances[i % instances.len()].clone(),
                 org: orgs[i % orgs.len()].clone(),
                 agent: i / orgs.len(),
+                new_call_each_cycle: args.new_call_each_cycle,
+                call: None,
             };
             tokio::spawn(worker.run(Arc::clone(&shared)))
         })
@@ -208,6 +225,7 @@ pub(crate) async fn run(args: &CyclesArgs) -> Result<(), Error> {
     let result = json!({
         "concurrency": concurrency,
         "orgs": orgs.len(),
+        "new_call_each_cycle": args.new_call_each_cycle,
         "instances": instances.len(),
         "cycles": measured,
         "completed": completed,
