@@ -1,8 +1,9 @@
 //! [`PgEvents`]: live events across instances, through `LISTEN/NOTIFY`.
 //!
-//! Every event row is written in the transaction that makes the change; right after it commits,
-//! the store sends `NOTIFY callpark_events, '<global id>:<org>:<sequence>'` (in a transaction of
-//! its own: see `callpark_notify` in the migration for why). One background task per
+//! Every event row is written in the transaction that makes the change; after it commits, the
+//! store's notifier sends `NOTIFY callpark_events, '<global id>:<org>:<sequence>'` (in a
+//! transaction of its own, batched: see `notifier.rs` and `callpark_notify_all` in the
+//! migrations for why). One background task per
 //! [`PgEvents`] keeps a dedicated connection that LISTENs, and remembers, per organisation, the
 //! last sequence it delivered. Whenever it learns of something newer (a notification, a local
 //! [`EventPublisher::publish`], a reconnect, or a periodic check) it reads the organisation's
@@ -15,9 +16,9 @@
 //! its sequence from the lot-state row and holds that row's lock until it commits), so "sequence > last delivered" never misses one. A lost
 //! notification or a dropped connection therefore loses nothing: the next read finds it.
 //!
-//! The notification of an event this instance wrote reaches the listener at commit, just
-//! before the writer hands the event itself to [`EventPublisher::publish`]. Reading it from the
-//! table then would cost a query per event for nothing, so a notification only marks its
+//! The notification of an event this instance wrote reaches the listener around the time the
+//! writer hands the event itself to [`EventPublisher::publish`]. Reading it from the table then
+//! would cost a query per event for nothing, so a notification only marks its
 //! organisation as behind; the local event delivers it, and whatever is still behind after
 //! [`LOCAL_GRACE`] (other instances' events) is read then, one query per organisation for all
 //! the events notified meanwhile.

@@ -37,10 +37,11 @@
 //! - **Compare-and-set.** A transition is `UPDATE … WHERE id = $1 AND state = $2 AND version =
 //!   $3`; no row means someone else won ([`callpark_domain::CasError::Conflict`]).
 //! - **Gap-free events.** The event row and its per-organisation sequence (from the lot-state
-//!   row, `UPDATE … RETURNING`) are part of the change's transaction; the `NOTIFY` follows in a
-//!   transaction of its own (a notifying transaction holds a database-wide lock through its
-//!   WAL flush, which would serialise every writer), and listeners read rows by sequence, so a
-//!   lost notification delays an event but never loses it.
+//!   row, `UPDATE … RETURNING`) are part of the change's transaction. The `NOTIFY` is not (a
+//!   notifying transaction holds a database-wide lock through its WAL flush, which would
+//!   serialise every writer): the store's notifier task sends it after the commit, batched with
+//!   whatever else committed meanwhile. Listeners read rows by sequence, so a lost notification
+//!   delays an event but never loses it.
 //! - **Deadlines fire once.** `due_deadlines` reads with `FOR UPDATE SKIP LOCKED`; the
 //!   compare-and-set of the transition is what makes firing exactly-once.
 //! - **503, not a hang.** Pool and connection failures are
