@@ -30,8 +30,9 @@ pub use machine::{
     TransitionError, transition,
 };
 pub use model::{
-    Agent, AgentStatus, AutoSlot, Call, Caller, MAX_PARK_TIME, NewAgent, NewOrganisation,
-    NewParkedCall, Organisation, ParkedCall, Retrieval, SlotRequest, TimeoutAction,
+    Agent, AgentStatus, AgentStatusChange, AutoSlot, Call, Caller, MAX_PARK_TIME, NewAgent,
+    NewOrganisation, NewParkedCall, Organisation, ParkedCall, Retrieval, SlotRequest,
+    TimeoutAction,
 };
 pub use ports::{
     BoxError, CallStatus, CasError, ClaimError, Clock, CreateAgentError, CreateOrgError,

@@ -78,6 +78,17 @@ pub struct Agent {
     pub current_call: Option<CallSid>,
 }
 
+/// An agent's new status, set together with a parked call's transition (see
+/// [`crate::ParkingStore::apply_and_set_agent`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentStatusChange {
+    pub org: OrgSlug,
+    pub identity: AgentIdentity,
+    pub status: AgentStatus,
+    /// The agent's browser leg, while on a call.
+    pub current_call: Option<CallSid>,
+}
+
 /// What [`crate::ParkingStore::create_agent`] takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAgent {

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use crate::events::{LotEvent, LotEventKind};
 use crate::model::{
-    Agent, AgentStatus, Call, Caller, NewAgent, NewOrganisation, NewParkedCall, Organisation,
-    ParkedCall,
+    Agent, AgentStatus, AgentStatusChange, Call, Caller, NewAgent, NewOrganisation, NewParkedCall,
+    Organisation, ParkedCall,
 };
 use crate::values::{
     AgentIdentity, CallSid, HttpUrl, LotSize, OrgSlug, ParkedCallId, PhoneNumber, Sequence,
@@ -309,6 +309,22 @@ pub trait ParkingStore: Send + Sync {
         next: &ParkedCall,
         kind: LotEventKind,
         at: OffsetDateTime,
+    ) -> Result<LotEvent, CasError>;
+
+    /// [`ParkingStore::apply`] and [`ParkingStore::set_agent_status`] in one transaction: the
+    /// agent's status changes only if the transition is stored (an unknown agent is left
+    /// alone). A park frees its parker, and an answered retrieve puts its agent on the call,
+    /// in the same write as the call's transition: never one without the other.
+    ///
+    /// # Errors
+    /// As [`ParkingStore::apply`]; on any error the agent is unchanged too.
+    async fn apply_and_set_agent(
+        &self,
+        current: &ParkedCall,
+        next: &ParkedCall,
+        kind: LotEventKind,
+        at: OffsetDateTime,
+        agent: &AgentStatusChange,
     ) -> Result<LotEvent, CasError>;
 
     /// # Errors

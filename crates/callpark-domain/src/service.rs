@@ -12,8 +12,8 @@ use crate::machine::{
     TransitionError, transition,
 };
 use crate::model::{
-    Agent, AgentStatus, Call, Caller, MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall,
-    Organisation, ParkedCall, Retrieval, SlotRequest, TimeoutAction,
+    Agent, AgentStatus, AgentStatusChange, Call, Caller, MAX_PARK_TIME, NewAgent, NewOrganisation,
+    NewParkedCall, Organisation, ParkedCall, Retrieval, SlotRequest, TimeoutAction,
 };
 use crate::ports::{
     CallStatus, CasError, ClaimError, Clock, CreateAgentError, CreateOrgError, EventPublisher,
@@ -471,8 +471,19 @@ impl ParkingService {
             )
             .await;
         let (signal, failure) = redirect_signal(redirect);
+        // The browser leg drops as the caller's leg leaves it: once Twilio has taken the
+        // caller, the parker is free again, stored with the call's move to `parked`.
+        let parker_free = |_: &ParkedCall| {
+            Some(AgentStatusChange {
+                org: agent.org.clone(),
+                identity: agent.identity.clone(),
+                status: AgentStatus::Available,
+                current_call: None,
+            })
+        };
+        let follows: Option<AgentFollows<'_>> = failure.is_none().then_some(&parker_free);
         let after = self
-            .signal_from(parking.clone(), &signal, &org)
+            .signal_setting_agent(parking.id, Some(parking.clone()), &signal, &org, follows)
             .await
             .map_err(|e| match e {
                 SignalError::Store(e) => ParkError::Store(e),
@@ -484,11 +495,13 @@ impl ParkingService {
                 _ => ParkError::Telephony(failure),
             });
         }
-        // The browser leg drops as the caller's leg leaves it: the parker is free again.
-        store
-            .set_agent_status(&agent.org, &agent.identity, AgentStatus::Available, None)
-            .await?;
-        Ok(after.unwrap_or(parking))
+        // No transition to store it with (the conference's callback got there first).
+        if !after.agent_set {
+            store
+                .set_agent_status(&agent.org, &agent.identity, AgentStatus::Available, None)
+                .await?;
+        }
+        Ok(after.call.unwrap_or(parking))
     }
 
     /// The caller's leg behind the SID an agent sent: its own browser leg (as learnt from the
@@ -746,22 +759,45 @@ impl ParkingService {
         id: ParkedCallId,
         browser_leg: Option<&CallSid>,
     ) -> Result<Option<ParkedCall>, SignalError> {
-        let after = self.signal_by_id(id, &Signal::DialAnswered).await?;
-        let store = &self.ports.store;
         // Only an answer that connected the caller puts the agent on the call: after a
         // hang-up (callbacks out of order) there is nobody on the line.
-        if let (Some(call), Some(leg)) = (&after, browser_leg)
-            && call.state == ParkState::Retrieved
-            && let Some(agent) = call.retrieval.as_ref().and_then(Retrieval::agent)
+        let on_call = |call: &ParkedCall| {
+            let agent = call.retrieval.as_ref().and_then(Retrieval::agent)?;
+            let leg = browser_leg?;
+            (call.state == ParkState::Retrieved).then(|| AgentStatusChange {
+                org: call.org.clone(),
+                identity: agent.clone(),
+                status: AgentStatus::OnCall,
+                current_call: Some(leg.clone()),
+            })
+        };
+        let Some(ctx) = self.parked_call(id).await? else {
+            return Ok(None);
+        };
+        let after = self
+            .signal_setting_agent(
+                id,
+                Some(ctx.call),
+                &Signal::DialAnswered,
+                &ctx.org,
+                Some(&on_call),
+            )
+            .await?;
+        let store = &self.ports.store;
+        if let (Some(call), Some(leg)) = (&after.call, browser_leg)
+            && let Some(change) = on_call(call)
         {
             store
-                .link_browser_leg(leg, &call.pstn_call, Some(agent))
+                .link_browser_leg(leg, &call.pstn_call, Some(&change.identity))
                 .await?;
-            store
-                .set_agent_status(&call.org, agent, AgentStatus::OnCall, Some(leg))
-                .await?;
+            // A repeated answer: no transition to store it with.
+            if !after.agent_set {
+                store
+                    .set_agent_status(&call.org, &change.identity, AgentStatus::OnCall, Some(leg))
+                    .await?;
+            }
         }
-        Ok(after)
+        Ok(after.call)
     }
 
     /// The retrieve `<Dial>` ended (its `action` callback): says what the caller's leg does
@@ -982,8 +1018,26 @@ impl ParkingService {
         signal: &Signal,
         org: &Organisation,
     ) -> Result<Option<ParkedCall>, SignalError> {
-        match self.apply_command(id, known, signal, org).await {
-            Ok(call) => Ok(call),
+        self.signal_setting_agent(id, known, signal, org, None)
+            .await
+            .map(|applied| applied.call)
+    }
+
+    /// [`Self::signal_with`], and the agent status that `follows` derives from the record a
+    /// transition stores, set in the same write.
+    async fn signal_setting_agent(
+        &self,
+        id: ParkedCallId,
+        known: Option<ParkedCall>,
+        signal: &Signal,
+        org: &Organisation,
+        follows: Option<AgentFollows<'_>>,
+    ) -> Result<Applied, SignalError> {
+        match self
+            .apply_command_with(id, known, signal, org, follows)
+            .await
+        {
+            Ok(applied) => Ok(applied),
             Err(CommandError::Signal(e)) => Err(e),
             // Twilio's signals never fail a transition; only agents' commands do.
             Err(CommandError::Transition(_)) => Err(SignalError::Contended),
@@ -997,35 +1051,63 @@ impl ParkingService {
     async fn apply_command(
         &self,
         id: ParkedCallId,
-        mut known: Option<ParkedCall>,
+        known: Option<ParkedCall>,
         signal: &Signal,
         org: &Organisation,
     ) -> Result<Option<ParkedCall>, CommandError> {
+        self.apply_command_with(id, known, signal, org, None)
+            .await
+            .map(|applied| applied.call)
+    }
+
+    /// [`Self::apply_command`], with the agent status that `follows` derives from the stored
+    /// record written in the same transaction.
+    async fn apply_command_with(
+        &self,
+        id: ParkedCallId,
+        mut known: Option<ParkedCall>,
+        signal: &Signal,
+        org: &Organisation,
+        follows: Option<AgentFollows<'_>>,
+    ) -> Result<Applied, CommandError> {
         let store = &self.ports.store;
         for _ in 0..CAS_ATTEMPTS {
             let current = match known.take() {
                 Some(current) => current,
                 None => match store.parked_call(id).await.map_err(SignalError::from)? {
                     Some(current) => current,
-                    None => return Ok(None),
+                    None => return Ok(Applied::nothing(None)),
                 },
             };
             let ctx = self.context(org);
             let change =
                 match transition(&current, signal, ctx).map_err(CommandError::Transition)? {
-                    Step::Absorbed | Step::Unchanged => return Ok(Some(current)),
+                    Step::Absorbed | Step::Unchanged => return Ok(Applied::nothing(Some(current))),
                     Step::Moved(change) => change,
                 };
-            match store
-                .apply(&current, &change.next, change.event, ctx.now)
-                .await
-            {
+            let agent = follows.and_then(|follows| follows(&change.next));
+            let stored = match &agent {
+                Some(agent) => {
+                    store
+                        .apply_and_set_agent(&current, &change.next, change.event, ctx.now, agent)
+                        .await
+                }
+                None => {
+                    store
+                        .apply(&current, &change.next, change.event, ctx.now)
+                        .await
+                }
+            };
+            match stored {
                 Ok(event) => {
                     self.ports.events.publish(&event).await;
-                    return Ok(Some(event.call));
+                    return Ok(Applied {
+                        call: Some(event.call),
+                        agent_set: agent.is_some(),
+                    });
                 }
                 Err(CasError::Conflict) => {}
-                Err(CasError::NotFound) => return Ok(None),
+                Err(CasError::NotFound) => return Ok(Applied::nothing(None)),
                 Err(CasError::Store(e)) => return Err(SignalError::Store(e).into()),
             }
         }
@@ -1046,6 +1128,26 @@ impl ParkingService {
             .await;
         let (signal, _) = redirect_signal(redirect);
         self.signal(call.id, &signal, org).await
+    }
+}
+
+/// The agent status that follows from the record a transition stores, if any.
+type AgentFollows<'a> = &'a (dyn Fn(&ParkedCall) -> Option<AgentStatusChange> + Sync);
+
+/// A signal or command applied: the record after it, and whether an agent status that
+/// followed from it was stored with it.
+struct Applied {
+    call: Option<ParkedCall>,
+    agent_set: bool,
+}
+
+impl Applied {
+    /// Nothing stored: the record as it was (`None` for an unknown one).
+    fn nothing(call: Option<ParkedCall>) -> Self {
+        Self {
+            call,
+            agent_set: false,
+        }
     }
 }
 

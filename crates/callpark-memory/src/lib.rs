@@ -13,11 +13,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, AutoSlot, Call, CallSid, CasError, ClaimError,
-    CreateAgentError, CreateOrgError, EventPublisher, EventSubscription, HttpUrl, LotEvent,
-    LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, OrgSlug, Organisation,
-    ParkState, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber,
-    SlotRequest, StoreError, SubscriptionError, TokenHash,
+    Agent, AgentIdentity, AgentStatus, AgentStatusChange, AutoSlot, Call, CallSid, CasError,
+    ClaimError, CreateAgentError, CreateOrgError, EventPublisher, EventSubscription, HttpUrl,
+    LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, OrgSlug,
+    Organisation, ParkState, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence,
+    SlotNumber, SlotRequest, StoreError, SubscriptionError, TokenHash,
 };
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -43,6 +43,49 @@ struct State {
 }
 
 impl State {
+    fn apply(
+        &mut self,
+        current: &ParkedCall,
+        next: &ParkedCall,
+        kind: LotEventKind,
+        at: OffsetDateTime,
+    ) -> Result<LotEvent, CasError> {
+        let stored = self.parked.get(&current.id).ok_or(CasError::NotFound)?;
+        if stored.state != current.state || stored.version != current.version {
+            return Err(CasError::Conflict);
+        }
+        let mut next = next.clone();
+        // Identity and history fields are the store's, whatever `next` says.
+        next.id = stored.id;
+        next.org = stored.org.clone();
+        next.slot = stored.slot;
+        next.pstn_call = stored.pstn_call.clone();
+        next.version = stored.version + 1;
+        if !next.state.occupies_slot() {
+            self.occupancy.remove(&(next.org.clone(), next.slot));
+            self.occupying_pstn.remove(&next.pstn_call);
+        }
+        self.parked.insert(next.id, next.clone());
+        Ok(self.record_event(kind, &next, at))
+    }
+
+    fn set_agent_status(
+        &mut self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        status: AgentStatus,
+        current_call: Option<&CallSid>,
+    ) -> bool {
+        match self.agents.get_mut(&(org.clone(), identity.clone())) {
+            Some(agent) => {
+                agent.status = status;
+                agent.current_call = current_call.cloned();
+                true
+            }
+            None => false,
+        }
+    }
+
     fn record_event(
         &mut self,
         kind: LotEventKind,
@@ -214,17 +257,9 @@ impl ParkingStore for MemoryStore {
         status: AgentStatus,
         current_call: Option<&'a CallSid>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.lock();
-        Ok(
-            match state.agents.get_mut(&(org.clone(), identity.clone())) {
-                Some(agent) => {
-                    agent.status = status;
-                    agent.current_call = current_call.cloned();
-                    true
-                }
-                None => false,
-            },
-        )
+        Ok(self
+            .lock()
+            .set_agent_status(org, identity, status, current_call))
     }
 
     async fn record_call(&self, call: &Call) -> Result<(), StoreError> {
@@ -302,24 +337,26 @@ impl ParkingStore for MemoryStore {
         kind: LotEventKind,
         at: OffsetDateTime,
     ) -> Result<LotEvent, CasError> {
+        self.lock().apply(current, next, kind, at)
+    }
+
+    async fn apply_and_set_agent(
+        &self,
+        current: &ParkedCall,
+        next: &ParkedCall,
+        kind: LotEventKind,
+        at: OffsetDateTime,
+        agent: &AgentStatusChange,
+    ) -> Result<LotEvent, CasError> {
         let mut state = self.lock();
-        let stored = state.parked.get(&current.id).ok_or(CasError::NotFound)?;
-        if stored.state != current.state || stored.version != current.version {
-            return Err(CasError::Conflict);
-        }
-        let mut next = next.clone();
-        // Identity and history fields are the store's, whatever `next` says.
-        next.id = stored.id;
-        next.org = stored.org.clone();
-        next.slot = stored.slot;
-        next.pstn_call = stored.pstn_call.clone();
-        next.version = stored.version + 1;
-        if !next.state.occupies_slot() {
-            state.occupancy.remove(&(next.org.clone(), next.slot));
-            state.occupying_pstn.remove(&next.pstn_call);
-        }
-        state.parked.insert(next.id, next.clone());
-        Ok(state.record_event(kind, &next, at))
+        let event = state.apply(current, next, kind, at)?;
+        state.set_agent_status(
+            &agent.org,
+            &agent.identity,
+            agent.status,
+            agent.current_call.as_ref(),
+        );
+        Ok(event)
     }
 
     async fn parked_call(&self, id: ParkedCallId) -> Result<Option<ParkedCall>, StoreError> {

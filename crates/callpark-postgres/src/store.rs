@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, Call, CallSid, CasError, ClaimError, CreateAgentError,
-    CreateOrgError, HttpUrl, LotEvent, LotEventKind, LotSize, LotSnapshot, NewAgent,
-    NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkedCall, ParkedCallId, ParkingStore,
-    PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
+    Agent, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError, ClaimError,
+    CreateAgentError, CreateOrgError, HttpUrl, LotEvent, LotEventKind, LotSize, LotSnapshot,
+    NewAgent, NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkedCall, ParkedCallId,
+    ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
 };
 use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
@@ -59,6 +59,22 @@ pub(crate) mod sql {
             caller_name: Nullable<Text>,
             parked_by: Text,
             now: Timestamptz,
+        ) -> Jsonb;
+    }
+
+    diesel::define_sql_function! {
+        /// See the migration that creates it.
+        fn callpark_apply_and_set_agent(
+            id: Uuid,
+            state: Text,
+            version: BigInt,
+            next: Jsonb,
+            kind: Text,
+            at: Timestamptz,
+            agent_org: Text,
+            agent: Text,
+            agent_status: Text,
+            agent_call: Nullable<Text>,
         ) -> Jsonb;
     }
 
@@ -276,6 +292,63 @@ impl PgStore {
         };
         let numbers = numbers.map_err(error::query)?;
         org.into_domain(numbers).map(Some).map_err(error::corrupt)
+    }
+
+    /// `callpark_apply`, or `callpark_apply_and_set_agent` when an agent's status goes with it.
+    async fn apply_and_maybe_set_agent(
+        &self,
+        current: &ParkedCall,
+        next: &ParkedCall,
+        kind: LotEventKind,
+        at: OffsetDateTime,
+        agent: Option<&AgentStatusChange>,
+    ) -> Result<LotEvent, CasError> {
+        let next = serde_json::to_value(ParkedRow::new(next))
+            .map_err(|e| CasError::Store(StoreError::Internal(Box::new(e))))?;
+        // A version beyond i64 cannot be stored, so it cannot match: -1 never does.
+        let version = i64::try_from(current.version).unwrap_or(-1);
+        let (id, state, kind) = (current.id.as_uuid(), current.state.as_str(), kind.as_str());
+        self.bounded(async {
+            let mut conn = self.conn().await?;
+            let (function, answer) = match agent {
+                None => (
+                    "callpark_apply",
+                    diesel::select(sql::callpark_apply(id, state, version, next, kind, at))
+                        .get_result::<serde_json::Value>(&mut *conn)
+                        .await,
+                ),
+                Some(agent) => (
+                    "callpark_apply_and_set_agent",
+                    diesel::select(sql::callpark_apply_and_set_agent(
+                        id,
+                        state,
+                        version,
+                        next,
+                        kind,
+                        at,
+                        agent.org.as_str(),
+                        agent.identity.as_str(),
+                        agent_status_name(agent.status),
+                        agent.current_call.as_ref().map(CallSid::as_str),
+                    ))
+                    .get_result::<serde_json::Value>(&mut *conn)
+                    .await,
+                ),
+            };
+            let outcome: ApplyOutcome = serde_json::from_value(answer.map_err(error::query)?)
+                .map_err(|source| {
+                    StoreError::Internal(Box::new(UnexpectedAnswer { function, source }))
+                })?;
+            match outcome {
+                ApplyOutcome::Applied { event: row } => {
+                    self.notifier.committed(&row);
+                    Ok(event(row)?)
+                }
+                ApplyOutcome::NotFound => Err(CasError::NotFound),
+                ApplyOutcome::Conflict => Err(CasError::Conflict),
+            }
+        })
+        .await
     }
 
     async fn try_claim(
@@ -712,39 +785,20 @@ impl ParkingStore for PgStore {
         kind: LotEventKind,
         at: OffsetDateTime,
     ) -> Result<LotEvent, CasError> {
-        let next = serde_json::to_value(ParkedRow::new(next))
-            .map_err(|e| CasError::Store(StoreError::Internal(Box::new(e))))?;
-        // A version beyond i64 cannot be stored, so it cannot match: -1 never does.
-        let version = i64::try_from(current.version).unwrap_or(-1);
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            let answer = diesel::select(sql::callpark_apply(
-                current.id.as_uuid(),
-                current.state.as_str(),
-                version,
-                next,
-                kind.as_str(),
-                at,
-            ))
-            .get_result::<serde_json::Value>(&mut *conn)
+        self.apply_and_maybe_set_agent(current, next, kind, at, None)
             .await
-            .map_err(error::query)?;
-            let outcome: ApplyOutcome = serde_json::from_value(answer).map_err(|source| {
-                StoreError::Internal(Box::new(UnexpectedAnswer {
-                    function: "callpark_apply",
-                    source,
-                }))
-            })?;
-            match outcome {
-                ApplyOutcome::Applied { event: row } => {
-                    self.notifier.committed(&row);
-                    Ok(event(row)?)
-                }
-                ApplyOutcome::NotFound => Err(CasError::NotFound),
-                ApplyOutcome::Conflict => Err(CasError::Conflict),
-            }
-        })
-        .await
+    }
+
+    async fn apply_and_set_agent(
+        &self,
+        current: &ParkedCall,
+        next: &ParkedCall,
+        kind: LotEventKind,
+        at: OffsetDateTime,
+        agent: &AgentStatusChange,
+    ) -> Result<LotEvent, CasError> {
+        self.apply_and_maybe_set_agent(current, next, kind, at, Some(agent))
+            .await
     }
 
     async fn parked_call(&self, id: ParkedCallId) -> Result<Option<ParkedCall>, StoreError> {

@@ -14,7 +14,8 @@ use super::{
 use crate::events::{LotEvent, LotEventKind};
 use crate::machine::ParkState;
 use crate::model::{
-    AgentStatus, AutoSlot, Call, NewParkedCall, ParkedCall, Retrieval, SlotRequest,
+    AgentStatus, AgentStatusChange, AutoSlot, Call, NewParkedCall, ParkedCall, Retrieval,
+    SlotRequest,
 };
 use crate::ports::{CasError, ClaimError, CreateAgentError, CreateOrgError, ParkingStore};
 use crate::values::{CallerName, HttpUrl, ParkedCallId, Sequence, SlotNumber};
@@ -36,6 +37,7 @@ macro_rules! store_conformance_tests {
             first_free_takes_the_lowest_free_slot,
             next_after_last_used_wraps_around,
             apply_is_a_compare_and_set,
+            an_agent_status_is_set_with_its_transition_or_not_at_all,
             every_field_survives_a_round_trip,
             terminal_states_free_the_slot_and_keep_history,
             the_lot_and_its_sequence_are_consistent,
@@ -451,6 +453,90 @@ pub async fn next_after_last_used_wraps_around(store: &dyn ParkingStore) {
         claim(store, "acme", next, 5).await,
         Err(ClaimError::LotFull)
     ));
+}
+
+pub async fn an_agent_status_is_set_with_its_transition_or_not_at_all(store: &dyn ParkingStore) {
+    with_org(store, "acme", 5).await;
+    let org = org_slug("acme");
+    let alice = agent_identity("alice");
+    store
+        .create_agent(&new_agent("acme", "alice", 1))
+        .await
+        .expect("agent created");
+    let leg = call_sid(9);
+    store
+        .set_agent_status(&org, &alice, AgentStatus::OnCall, Some(&leg))
+        .await
+        .expect("set");
+    let parking = claim_slot_n(store, "acme", 1, 1).await;
+    let free = AgentStatusChange {
+        org: org.clone(),
+        identity: alice.clone(),
+        status: AgentStatus::Available,
+        current_call: None,
+    };
+    let status = |agent: Option<crate::model::Agent>| {
+        agent.map(|a| (a.status, a.current_call)).expect("exists")
+    };
+
+    // Lost: neither the call nor the agent changes.
+    let mut stale = parking.clone();
+    stale.version += 1;
+    let mut next = parking.clone();
+    next.state = ParkState::Parked;
+    assert!(matches!(
+        store
+            .apply_and_set_agent(&stale, &next, LotEventKind::Updated, epoch(), &free)
+            .await,
+        Err(CasError::Conflict)
+    ));
+    assert_eq!(
+        status(store.agent(&org, &alice).await.expect("read")),
+        (AgentStatus::OnCall, Some(leg))
+    );
+    assert_eq!(
+        store.parked_call(parking.id).await.expect("read"),
+        Some(parking.clone())
+    );
+
+    // Stored: both change, with one event.
+    let event = store
+        .apply_and_set_agent(&parking, &next, LotEventKind::Updated, epoch(), &free)
+        .await
+        .expect("applied");
+    assert_eq!(
+        (event.call.state, event.call.version, event.sequence),
+        (ParkState::Parked, 2, Sequence::new(2))
+    );
+    assert_eq!(
+        status(store.agent(&org, &alice).await.expect("read")),
+        (AgentStatus::Available, None)
+    );
+
+    // An agent the store does not know is no reason to refuse the transition.
+    let ghost = AgentStatusChange {
+        identity: agent_identity("ghost"),
+        ..free
+    };
+    let mut ended = event.call.clone();
+    ended.state = ParkState::Abandoned;
+    store
+        .apply_and_set_agent(
+            &event.call,
+            &ended,
+            LotEventKind::Abandoned,
+            epoch(),
+            &ghost,
+        )
+        .await
+        .expect("applied without the agent");
+    assert!(
+        store
+            .agent(&org, &ghost.identity)
+            .await
+            .expect("read")
+            .is_none()
+    );
 }
 
 pub async fn apply_is_a_compare_and_set(store: &dyn ParkingStore) {

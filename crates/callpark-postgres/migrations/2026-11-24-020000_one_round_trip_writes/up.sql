@@ -67,3 +67,32 @@ END;
 $$;
 -- callpark_notify itself stays: instances of the previous version still call it while a rolling
 -- upgrade replaces them.
+
+-- callpark_apply, and an agent's status set in the same transaction if the transition is
+-- stored: a park frees its parker, an answered retrieve puts its agent on the call, never one
+-- without the other. The agent's row is locked last, after the organisation's lot-state row;
+-- no writer locks them the other way round (an agent's own status change locks only its row).
+CREATE FUNCTION callpark_apply_and_set_agent(
+    p_id uuid,
+    p_state text,
+    p_version bigint,
+    p_next jsonb,
+    p_kind text,
+    p_at timestamptz,
+    p_agent_org text,
+    p_agent text,
+    p_agent_status text,
+    p_agent_call text
+) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_answer jsonb;
+BEGIN
+    v_answer := callpark_apply(p_id, p_state, p_version, p_next, p_kind, p_at);
+    IF v_answer->>'outcome' = 'applied' THEN
+        UPDATE agents SET status = p_agent_status, current_call = p_agent_call
+         WHERE org = p_agent_org AND identity = p_agent;
+    END IF;
+    RETURN v_answer;
+END;
+$$;

@@ -31,6 +31,7 @@ async fn a_fresh_database_gets_every_migration_and_the_functions() {
         names,
         [
             "callpark_apply",
+            "callpark_apply_and_set_agent",
             "callpark_claim_slot",
             "callpark_link_browser_leg",
             "callpark_notify",
