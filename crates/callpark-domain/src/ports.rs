@@ -314,7 +314,9 @@ pub trait ParkingStore: Send + Sync {
     /// [`ParkingStore::apply`] and [`ParkingStore::set_agent_status`] in one transaction: the
     /// agent's status changes only if the transition is stored (an unknown agent is left
     /// alone). A park frees its parker, and an answered retrieve puts its agent on the call,
-    /// in the same write as the call's transition: never one without the other.
+    /// in the same write as the call's transition: never one without the other. An agent put
+    /// on a browser leg (`current_call`) is on a leg bridged to the call's caller, which is
+    /// recorded as [`ParkingStore::link_browser_leg`] does.
     ///
     /// # Errors
     /// As [`ParkingStore::apply`]; on any error the agent is unchanged too.

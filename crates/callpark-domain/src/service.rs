@@ -783,19 +783,18 @@ impl ParkingService {
                 Some(&on_call),
             )
             .await?;
-        let store = &self.ports.store;
-        if let (Some(call), Some(leg)) = (&after.call, browser_leg)
+        // A repeated answer: no transition to store it with.
+        if !after.agent_set
+            && let (Some(call), Some(leg)) = (&after.call, browser_leg)
             && let Some(change) = on_call(call)
         {
+            let store = &self.ports.store;
             store
                 .link_browser_leg(leg, &call.pstn_call, Some(&change.identity))
                 .await?;
-            // A repeated answer: no transition to store it with.
-            if !after.agent_set {
-                store
-                    .set_agent_status(&call.org, &change.identity, AgentStatus::OnCall, Some(leg))
-                    .await?;
-            }
+            store
+                .set_agent_status(&call.org, &change.identity, AgentStatus::OnCall, Some(leg))
+                .await?;
         }
         Ok(after.call)
     }

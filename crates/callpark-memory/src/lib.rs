@@ -86,6 +86,14 @@ impl State {
         }
     }
 
+    fn link_browser_leg(&mut self, browser: &CallSid, pstn: &CallSid) -> bool {
+        if !self.calls.contains_key(pstn) {
+            return false;
+        }
+        self.browser_legs.insert(browser.clone(), pstn.clone());
+        true
+    }
+
     fn record_event(
         &mut self,
         kind: LotEventKind,
@@ -273,12 +281,7 @@ impl ParkingStore for MemoryStore {
         pstn: &CallSid,
         _agent: Option<&'a AgentIdentity>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.lock();
-        if !state.calls.contains_key(pstn) {
-            return Ok(false);
-        }
-        state.browser_legs.insert(browser.clone(), pstn.clone());
-        Ok(true)
+        Ok(self.lock().link_browser_leg(browser, pstn))
     }
 
     async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError> {
@@ -356,6 +359,9 @@ impl ParkingStore for MemoryStore {
             agent.status,
             agent.current_call.as_ref(),
         );
+        if let Some(leg) = &agent.current_call {
+            state.link_browser_leg(leg, &event.call.pstn_call);
+        }
         Ok(event)
     }
 

@@ -469,6 +469,12 @@ pub async fn an_agent_status_is_set_with_its_transition_or_not_at_all(store: &dy
         .await
         .expect("set");
     let parking = claim_slot_n(store, "acme", 1, 1).await;
+    let call = Call {
+        org: org.clone(),
+        pstn: parking.pstn_call.clone(),
+        caller: caller(1),
+    };
+    store.record_call(&call).await.expect("recorded");
     let free = AgentStatusChange {
         org: org.clone(),
         identity: alice.clone(),
@@ -511,6 +517,37 @@ pub async fn an_agent_status_is_set_with_its_transition_or_not_at_all(store: &dy
     assert_eq!(
         status(store.agent(&org, &alice).await.expect("read")),
         (AgentStatus::Available, None)
+    );
+
+    // Put on a browser leg: the leg is bridged to the call's caller.
+    let answered_leg = call_sid(10);
+    let mut retrieved = event.call.clone();
+    retrieved.state = ParkState::Retrieved;
+    let on_call = AgentStatusChange {
+        status: AgentStatus::OnCall,
+        current_call: Some(answered_leg.clone()),
+        ..free.clone()
+    };
+    let event = store
+        .apply_and_set_agent(
+            &event.call,
+            &retrieved,
+            LotEventKind::Retrieved,
+            epoch(),
+            &on_call,
+        )
+        .await
+        .expect("applied");
+    assert_eq!(
+        status(store.agent(&org, &alice).await.expect("read")),
+        (AgentStatus::OnCall, Some(answered_leg.clone()))
+    );
+    assert_eq!(
+        store
+            .call_by_browser_leg(&answered_leg)
+            .await
+            .expect("read"),
+        Some(call)
     );
 
     // An agent the store does not know is no reason to refuse the transition.

@@ -70,8 +70,10 @@ $$;
 
 -- callpark_apply, and an agent's status set in the same transaction if the transition is
 -- stored: a park frees its parker, an answered retrieve puts its agent on the call, never one
--- without the other. The agent's row is locked last, after the organisation's lot-state row;
--- no writer locks them the other way round (an agent's own status change locks only its row).
+-- without the other. An agent put on a browser leg is on a leg bridged to the call's caller:
+-- that link is recorded too (callpark_link_browser_leg). The agent's row is locked after the
+-- organisation's lot-state row; no writer locks them the other way round (an agent's own
+-- status change locks only its row).
 CREATE FUNCTION callpark_apply_and_set_agent(
     p_id uuid,
     p_state text,
@@ -92,6 +94,10 @@ BEGIN
     IF v_answer->>'outcome' = 'applied' THEN
         UPDATE agents SET status = p_agent_status, current_call = p_agent_call
          WHERE org = p_agent_org AND identity = p_agent;
+        IF p_agent_call IS NOT NULL THEN
+            PERFORM callpark_link_browser_leg(
+                p_agent_call, v_answer->'event'->'call'->>'pstn_sid', p_agent);
+        END IF;
     END IF;
     RETURN v_answer;
 END;
