@@ -210,7 +210,8 @@ if want criterion; then
     log "criterion: $crate"
     timeout 1800 cargo bench -q -p "$crate" -- --warm-up-time 1 --measurement-time 3 2>&1 \
       | tee "$WORK/criterion-$crate.txt" >&2
-    awk -v c="$crate" '/time:/ { name = prev; if ($1 != "time:") name = $1;
+    # "change:" lines compare with criterion's previous run on this machine: not results.
+    awk -v c="$crate" '$1 == "change:" { next } /time:/ { name = prev; if ($1 != "time:") name = $1;
         sub(/^.*time: +/, ""); print c "\t" name "\t" $0 } { if ($1 != "time:") prev = $1 }' \
       "$WORK/criterion-$crate.txt" >>"$RESULTS/criterion.tsv"
   done
@@ -413,18 +414,21 @@ How each is measured:
    \`/twilio/call-status\` of the browser leg), then loops: \`POST /api/park\` of the browser leg
    (timed), \`POST /api/lot/{slot}/retrieve\`, \`/twilio/retrieve/{id}/answered\` on a new browser
    leg, which the next park parks again. ${CYCLE_SECS} s measured after 2 s of warm-up. Three HTTP
-   requests, two Twilio updates, four parked-call transitions and 12 SQL statements (7 of them
-   committing writes, each flushed to disk) per cycle. With \`--new-call-each-cycle\` every cycle is
-   a new call's whole life (the call comes in, then park, retrieve, answer: five HTTP requests, 16
-   SQL statements, 10 commits). Writers of one organisation's lot are serialised by its lot-state
-   row (so that sequences are gap-free), hence the one-organisation row.
+   requests, two Twilio updates, four parked-call transitions and 9 SQL statements (4 of them
+   committing writes, each flushed to disk) per cycle, besides the batched notifications. With
+   \`--new-call-each-cycle\` every cycle is a new call's whole life (the call comes in, then park,
+   retrieve, answer: five HTTP requests, 14 SQL statements, 7 commits). Writers of one
+   organisation's lot are serialised by its lot-state row (so that sequences are gap-free),
+   hence the one-organisation row.
 3. **Park latency**: the same cycles against an instance whose Twilio answers after 100 ms;
    the fake Twilio counts the requests, which shows that a park costs one Twilio request
    (the redirect) and no fetch.
 4. **SSE**: \`callpark-loadtest sse\`: $SSE_SUBSCRIBERS \`GET /api/events\` streams (split evenly over
    the instances), then 100 parks one after another on the first instance; for each, the time
    from the park's HTTP response (and from its request) until the event of the call reaching
-   \`parked\` has arrived at every subscriber (0 when it arrived before the response).
+   \`parked\` has arrived at every subscriber (0 when it arrived before the response). Writing
+   the event to 1,000 streams takes a few milliseconds of the same two cores, so the faster the
+   park answers, the more of that falls after its response.
 5. **Memory**: \`VmRSS\` from \`/proc/PID/status\`; whole-life cycles of (2) (a new call each)
    run to $MEMORY_CYCLES on a fresh instance, sampled every $((MEMORY_CYCLES / 10)) cycles (the median run's samples are shown).
 EOF
