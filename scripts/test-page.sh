@@ -11,7 +11,7 @@ require_node
 npm_ci crates/callpark-http
 
 cd crates/callpark-http
-echo "==> tsc --noEmit (the page's types)"
+echo "==> tsc --noEmit (the page's modules, then its unit tests)"
 npm run --silent check
 echo "==> node --test (the page's unit tests)"
 npm test --silent

@@ -1,3 +1,4 @@
+// @ts-check
 // Lots, calls and events as the service sends them (docs/http-api.md), for the unit tests.
 
 /**

@@ -1,3 +1,4 @@
+// @ts-check
 // What the page says (ui/format.js): numbers, durations, and the words for each event.
 
 import assert from 'node:assert/strict';
@@ -39,6 +40,7 @@ describe('eventMessage', () => {
   /** @param {string | null | undefined} identity */
   const nameOf = (identity) => (identity === 'carol' ? 'you' : String(identity));
   const dana = { callerName: 'Dana' };
+  /** @type {Array<[string, Partial<import('../ui/api.js').Call>, object | null]>} */
   const cases = [
     ['parked', { parkedBy: 'bob' }, { announce: 'Slot 2: Dana parked by bob.' }],
     ['parked', { parkedBy: 'carol' }, null],

@@ -1,3 +1,4 @@
+// @ts-check
 // The lot model (ui/lot.js): applying the live stream, optimistic parks and retrieves, and what
 // each slot shows.
 
@@ -138,6 +139,7 @@ describe('optimistic park', () => {
   });
 
   // Which event confirms the park: the caller's leg, or the parked call's id once known.
+  /** @type {Array<[string, { id: string, pstnCallSid: string } | null, import('../ui/api.js').Call, boolean]>} */
   const confirmations = [
     ['the caller\'s leg of the current call', null, call({ id: 'other', pstnCallSid: CURRENT.pstnCallSid, state: 'parking' }), true],
     ['the id the service answered', { id: 'p1', pstnCallSid: 'CA-x' }, call({ id: 'p1', pstnCallSid: 'CA-y', state: 'parking' }), true],
@@ -148,8 +150,8 @@ describe('optimistic park', () => {
     it(`${settles ? 'settles' : 'stays pending'} when the lot shows ${what}`, () => {
       const lot = lotAt10(false);
       const op = lot.beginPark(3, CURRENT, AT);
-      if (parked) lot.parkAccepted(op, /** @type {any} */ ({ slot: 3, conferenceName: 'x', parkedAt: AT, state: 'parking', ...parked }));
-      lot.applyEvent(event('parked', 11, 3, 'parking', /** @type {any} */ (landed)));
+      if (parked) lot.parkAccepted(op, { slot: 3, conferenceName: 'x', parkedAt: AT, state: 'parking', ...parked });
+      lot.applyEvent(event('parked', 11, 3, 'parking', landed));
       assert.equal(lot.pending.has(3), !settles);
       const s = /** @type {import('../ui/api.js').Slot} */ (lot.slot(3));
       // Either way the slot shows the server's call, not the optimistic one.
@@ -209,10 +211,12 @@ describe('optimistic retrieve', () => {
     const op = /** @type {import('../ui/lot.js').PendingRetrieve} */ (lot.beginRetrieve(2));
     assert.equal(lot.withdraw(2, op), true);
     const s = /** @type {import('../ui/api.js').Slot} */ (lot.slot(2));
-    assert.equal(lot.view(s, 'carol').occupied && /** @type {any} */ (lot.view(s, 'carol')).state, 'parked');
+    const view = lot.view(s, 'carol');
+    assert.equal(view.occupied && view.state, 'parked');
   });
 
   // The slot after the event, and whether that settles the retrieve.
+  /** @type {Array<[string, string, import('../ui/api.js').Call, boolean]>} */
   const settling = [
     ['retrieving', 'retrieving', call({ state: 'retrieving', retrievingAgent: 'carol' }), true],
     ['retrieved', 'free', call({ state: 'retrieved' }), true],
@@ -225,13 +229,14 @@ describe('optimistic retrieve', () => {
       const lot = lotAt10();
       lot.beginRetrieve(2);
       const kind = String(what).split(' ')[0];
-      lot.applyEvent(event(kind, 11, 2, String(after), /** @type {any} */ (c)));
+      lot.applyEvent(event(kind, 11, 2, after, c));
       assert.equal(lot.pending.has(2), !settles);
     });
   }
 });
 
 describe('slot view', () => {
+  /** @type {Array<[string, import('../ui/api.js').Call | undefined, object]>} */
   const views = [
     ['free', undefined, { occupied: false }],
     ['parked', call(), { occupied: true, state: 'parked', call: call(), optimistic: false, retrievingAgent: null, ringback: false, toVoicemail: false }],
@@ -263,6 +268,7 @@ describe('slot view', () => {
 });
 
 describe('concerns: whether an event may change the agent\'s own call or status', () => {
+  /** @type {Array<[string, import('../ui/api.js').Call, import('../ui/api.js').CurrentCall | null, boolean]>} */
   const cases = [
     ['parked by the agent', call({ parkedBy: 'carol' }), null, true],
     ['being retrieved by the agent', call({ retrievingAgent: 'carol' }), null, true],
@@ -272,8 +278,8 @@ describe('concerns: whether an event may change the agent\'s own call or status'
   ];
   for (const [what, c, mine, expected] of cases) {
     it(`${what}: ${expected}`, () => {
-      const e = event('updated', 11, 2, 'parked', /** @type {any} */ (c));
-      assert.equal(concerns(e, 'carol', /** @type {any} */ (mine)), expected);
+      const e = event('updated', 11, 2, 'parked', c);
+      assert.equal(concerns(e, 'carol', mine), expected);
     });
   }
 });
