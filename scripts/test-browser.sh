@@ -31,17 +31,10 @@ if [ ! -x "$CHROMIUM" ]; then
   fi
 fi
 
-for tool in node npm; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "error: $tool is required for the browser tests (Node.js 20 or newer)" >&2
-    exit 1
-  fi
-done
-
-if [ ! -d tests-browser/node_modules/playwright-core ]; then
-  echo "==> npm ci (tests-browser)"
-  (cd tests-browser && npm ci --no-audit --no-fund)
-fi
+# shellcheck source=scripts/node.sh
+. scripts/node.sh
+require_node
+npm_ci tests-browser
 
 echo "==> cargo build -p callpark-app"
 cargo build -p callpark-app

@@ -28,6 +28,9 @@ fi
 echo "==> sandbox walk (the real binary, over HTTP)"
 bash scripts/sandbox-walk.sh
 
+echo "==> the page: types and unit tests"
+bash scripts/test-page.sh
+
 if [ -f scripts/test-browser.sh ]; then
   echo "==> browser tests"
   bash scripts/test-browser.sh

@@ -50,3 +50,51 @@ fn serve(path: &str) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(file.data.into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The relative modules a script imports (`import … from './x.js';`, one a line).
+    fn imports(script: &str) -> Vec<String> {
+        script
+            .lines()
+            .filter(|line| line.starts_with("import "))
+            .filter_map(|line| line.split("from './").nth(1))
+            .filter_map(|rest| rest.split('\'').next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// A browser runs a module script only when it is served as JavaScript, and under this CSP
+    /// only from 'self': every module the page reaches from main.js is embedded and served so.
+    #[test]
+    fn every_module_the_page_imports_is_embedded_and_served_as_javascript() {
+        let index = Assets::get("index.html").expect("index.html is embedded");
+        let index = std::str::from_utf8(&index.data).expect("UTF-8");
+        assert!(index.contains(r#"<script type="module" src="/ui/main.js"></script>"#));
+        assert!(!CONTENT_SECURITY_POLICY.contains("unsafe-inline"));
+        let mut todo = vec!["main.js".to_owned()];
+        let mut seen = BTreeSet::new();
+        while let Some(path) = todo.pop() {
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            let file =
+                Assets::get(&path).unwrap_or_else(|| panic!("{path} is imported, not embedded"));
+            let response = serve(&path);
+            assert_eq!(
+                response.headers().get(header::CONTENT_TYPE).unwrap(),
+                "text/javascript; charset=utf-8",
+                "{path}"
+            );
+            todo.extend(imports(std::str::from_utf8(&file.data).expect("UTF-8")));
+        }
+        assert!(
+            seen.contains("lot.js") && seen.contains("voice.js"),
+            "{seen:?}"
+        );
+    }
+}

@@ -1,8 +1,25 @@
+// @ts-check
 // The Twilio Voice SDK, served by callpark itself (ui/vendor/, see docs/ui.md): loaded only
 // when the service issues Voice tokens (`me.voice`), so the sandbox never fetches it.
 
 export const SDK_PATH = '/ui/vendor/twilio-voice-sdk/twilio.min.js';
 
+/** @typedef {Twilio.Call} SdkCall */
+/** @typedef {{ device: Twilio.Device, destroy(): void }} Phone */
+
+/**
+ * What the page does with the phone.
+ * @typedef {object} PhoneHandlers
+ * @property {() => Promise<import('./api.js').VoiceToken>} fetchToken
+ * @property {(kind: 'ready' | 'connecting' | 'offline') => void} onStatus
+ * @property {(call: SdkCall) => void} onIncoming
+ * @property {(error: Error) => void} onError
+ */
+
+/**
+ * @param {string} src
+ * @returns {Promise<void>}
+ */
 function loadScript(src) {
   return new Promise((resolve, reject) => {
     if (window.Twilio && window.Twilio.Device) {
@@ -21,14 +38,12 @@ function loadScript(src) {
 
 /**
  * Registers a Twilio.Device for the signed-in agent.
- *
- * handlers: fetchToken() -> Promise<{token, ttlSeconds}>, onStatus(text), onIncoming(call),
- * onError(error).
- * Returns { device, destroy() }.
+ * @param {PhoneHandlers} handlers
+ * @returns {Promise<Phone>}
  */
 export async function startVoice(handlers) {
   await loadScript(SDK_PATH);
-  const { Device } = window.Twilio;
+  const { Device } = /** @type {NonNullable<Window['Twilio']>} */ (window.Twilio);
   const first = await handlers.fetchToken();
   // Refresh a minute before expiry (the SDK emits tokenWillExpire tokenRefreshMs ahead), but
   // never later than half-way through a short-lived token.
@@ -49,7 +64,7 @@ export async function startVoice(handlers) {
       const next = await handlers.fetchToken();
       device.updateToken(next.token);
     } catch (error) {
-      handlers.onError(error);
+      handlers.onError(/** @type {Error} */ (error));
     }
   });
   await device.register();
@@ -65,7 +80,11 @@ export async function startVoice(handlers) {
   };
 }
 
-/** What the page shows (and parks) of a Voice SDK call. */
+/**
+ * What the page shows (and parks) of a Voice SDK call.
+ * @param {SdkCall} call
+ * @returns {import('./api.js').CurrentCall & { retrievedFrom: string | null, reason: string | null }}
+ */
 export function describeCall(call) {
   const custom = call.customParameters || new Map();
   const params = call.parameters || {};

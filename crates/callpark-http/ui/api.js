@@ -1,0 +1,184 @@
+// @ts-check
+// The HTTP API client, and the JSON the API speaks (docs/http-api.md, crates/callpark-http/src/dto.rs).
+
+/** @typedef {'free' | 'parking' | 'parked' | 'retrieving'} SlotState */
+/** @typedef {'available' | 'on_call' | 'offline'} AgentStatus */
+
+/**
+ * A parked call (CallDto).
+ * @typedef {object} Call
+ * @property {string} id
+ * @property {string} state
+ * @property {string | null} callerNumber
+ * @property {string | null} callerName
+ * @property {string} parkedBy
+ * @property {string} parkedAt RFC 3339
+ * @property {string | null} conferenceSid
+ * @property {string} pstnCallSid
+ * @property {string | null} deadline RFC 3339
+ * @property {string | null} retrievingAgent
+ * @property {boolean} ringback
+ * @property {boolean} toVoicemail
+ * @property {string | null} endedAt
+ */
+
+/**
+ * One slot of the lot (SlotDto): `call` is absent when the slot is free.
+ * @typedef {object} Slot
+ * @property {number} slot
+ * @property {SlotState} state
+ * @property {Call} [call]
+ */
+
+/**
+ * The lot (LotDto): `GET /api/lot` and the live stream's `snapshot`.
+ * @typedef {object} LotSnapshot
+ * @property {string} org
+ * @property {Slot[]} slots
+ * @property {number} sequence
+ */
+
+/**
+ * One live event (EventDto): what happened, and the slot as it is afterwards.
+ * @typedef {object} LotEvent
+ * @property {number} sequence
+ * @property {string} type one of the event kinds (lot.js EVENT_KINDS), or a newer one
+ * @property {string} at RFC 3339
+ * @property {number} slot
+ * @property {SlotState} state the slot's state after the event
+ * @property {Call} call
+ */
+
+/**
+ * The call an agent is on (CurrentCallDto).
+ * @typedef {object} CurrentCall
+ * @property {string} callSid the agent's own leg: what `POST /api/park` takes
+ * @property {string | null} pstnCallSid
+ * @property {string | null} callerNumber
+ * @property {string | null} callerName
+ */
+
+/**
+ * An agent (AgentDto).
+ * @typedef {object} Agent
+ * @property {string} identity
+ * @property {string | null} displayName
+ * @property {string} org
+ * @property {AgentStatus} status
+ */
+
+/**
+ * The signed-in agent (MeDto).
+ * @typedef {Agent & { currentCall: CurrentCall | null, sandbox: boolean, voice: boolean }} Me
+ */
+
+/**
+ * `POST /api/park`'s answer (ParkedDto).
+ * @typedef {object} Parked
+ * @property {string} id
+ * @property {number} slot
+ * @property {string} conferenceName
+ * @property {string} pstnCallSid
+ * @property {string} parkedAt
+ * @property {string} state
+ */
+
+/** @typedef {{ token: string, identity: string, ttlSeconds: number }} VoiceToken */
+/** @typedef {{ callSid: string, from: string }} SimulatedCall */
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status, 0 when the service could not be reached
+   * @param {string} code the service's error code, e.g. `slot_occupied`
+   * @param {string} message
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Server clock minus client clock, in ms (0 unless the clocks clearly disagree). */
+let skewMs = 0;
+let skewKnown = false;
+
+/** Now by the server's clock, in ms since the epoch. */
+export const serverNow = () => Date.now() + skewMs;
+
+/**
+ * A same-origin JSON request; the session cookie authenticates it unless a token is given.
+ * The caller names the JSON it expects back (null for 204).
+ * @template [T=unknown]
+ * @param {string} method
+ * @param {string} path
+ * @param {{ body?: unknown, token?: string }} [options]
+ * @returns {Promise<T>}
+ */
+export async function api(method, path, { body, token } = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const sent = Date.now();
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'The service cannot be reached. Check your connection and try again.');
+  }
+  noteServerClock(response, sent, Date.now());
+  if (response.status === 204) return /** @type {T} */ (null);
+  const data = parseJson(await response.text());
+  if (!response.ok) {
+    const error = data && data.error;
+    throw new ApiError(
+      response.status,
+      (error && error.code) || `http_${response.status}`,
+      (error && error.message) || `The service answered ${response.status} ${response.statusText}.`,
+    );
+  }
+  return data;
+}
+
+/**
+ * @param {string} text
+ * @returns {any} the JSON, or null when there is none
+ */
+function parseJson(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Clock skew, once, from the first response's Date header. The header has one-second
+ * resolution, so a difference under 1.5 s is indistinguishable from none and is taken as none.
+ * @param {Response} response
+ * @param {number} sent
+ * @param {number} received
+ */
+function noteServerClock(response, sent, received) {
+  if (skewKnown) return;
+  const date = Date.parse(response.headers.get('Date') || '');
+  if (Number.isNaN(date)) return;
+  skewKnown = true;
+  const estimate = date + 500 - (sent + received) / 2;
+  skewMs = Math.abs(estimate) > 1500 ? Math.round(estimate) : 0;
+}
+
+/**
+ * What a failed API call threw, as the ApiError that api() throws.
+ * @param {unknown} error
+ * @returns {ApiError}
+ */
+export const apiError = (error) => /** @type {ApiError} */ (error);

@@ -1,0 +1,72 @@
+// @ts-check
+// DOM helpers: elements are built with textContent only (caller names are untrusted).
+
+/**
+ * An element of index.html, which has it.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** Attributes set with setAttribute; any other key is set as a property. */
+const ATTRIBUTES = new Set(['role', 'tabindex', 'draggable', 'for', 'title', 'type', 'id']);
+
+/** @typedef {Node | string | number | null | undefined | false} Child */
+
+/**
+ * An element with attributes (`class`, `text`, data-*, aria-*, …) and children.
+ * @param {string} tag
+ * @param {Record<string, unknown>} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') el.className = String(value);
+    else if (key === 'text') el.textContent = String(value);
+    else if (key.startsWith('data-') || key.startsWith('aria-') || ATTRIBUTES.has(key)) {
+      el.setAttribute(key, value === true ? '' : String(value));
+    } else /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (el))[key] = value;
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let announceTimer;
+
+/**
+ * Says a message in the polite live region.
+ * @param {string} message
+ */
+export function announce(message) {
+  const region = $('announcer');
+  region.textContent = '';
+  clearTimeout(announceTimer);
+  // A fresh text node after a tick, so that a repeated message is read again.
+  announceTimer = setTimeout(() => {
+    region.textContent = message;
+  }, 50);
+}
+
+/** @param {string} message */
+export function showError(message) {
+  $('alert-text').textContent = message;
+  $('alert').hidden = false;
+}
+
+export function clearError() {
+  $('alert').hidden = true;
+  $('alert-text').textContent = '';
+}
+
+/** Focuses the current call's card, when it shows. */
+export function focusCallCard() {
+  const card = document.getElementById('call-card');
+  if (card) card.focus();
+}

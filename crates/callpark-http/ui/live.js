@@ -1,0 +1,86 @@
+// @ts-check
+// The live lot: an EventSource on /api/events, authenticated by the session cookie, that
+// resumes after a drop and tells the page each snapshot and event.
+
+import { api, apiError } from './api.js';
+import { EVENT_KINDS } from './lot.js';
+import { setConn } from './render.js';
+import { state } from './state.js';
+
+/** @typedef {import('./api.js').LotEvent} LotEvent */
+/** @typedef {import('./api.js').LotSnapshot} LotSnapshot */
+
+/**
+ * What the page does with the stream; set once by main.js.
+ * @typedef {object} LiveHandlers
+ * @property {(lot: LotSnapshot) => void} onSnapshot
+ * @property {(event: LotEvent) => void} onEvent
+ * @property {() => void} onSessionEnded the service no longer knows this session
+ */
+
+/** @type {LiveHandlers} */
+let handlers = { onSnapshot: () => {}, onEvent: () => {}, onSessionEnded: () => {} };
+/** @type {EventSource | null} */
+let events = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let reconnectTimer;
+let reconnectDelay = 1000;
+
+/** @param {LiveHandlers} next */
+export function setLiveHandlers(next) {
+  handlers = next;
+}
+
+/**
+ * Opens the stream, from the start (a snapshot) or resuming after a sequence.
+ * @param {number | null} resumeFrom
+ */
+export function connectEvents(resumeFrom) {
+  stopLive();
+  // A new EventSource sends no Last-Event-ID of its own: resume through the query instead.
+  const url = resumeFrom !== null && resumeFrom >= 0 ? `/api/events?lastEventId=${resumeFrom}` : '/api/events';
+  const source = new EventSource(url, { withCredentials: true });
+  events = source;
+  source.onopen = () => {
+    reconnectDelay = 1000;
+    setConn('live');
+  };
+  source.onerror = () => {
+    if (events !== source) return;
+    setConn('reconnecting');
+    // CONNECTING: the browser retries by itself with Last-Event-ID. CLOSED: it gave up (an
+    // error status, e.g. a signed-out session); we retry, after checking the session.
+    if (source.readyState === EventSource.CLOSED) scheduleReconnect();
+  };
+  source.addEventListener('snapshot', (e) => handlers.onSnapshot(JSON.parse(e.data)));
+  // Only the kinds this page knows: the browser drops the others.
+  for (const type of EVENT_KINDS) {
+    source.addEventListener(type, (e) => handlers.onEvent(JSON.parse(e.data)));
+  }
+}
+
+export function stopLive() {
+  clearTimeout(reconnectTimer);
+  if (events) {
+    events.close();
+    events = null;
+  }
+}
+
+function scheduleReconnect() {
+  clearTimeout(reconnectTimer);
+  reconnectTimer = setTimeout(async () => {
+    try {
+      await api('GET', '/api/me');
+    } catch (error) {
+      if (apiError(error).status === 401) {
+        handlers.onSessionEnded();
+        return;
+      }
+      reconnectDelay = Math.min(reconnectDelay * 2, 15_000);
+      scheduleReconnect();
+      return;
+    }
+    connectEvents(state.lot.seq);
+  }, reconnectDelay);
+}

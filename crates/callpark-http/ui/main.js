@@ -1,0 +1,53 @@
+// @ts-check
+// callpark — the agents' parking-lot page: the wiring of its modules. Native ES modules, no
+// build step: the service embeds ui/ and serves it under a strict CSP (no inline script or style).
+
+import { announce, showError } from './dom.js';
+import { wireInput } from './input.js';
+import { connectEvents, setLiveHandlers } from './live.js';
+import { eventMessage } from './format.js';
+import { concerns } from './lot.js';
+import { render, tick } from './render.js';
+import { refreshAgents, refreshMe, sessionEnded } from './session.js';
+import { boot } from './signin.js';
+import { agentName, currentCall, state } from './state.js';
+
+/** @typedef {import('./api.js').LotEvent} LotEvent */
+/** @typedef {import('./api.js').LotSnapshot} LotSnapshot */
+
+/** @param {LotSnapshot} snapshot */
+function onSnapshot(snapshot) {
+  state.lot.applySnapshot(snapshot);
+  render();
+  refreshMe();
+  refreshAgents();
+}
+
+/** @param {LotEvent} event */
+function onEvent(event) {
+  if (!state.lot.applyEvent(event)) return;
+  const me = state.me;
+  const message = eventMessage(event, me && me.identity, agentName);
+  if (message && 'error' in message) showError(message.error);
+  else if (message) announce(message.announce);
+  if (me && concerns(event, me.identity, currentCall())) refreshMe();
+  refreshAgents();
+  render();
+}
+
+function wire() {
+  setLiveHandlers({ onSnapshot, onEvent, onSessionEnded: sessionEnded });
+  wireInput();
+  setInterval(tick, 250);
+  window.addEventListener('online', () => {
+    if (state.me && state.conn !== 'live') connectEvents(state.lot.seq);
+  });
+  // A call answered elsewhere (another softphone) shows when the agent comes back to the page.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && state.me) refreshMe();
+  });
+  boot();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', wire);
+else wire();

@@ -1,0 +1,335 @@
+// @ts-check
+// Rendering: the header, the team, the current call and the lot, from the page's state.
+
+import { serverNow } from './api.js';
+import { $, h } from './dom.js';
+import { STATUS_LABELS, callerSubtitle, callerTitle, duration } from './format.js';
+import { agentName, currentCall, state } from './state.js';
+import { describeCall } from './voice.js';
+
+/** @typedef {import('./api.js').CurrentCall} CurrentCall */
+/** @typedef {import('./api.js').Slot} Slot */
+/** @typedef {import('./lot.js').SlotView} SlotView */
+/** @typedef {Extract<SlotView, { occupied: true }>} OccupiedView */
+/** @typedef {import('./state.js').Conn} Conn */
+/** @typedef {ReturnType<typeof describeCall>} CallInfo */
+
+const DEADLINE_WARNING_MS = 30_000;
+
+/** @type {Record<Conn, string>} */
+const CONN_LABELS = { live: 'Live', reconnecting: 'Reconnecting…', connecting: 'Connecting…' };
+
+/** @param {Conn} conn */
+export function setConn(conn) {
+  state.conn = conn;
+  const el = $('conn');
+  el.dataset.state = conn;
+  $('conn-label').textContent = CONN_LABELS[conn];
+  $('stale').hidden = conn !== 'reconnecting';
+  $('grid').classList.toggle('is-stale', conn === 'reconnecting');
+  el.title = conn === 'live'
+    ? 'Live updates are on'
+    : 'Live updates are down: the lot may be out of date until they are back';
+}
+
+/** Leaves slot-choosing mode (and forgets the digits typed) and shows the lot without it. */
+export function endChoosing() {
+  state.choosing = false;
+  state.digits = '';
+  render();
+}
+
+export function renderHeader() {
+  const me = state.me;
+  if (!me) return;
+  $('org-name').textContent = me.org;
+  $('org-name').hidden = false;
+  $('agent-name').textContent = me.displayName || me.identity;
+  const status = $('agent-status');
+  status.textContent = STATUS_LABELS[me.status] || me.status;
+  status.className = `pill pill--${me.status}`;
+  status.setAttribute('aria-label', `Status: ${status.textContent}`);
+}
+
+export function renderTeam() {
+  const list = $('team');
+  const agents = [...state.agents.values()].sort((a, b) => (a.displayName || a.identity).localeCompare(b.displayName || b.identity));
+  list.replaceChildren(...agents.map((a) => h('li', { class: 'team-member' },
+    h('span', { class: `dot dot--${a.status}`, 'aria-hidden': 'true' }),
+    h('span', { class: 'team-name', text: (a.displayName || a.identity) + (state.me && a.identity === state.me.identity ? ' (you)' : '') }),
+    h('span', { class: 'team-status', text: STATUS_LABELS[a.status] || a.status }),
+  )));
+}
+
+export function renderCall() {
+  const area = $('call-area');
+  const call = currentCall();
+  const simulate = /** @type {HTMLButtonElement | null} */ (document.getElementById('simulate-call'));
+  if (simulate) simulate.disabled = Boolean(call) || Boolean(state.parking) || simulate.dataset.busy === 'true';
+  if (!call && state.choosing) endChoosing();
+  // Rebuilt only when what it shows changed: replacing the card in the middle of a drag would
+  // lose the drag's end.
+  const signature = JSON.stringify([
+    state.incoming && describeCall(state.incoming),
+    state.parking && [state.parking.slot, state.parking.call.callSid],
+    call && { ...call, call: undefined },
+    state.choosing, Boolean(state.voiceCall), state.voiceStatus, state.me && state.me.sandbox,
+  ]);
+  if (area.dataset.signature === signature) return;
+  area.dataset.signature = signature;
+  const focusWasOnCard = document.activeElement && document.activeElement.id === 'call-card';
+  const children = [callContent(call)];
+  if (state.me && state.me.voice) {
+    const kind = (state.voiceStatus && state.voiceStatus.kind) || 'connecting';
+    children.push(h('p', { class: `phone-status phone-status--${kind}`, role: 'status' },
+      (state.voiceStatus && state.voiceStatus.text) || 'Connecting the phone…'));
+  }
+  area.replaceChildren(...children);
+  const card = document.getElementById('call-card');
+  if (focusWasOnCard && card) card.focus();
+}
+
+/**
+ * The call panel: a call ringing in, the call being parked, the current call, or none.
+ * @param {CurrentCall | null} call
+ */
+function callContent(call) {
+  if (state.incoming) return ringingCard(describeCall(state.incoming));
+  if (state.parking) {
+    return h('div', { class: 'call-empty call-empty--parking' },
+      h('p', { class: 'call-empty-title', text: `Parking in slot ${state.parking.slot}…` }),
+      h('p', { class: 'muted small', text: callerTitle(state.parking.call) }));
+  }
+  if (call) return callCard(call);
+  const hint = state.me && state.me.sandbox
+    ? 'Press “Simulate incoming call” to get a caller.'
+    : 'Calls you answer show here, ready to park.';
+  return h('div', { class: 'call-empty' },
+    h('p', { class: 'call-empty-title', text: 'No call right now' }),
+    h('p', { class: 'muted small', text: hint }));
+}
+
+/** @param {CallInfo} info */
+function ringingCard(info) {
+  return h('div', { class: 'call-card call-card--ringing', id: 'call-card', tabindex: '-1' },
+    h('div', { class: 'call-icon call-icon--ringing', 'aria-hidden': 'true' }),
+    h('div', { class: 'call-body' },
+      h('p', { class: 'call-label', text: ringingLabel(info) }),
+      h('p', { class: 'call-caller', text: callerTitle(info) }),
+      callerSubtitle(info) && h('p', { class: 'call-sub', text: callerSubtitle(info) })),
+    h('div', { class: 'call-actions' },
+      h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'accept', text: 'Accept' }),
+      h('button', { type: 'button', class: 'btn btn-danger', 'data-action': 'reject', text: 'Reject' })));
+}
+
+/** @param {CallInfo} info */
+function ringingLabel(info) {
+  if (!info.retrievedFrom) return 'Incoming call';
+  if (info.reason === 'ringback') return `Hold time is up in slot ${info.retrievedFrom}: ringing you back`;
+  return `Retrieved from slot ${info.retrievedFrom}, ringing`;
+}
+
+/**
+ * The current call, draggable onto a free slot.
+ * @param {CurrentCall} call
+ */
+function callCard(call) {
+  return h('div', { class: 'call-wrap' },
+    h('div', {
+      class: `call-card${state.choosing ? ' is-choosing' : ''}`,
+      id: 'call-card',
+      draggable: 'true',
+      tabindex: '0',
+      role: 'button',
+      'aria-label': `Call with ${callerTitle(call)}. Press Enter to park it, then choose a slot.`,
+      'aria-describedby': 'call-help',
+      'aria-pressed': state.choosing ? 'true' : 'false',
+      'data-caller-number': call.callerNumber || '',
+      'data-call-sid': call.callSid,
+    },
+    h('div', { class: 'call-grip', 'aria-hidden': 'true' }),
+    h('div', { class: 'call-body' },
+      h('p', { class: 'call-label', text: 'On a call with' }),
+      h('p', { class: 'call-caller', text: callerTitle(call) }),
+      h('p', { class: 'call-sub', text: callerSubtitle(call) || 'No caller name' }))),
+    h('p', { class: 'muted small call-help', id: 'call-help', text: 'Drag the call onto a free slot, or press Park and pick a slot (keys 1–9 work too).' }),
+    h('div', { class: 'call-actions' },
+      h('button', { type: 'button', class: 'btn btn-primary', id: 'park-button', 'data-action': 'choose', 'aria-expanded': state.choosing ? 'true' : 'false', text: state.choosing ? 'Cancel' : 'Park…' }),
+      state.voiceCall && h('button', { type: 'button', class: 'btn btn-danger', 'data-action': 'hangup-voice', text: 'Hang up' }),
+      state.me && state.me.sandbox && !state.voiceCall && call.pstnCallSid && h('button', {
+        type: 'button', class: 'btn btn-secondary', 'data-action': 'hangup-call', 'data-pstn': call.pstnCallSid, text: 'Caller hangs up',
+      })));
+}
+
+/**
+ * The short state shown on the slot's badge.
+ * @param {OccupiedView} view
+ */
+function stateBadge(view) {
+  switch (view.state) {
+    case 'parking': return 'Parking…';
+    case 'parked': return 'Parked';
+    case 'retrieving': return view.toVoicemail ? 'To voicemail' : view.ringback ? 'Ringing back' : 'Retrieving';
+    default: return view.state;
+  }
+}
+
+/**
+ * The state in words: parking, parked, or being retrieved by whom.
+ * @param {OccupiedView} view
+ */
+function stateLabel(view) {
+  switch (view.state) {
+    case 'parking': return 'Parking: moving the caller to the lot';
+    case 'parked': return 'Parked';
+    case 'retrieving':
+      if (view.toVoicemail) return 'Hold time is up: sending the caller to voicemail';
+      return view.ringback
+        ? `Hold time is up: ringing ${agentName(view.retrievingAgent)} back`
+        : `Being retrieved by ${agentName(view.retrievingAgent)}`;
+    default: return view.state;
+  }
+}
+
+/**
+ * A free slot: a drop target, or a button while choosing.
+ * @param {number} n
+ */
+function freeSlot(n) {
+  const title = slotTitle(n);
+  const head = h('div', { class: 'slot-head' }, title, h('span', { class: 'pill pill--free', text: 'Free' }));
+  if (state.choosing) {
+    return [h('button', {
+      type: 'button', class: 'slot-pick', 'data-action': 'pick', 'data-slot': n,
+      'aria-label': `Park in slot ${n}`,
+    }, head, h('p', { class: 'slot-hint', text: `Park here (${n <= 9 ? `key ${n}` : 'press'})` }))];
+  }
+  return [head, h('p', { class: 'slot-hint', text: state.dragOver === n ? 'Release to park' : 'Drop call here' })];
+}
+
+/** @param {number} n */
+function slotTitle(n) {
+  return h('h3', { class: 'slot-title' },
+    h('span', { class: 'sr-only', text: 'Slot ' }),
+    h('span', { class: 'slot-num', text: String(n) }));
+}
+
+/**
+ * An occupied slot: the caller, who parked it, the timers, and Retrieve.
+ * @param {number} n
+ * @param {OccupiedView} view
+ */
+function occupiedSlot(n, view) {
+  /** @type {Partial<import('./lot.js').ViewCall>} */
+  const call = view.call || {};
+  const busy = view.optimistic || view.state !== 'parked';
+  return [
+    h('div', { class: 'slot-head' }, slotTitle(n),
+      h('span', { class: `pill pill--${view.state}`, text: stateBadge(view) })),
+    h('p', { class: 'caller' },
+      h('span', { class: 'caller-primary', 'data-caller-number': call.callerNumber || '', text: callerTitle(call) }),
+      callerSubtitle(call) && h('span', { class: 'caller-secondary', text: callerSubtitle(call) })),
+    h('p', { class: 'meta', text: `Parked by ${agentName(call.parkedBy)}` }),
+    view.state !== 'parked' && h('p', { class: `slot-status slot-status--${view.state}`, text: stateLabel(view) }),
+    h('div', { class: 'timers' },
+      h('span', { class: 'timer' },
+        h('span', { class: 'timer-label', text: 'On hold ' }),
+        h('span', { class: 'timer-value', 'data-since': call.parkedAt, text: duration(serverNow() - Date.parse(call.parkedAt || '')) })),
+      call.deadline && view.state === 'parked' && h('span', {
+        class: 'deadline', 'data-deadline': call.deadline,
+        title: 'Hold time left before the time-out rings the parker back or takes a message',
+      },
+      h('span', { class: 'deadline-value', text: duration(Date.parse(call.deadline) - serverNow()) }),
+      h('span', { class: 'deadline-label', text: ' left' }))),
+    h('div', { class: 'slot-actions' },
+      h('button', {
+        type: 'button', class: 'btn btn-primary btn-sm', 'data-action': 'retrieve', 'data-slot': n,
+        disabled: busy, 'aria-label': `Retrieve ${callerTitle(call)} from slot ${n}`, text: view.optimistic && view.state === 'retrieving' ? 'Retrieving…' : 'Retrieve',
+      }),
+      state.me && state.me.sandbox && call.pstnCallSid && !view.optimistic && h('button', {
+        type: 'button', class: 'btn btn-link btn-sm', 'data-action': 'hangup-call', 'data-pstn': call.pstnCallSid, 'data-slot': n,
+        'aria-label': `Caller in slot ${n} hangs up`, text: 'Caller hangs up',
+      })),
+  ];
+}
+
+/**
+ * Brings one slot's element up to date, unless what it shows is unchanged.
+ * @param {HTMLElement} li
+ * @param {Slot} s
+ * @param {SlotView} view
+ * @param {boolean} hasCall whether the agent has a call to park
+ */
+function updateSlot(li, s, view, hasCall) {
+  const me = /** @type {import('./api.js').Me} */ (state.me);
+  const signature = JSON.stringify([view, state.choosing, hasCall, state.agents.size, me.sandbox]);
+  if (li.dataset.signature === signature) return;
+  li.dataset.signature = signature;
+  const shown = view.occupied ? view.state : 'free';
+  li.dataset.state = shown;
+  li.className = [
+    'slot',
+    `slot--${shown}`,
+    !view.occupied && hasCall ? 'is-target' : '',
+    !view.occupied && state.dragOver === s.slot ? 'is-drop-hover' : '',
+    view.occupied && view.optimistic ? 'is-optimistic' : '',
+  ].filter(Boolean).join(' ');
+  li.setAttribute('aria-label', view.occupied
+    ? `Slot ${s.slot}: ${callerTitle(view.call || {})}, ${stateLabel(view)}`
+    : `Slot ${s.slot}: free`);
+  const children = view.occupied ? occupiedSlot(s.slot, view) : freeSlot(s.slot);
+  li.replaceChildren(.../** @type {HTMLElement[]} */ (children.filter(Boolean)));
+}
+
+/** The whole page from the state: the lot's grid (each slot only when it changed), then the call. */
+export function render() {
+  const me = state.me;
+  const slots = state.lot.slots;
+  if (!me || !slots) {
+    renderCall();
+    return;
+  }
+  const grid = $('grid');
+  const hasCall = Boolean(currentCall()) && !state.parking;
+  const existing = new Map([...grid.children].map((li) => [Number(/** @type {HTMLElement} */ (li).dataset.slot), /** @type {HTMLElement} */ (li)]));
+  const active = /** @type {HTMLElement | null} */ (document.activeElement);
+  const activeKey = active && grid.contains(active) ? active.dataset.action && `${active.dataset.action}:${active.dataset.slot}` : null;
+  let free = 0;
+  slots.forEach((s, index) => {
+    const view = state.lot.view(s, me.identity);
+    if (!view.occupied) free += 1;
+    let li = existing.get(s.slot);
+    existing.delete(s.slot);
+    if (!li) li = h('li', { class: 'slot', 'data-slot': s.slot, tabindex: '-1' });
+    if (grid.children[index] !== li) grid.insertBefore(li, grid.children[index] || null);
+    updateSlot(li, s, view, hasCall);
+  });
+  for (const li of existing.values()) li.remove();
+  if (activeKey && !grid.contains(document.activeElement)) {
+    const [action, slot] = activeKey.split(':');
+    const again = grid.querySelector(`[data-action="${action}"][data-slot="${slot}"]`);
+    /** @type {HTMLElement | null} */ (again || grid.querySelector(`li[data-slot="${slot}"]`))?.focus();
+  }
+  const total = slots.length;
+  $('lot-summary').textContent = `${free} of ${total} slot${total === 1 ? '' : 's'} free`;
+  $('choose-hint').hidden = !state.choosing;
+  document.body.classList.toggle('is-choosing', state.choosing);
+  renderCall();
+  tick();
+}
+
+/** Timers recomputed from parkedAt and deadline on every tick: they never drift. */
+export function tick() {
+  const now = serverNow();
+  for (const el of document.querySelectorAll('[data-since]')) {
+    const text = duration(now - Date.parse(/** @type {HTMLElement} */ (el).dataset.since || ''));
+    if (el.textContent !== text) el.textContent = text;
+  }
+  for (const el of document.querySelectorAll('[data-deadline]')) {
+    const left = Date.parse(/** @type {HTMLElement} */ (el).dataset.deadline || '') - now;
+    const value = /** @type {HTMLElement} */ (el.querySelector('.deadline-value'));
+    const text = duration(left);
+    if (value.textContent !== text) value.textContent = text;
+    el.classList.toggle('is-warning', left < DEADLINE_WARNING_MS);
+  }
+}

@@ -1,0 +1,100 @@
+// @ts-check
+// Signing in (a sign-in link's token, the form, or the session cookie of an earlier sign-in),
+// starting the page for the agent, and signing out.
+
+import { api, apiError } from './api.js';
+import { $, announce, clearError } from './dom.js';
+import { connectEvents, stopLive } from './live.js';
+import { ParkingLot } from './lot.js';
+import { startPhone } from './phone.js';
+import { renderCall, renderHeader } from './render.js';
+import { refreshAgents, showSignIn } from './session.js';
+import { state } from './state.js';
+
+/** @typedef {import('./api.js').Me} Me */
+
+/** The token of a sign-in link (`/#token=…`), taken out of the address bar. */
+function takeTokenFromFragment() {
+  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (!match) return null;
+  // The token must not linger in the address bar, history or a shared screenshot.
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+  return decodeURIComponent(match[1]);
+}
+
+/** Signs in with the link's token, else the session cookie; else shows the form. */
+export async function boot() {
+  const token = takeTokenFromFragment();
+  try {
+    // With a token: the bearer header. Without: the session cookie of an earlier sign-in.
+    await api('POST', '/api/session', { token: token || undefined });
+    await start(await api('GET', '/api/me'));
+  } catch (caught) {
+    const error = apiError(caught);
+    if (error.status === 401) {
+      showSignIn(token ? 'That sign-in link is not valid (any more). Paste a current agent token.' : null);
+    } else {
+      showSignIn(error.message);
+    }
+  }
+}
+
+/**
+ * The sign-in form: a pasted agent token.
+ * @param {string} token
+ */
+export async function signInWith(token) {
+  const errorEl = $('signin-error');
+  const tokenInput = /** @type {HTMLInputElement} */ ($('token-input'));
+  errorEl.hidden = true;
+  try {
+    await api('POST', '/api/session', { token });
+    tokenInput.value = '';
+    await start(await api('GET', '/api/me'));
+  } catch (caught) {
+    const error = apiError(caught);
+    errorEl.textContent = error.status === 401 ? 'That token was not accepted. Check it and try again.' : error.message;
+    errorEl.hidden = false;
+    tokenInput.setAttribute('aria-invalid', 'true');
+    tokenInput.focus();
+  }
+}
+
+/**
+ * Shows the signed-in agent's lot, live, and their phone when the service issues Voice tokens.
+ * @param {Me} me
+ */
+function start(me) {
+  state.me = me;
+  clearError();
+  $('signin').hidden = true;
+  $('workspace').hidden = false;
+  $('session').hidden = false;
+  $('sandbox-panel').hidden = !me.sandbox;
+  document.title = `Parking lot · ${me.org} · callpark`;
+  renderHeader();
+  renderCall();
+  refreshAgents(0);
+  connectEvents(null);
+  if (me.voice) startPhone();
+}
+
+export async function signOut() {
+  const voice = state.voice;
+  stopLive();
+  try {
+    await api('DELETE', '/api/session');
+  } catch {
+    // Signed out locally either way; the cookie is HTTP-only and the server clears it.
+  }
+  if (voice) voice.destroy();
+  Object.assign(state, {
+    me: null, lot: new ParkingLot(), parking: null, choosing: false, endedCalls: new Set(),
+    voice: null, voiceStatus: null, incoming: null, voiceCall: null,
+  });
+  $('grid').replaceChildren();
+  $('call-area').replaceChildren();
+  delete $('call-area').dataset.signature;
+  showSignIn(null);
+  announce('Signed out.');
+}
