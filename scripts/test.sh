@@ -28,6 +28,9 @@ fi
 echo "==> sandbox walk (the real binary, over HTTP)"
 bash scripts/sandbox-walk.sh
 
+echo "==> the API description against the running service"
+bash scripts/test-api.sh
+
 echo "==> the page: types and unit tests"
 bash scripts/test-page.sh
 
