@@ -45,7 +45,7 @@ macro_rules! store_conformance_tests {
             sequences_are_per_organisation,
             due_deadlines_are_parked_calls_past_their_deadline,
             in_flight_since_finds_stale_parking_and_retrieving,
-            recordings_attach_to_history,
+            a_recording_is_stored_with_its_event,
             concurrent_claims_of_one_slot_have_one_winner,
             concurrent_applies_have_one_winner,
         );
@@ -942,32 +942,41 @@ pub async fn in_flight_since_finds_stale_parking_and_retrieving(store: &dyn Park
     );
 }
 
-pub async fn recordings_attach_to_history(store: &dyn ParkingStore) {
+/// A terminal record still takes a detail: a voicemail's recording is stored by a transition
+/// from `voicemail` to `voicemail`, with its version bumped and its event written.
+pub async fn a_recording_is_stored_with_its_event(store: &dyn ParkingStore) {
     with_org(store, "acme", 5).await;
     let call = claim_slot_n(store, "acme", 1, 1).await;
-    let ended = move_to(store, &call, ParkState::Voicemail, LotEventKind::TimedOut)
+    let ended = move_to(store, &call, ParkState::Voicemail, LotEventKind::Voicemail)
         .await
         .call;
     let url = HttpUrl::parse("https://api.twilio.com/recordings/RE1").expect("URL");
-    assert!(
-        store
-            .attach_recording(call.id, &url)
-            .await
-            .expect("attached")
-    );
+    let mut recorded = ended.clone();
+    recorded.recording_url = Some(url.clone());
+    let at = epoch() + Duration::from_secs(2);
+    let event = store
+        .apply(&ended, &recorded, LotEventKind::VoicemailRecorded, at)
+        .await
+        .expect("recording stored");
+    assert_eq!(event.kind, LotEventKind::VoicemailRecorded);
+    assert_eq!(event.call.recording_url, Some(url.clone()));
+    assert_eq!(event.call.version, ended.version + 1);
     let read = store
         .parked_call(call.id)
         .await
         .expect("read")
         .expect("exists");
-    assert_eq!(read.recording_url, Some(url.clone()));
-    assert_eq!(read.state, ended.state);
-    assert!(
-        !store
-            .attach_recording(ParkedCallId::random(), &url)
-            .await
-            .expect("unknown id")
-    );
+    assert_eq!(read, event.call);
+    assert_eq!(read.state, ParkState::Voicemail);
+    let events = store
+        .events_after(
+            &org_slug("acme"),
+            Sequence::new(event.sequence.get() - 1),
+            10,
+        )
+        .await
+        .expect("read");
+    assert_eq!(events, vec![event]);
 }
 
 pub async fn concurrent_claims_of_one_slot_have_one_winner(store: &dyn ParkingStore) {
