@@ -30,10 +30,12 @@ pub enum LotEventKind {
     Voicemail,
     /// The call could not be parked: the slot is free.
     Failed,
+    /// The caller's voicemail recording is stored with the call.
+    VoicemailRecorded,
 }
 
 impl LotEventKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Parked,
         Self::Updated,
         Self::Retrieving,
@@ -43,6 +45,7 @@ impl LotEventKind {
         Self::TimedOut,
         Self::Voicemail,
         Self::Failed,
+        Self::VoicemailRecorded,
     ];
 
     /// The snake-case name used on the wire and in storage.
@@ -57,6 +60,7 @@ impl LotEventKind {
             Self::TimedOut => "timed_out",
             Self::Voicemail => "voicemail",
             Self::Failed => "failed",
+            Self::VoicemailRecorded => "voicemail_recorded",
         }
     }
 

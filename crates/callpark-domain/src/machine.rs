@@ -11,6 +11,7 @@
 //!    caller hangs up in Parking / Parked / Retrieving         ▼
 //!    ─────────────▶ Abandoned                              Retrieved
 //!    deadline passes in Parked ─▶ Retrieving(ring-back) ─▶ no answer ─▶ Voicemail
+//!    recording ready in Voicemail ─▶ Voicemail (with its recording)
 //! ```
 
 use std::fmt;
@@ -21,7 +22,7 @@ use time::OffsetDateTime;
 
 use crate::events::LotEventKind;
 use crate::model::{ParkedCall, Retrieval};
-use crate::values::{AgentIdentity, ConferenceSid};
+use crate::values::{AgentIdentity, ConferenceSid, HttpUrl};
 
 /// Where a parked call is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,6 +140,18 @@ pub enum Signal {
     DialAnswered,
     /// The `<Dial>` to the agent ended (its `action` callback).
     DialEnded(DialOutcome),
+    /// The caller's voicemail recording is ready at this URL.
+    RecordingAvailable(HttpUrl),
+}
+
+impl Signal {
+    /// Whether a signal that lost its compare-and-set is decided again on the record as it is
+    /// now. A deadline is not: whoever changed the record meanwhile (another instance firing
+    /// it, the caller hanging up) made it not this sweep's to fire, and a record back in the
+    /// lot has a deadline of its own.
+    pub(crate) fn retried_after_lost_race(&self) -> bool {
+        !matches!(self, Self::DeadlinePassed(_))
+    }
 }
 
 /// The telephony work a transition asks for.
@@ -196,125 +209,190 @@ pub fn transition(
     signal: &Signal,
     ctx: TransitionContext,
 ) -> Result<Step, TransitionError> {
-    use ParkState as S;
-    use Signal as G;
-
-    let moved = |state: ParkState, event: LotEventKind| {
-        let mut next = call.clone();
-        next.state = state;
-        next.state_changed_at = ctx.now;
-        if state.is_terminal() {
-            next.ended_at = Some(ctx.now);
-            next.deadline = None;
+    let from = Before { call, ctx };
+    let moved = match call.state {
+        ParkState::Parking => from.parking(signal)?,
+        ParkState::Parked => from.parked(signal),
+        ParkState::Retrieving => from.retrieving(signal)?,
+        ParkState::Voicemail => return from.voicemail(signal),
+        ParkState::Retrieved | ParkState::Abandoned | ParkState::Failed => {
+            return from.ended(signal);
         }
+    };
+    Ok(moved.map_or(Step::Unchanged, |m| Step::Moved(Box::new(m))))
+}
+
+/// The record a transition starts from, and what it needs besides: one method per state, each
+/// answering every signal (`None`: the signal needs nothing of the record).
+struct Before<'a> {
+    call: &'a ParkedCall,
+    ctx: TransitionContext,
+}
+
+impl Before<'_> {
+    fn parking(&self, signal: &Signal) -> Result<Option<Move>, TransitionError> {
+        Ok(match signal {
+            Signal::RedirectAccepted => Some(self.parked_again(LotEventKind::Updated)),
+            Signal::RedirectRefused(_) => Some(self.ends(ParkState::Failed, LotEventKind::Failed)),
+            Signal::ConferenceJoined(sid) => {
+                let mut m = self.parked_again(LotEventKind::Updated);
+                m.next.conference_sid = Some(sid.clone());
+                Some(m)
+            }
+            Signal::CallerHungUp => Some(self.abandoned()),
+            Signal::RetrieveRequested(_) => return Err(TransitionError::NotYetParked),
+            Signal::RedirectOutcomeUnknown
+            | Signal::LeftByRedirect
+            | Signal::DeadlinePassed(_)
+            | Signal::DialAnswered
+            | Signal::DialEnded(_)
+            | Signal::RecordingAvailable(_) => None,
+        })
+    }
+
+    fn parked(&self, signal: &Signal) -> Option<Move> {
+        match signal {
+            Signal::RedirectRefused(Refusal::CallerGone) | Signal::CallerHungUp => {
+                Some(self.abandoned())
+            }
+            Signal::ConferenceJoined(sid) => self.conference_changed(sid),
+            Signal::RetrieveRequested(agent) => Some(self.leaves_lot(
+                LotEventKind::Retrieving,
+                Retrieval::ByAgent(agent.clone()),
+                Effect::RingAgent,
+            )),
+            Signal::DeadlinePassed(TimeoutRoute::Ringback(parker)) => Some(self.leaves_lot(
+                LotEventKind::TimedOut,
+                Retrieval::Ringback(parker.clone()),
+                Effect::RingAgent,
+            )),
+            // The slot is held until Twilio accepts the redirect: if it refuses, the caller
+            // is back in the lot, not lost in a conference nobody sees.
+            Signal::DeadlinePassed(TimeoutRoute::Voicemail) => Some(self.leaves_lot(
+                LotEventKind::TimedOut,
+                Retrieval::ToVoicemail,
+                Effect::SendToVoicemail,
+            )),
+            Signal::RedirectAccepted
+            | Signal::RedirectRefused(Refusal::NotProcessed)
+            | Signal::RedirectOutcomeUnknown
+            | Signal::LeftByRedirect
+            | Signal::DialAnswered
+            | Signal::DialEnded(_)
+            | Signal::RecordingAvailable(_) => None,
+        }
+    }
+
+    fn retrieving(&self, signal: &Signal) -> Result<Option<Move>, TransitionError> {
+        let to_voicemail = self.call.retrieval == Some(Retrieval::ToVoicemail);
+        Ok(match signal {
+            // The caller is on its way to voicemail: Twilio has taken it there.
+            Signal::RedirectAccepted if to_voicemail => Some(self.reaches_voicemail()),
+            Signal::RedirectRefused(Refusal::CallerGone) | Signal::CallerHungUp => {
+                Some(self.abandoned())
+            }
+            Signal::RedirectRefused(Refusal::NotProcessed) => Some(self.returned()),
+            Signal::ConferenceJoined(sid) => self.conference_changed(sid),
+            Signal::RetrieveRequested(_) => return Err(TransitionError::AlreadyRetrieving),
+            // No dial is ringing on the way to voicemail.
+            Signal::DialAnswered | Signal::DialEnded(DialOutcome::Answered) if to_voicemail => None,
+            Signal::DialAnswered | Signal::DialEnded(DialOutcome::Answered) => {
+                Some(self.ends(ParkState::Retrieved, LotEventKind::Retrieved))
+            }
+            Signal::DialEnded(DialOutcome::NotAnswered) => Some(match self.call.retrieval {
+                Some(Retrieval::Ringback(_) | Retrieval::ToVoicemail) => self.reaches_voicemail(),
+                _ => self.returned(),
+            }),
+            Signal::RedirectAccepted
+            | Signal::RedirectOutcomeUnknown
+            | Signal::LeftByRedirect
+            | Signal::DeadlinePassed(_)
+            | Signal::RecordingAvailable(_) => None,
+        })
+    }
+
+    /// A caller who reached voicemail leaves a recording: stored with the record, once per
+    /// recording. Everything else is late or duplicate.
+    fn voicemail(&self, signal: &Signal) -> Result<Step, TransitionError> {
+        match signal {
+            Signal::RecordingAvailable(url) if self.call.recording_url.as_ref() != Some(url) => {
+                let mut next = self.call.clone();
+                next.recording_url = Some(url.clone());
+                Ok(Step::Moved(Box::new(Move {
+                    next,
+                    event: LotEventKind::VoicemailRecorded,
+                    effect: None,
+                })))
+            }
+            _ => self.ended(signal),
+        }
+    }
+
+    /// A terminal record: late or duplicate signals change nothing; a retrieve is refused.
+    fn ended(&self, signal: &Signal) -> Result<Step, TransitionError> {
+        match signal {
+            Signal::RetrieveRequested(_) => Err(TransitionError::Ended(self.call.state)),
+            _ => Ok(Step::Absorbed),
+        }
+    }
+
+    fn moved(&self, state: ParkState, event: LotEventKind) -> Move {
+        let mut next = self.call.clone();
+        next.state = state;
+        next.state_changed_at = self.ctx.now;
         Move {
             next,
             event,
             effect: None,
         }
-    };
-    let parked_again = |event: LotEventKind| {
-        let mut m = moved(S::Parked, event);
-        m.next.deadline = Some(ctx.now + ctx.max_park);
+    }
+
+    /// A move to a terminal state: it ends now and has no deadline.
+    fn ends(&self, state: ParkState, event: LotEventKind) -> Move {
+        let mut m = self.moved(state, event);
+        m.next.ended_at = Some(self.ctx.now);
+        m.next.deadline = None;
         m
-    };
+    }
 
-    let step = match (call.state, signal) {
-        (S::Retrieved | S::Abandoned | S::Failed | S::Voicemail, G::RetrieveRequested(_)) => {
-            return Err(TransitionError::Ended(call.state));
-        }
-        (S::Retrieved | S::Abandoned | S::Failed | S::Voicemail, _) => return Ok(Step::Absorbed),
+    fn abandoned(&self) -> Move {
+        self.ends(ParkState::Abandoned, LotEventKind::Abandoned)
+    }
 
-        (S::Parking, G::RedirectAccepted) => Some(parked_again(LotEventKind::Updated)),
-        // The caller is on its way to voicemail: Twilio has taken it there.
-        (S::Retrieving, G::RedirectAccepted) if call.retrieval == Some(Retrieval::ToVoicemail) => {
-            Some(moved(S::Voicemail, LotEventKind::Voicemail))
-        }
-        (S::Parked | S::Retrieving, G::RedirectAccepted) => None,
+    fn reaches_voicemail(&self) -> Move {
+        self.ends(ParkState::Voicemail, LotEventKind::Voicemail)
+    }
 
-        (S::Parking, G::RedirectRefused(_)) => Some(moved(S::Failed, LotEventKind::Failed)),
-        (S::Parked | S::Retrieving, G::RedirectRefused(Refusal::CallerGone)) => {
-            Some(moved(S::Abandoned, LotEventKind::Abandoned))
-        }
-        (S::Retrieving, G::RedirectRefused(Refusal::NotProcessed)) => {
-            let mut m = parked_again(LotEventKind::Returned);
-            m.next.retrieval = None;
-            Some(m)
-        }
-        (S::Parked, G::RedirectRefused(Refusal::NotProcessed)) => None,
+    /// Back in the lot, with a fresh deadline.
+    fn parked_again(&self, event: LotEventKind) -> Move {
+        let mut m = self.moved(ParkState::Parked, event);
+        m.next.deadline = Some(self.ctx.now + self.ctx.max_park);
+        m
+    }
 
-        (_, G::RedirectOutcomeUnknown) => None,
+    /// Back in the lot after a retrieve that did not connect.
+    fn returned(&self) -> Move {
+        let mut m = self.parked_again(LotEventKind::Returned);
+        m.next.retrieval = None;
+        m
+    }
 
-        (S::Parking, G::ConferenceJoined(sid)) => {
-            let mut m = parked_again(LotEventKind::Updated);
+    /// Out of the lot: the caller's leg is being moved (to an agent, or to voicemail).
+    fn leaves_lot(&self, event: LotEventKind, retrieval: Retrieval, effect: Effect) -> Move {
+        let mut m = self.moved(ParkState::Retrieving, event);
+        m.next.deadline = None;
+        m.next.retrieval = Some(retrieval);
+        m.effect = Some(effect);
+        m
+    }
+
+    /// The caller is in a conference other than the one recorded: a detail, not a new state.
+    fn conference_changed(&self, sid: &ConferenceSid) -> Option<Move> {
+        (self.call.conference_sid.as_ref() != Some(sid)).then(|| {
+            let mut m = self.moved(self.call.state, LotEventKind::Updated);
+            m.next.state_changed_at = self.call.state_changed_at;
             m.next.conference_sid = Some(sid.clone());
-            Some(m)
-        }
-        (S::Parked | S::Retrieving, G::ConferenceJoined(sid)) => {
-            (call.conference_sid.as_ref() != Some(sid)).then(|| {
-                let mut m = moved(call.state, LotEventKind::Updated);
-                m.next.state_changed_at = call.state_changed_at;
-                m.next.conference_sid = Some(sid.clone());
-                m
-            })
-        }
-
-        (_, G::CallerHungUp) => Some(moved(S::Abandoned, LotEventKind::Abandoned)),
-
-        (_, G::LeftByRedirect) => None,
-
-        (S::Parking, G::RetrieveRequested(_)) => return Err(TransitionError::NotYetParked),
-        (S::Retrieving, G::RetrieveRequested(_)) => {
-            return Err(TransitionError::AlreadyRetrieving);
-        }
-        (S::Parked, G::RetrieveRequested(agent)) => {
-            let mut m = moved(S::Retrieving, LotEventKind::Retrieving);
-            m.next.deadline = None;
-            m.next.retrieval = Some(Retrieval::ByAgent(agent.clone()));
-            m.effect = Some(Effect::RingAgent);
-            Some(m)
-        }
-
-        (S::Parked, G::DeadlinePassed(route)) => Some(match route {
-            TimeoutRoute::Ringback(parker) => {
-                let mut m = moved(S::Retrieving, LotEventKind::TimedOut);
-                m.next.deadline = None;
-                m.next.retrieval = Some(Retrieval::Ringback(parker.clone()));
-                m.effect = Some(Effect::RingAgent);
-                m
-            }
-            // The slot is held until Twilio accepts the redirect: if it refuses, the caller
-            // is back in the lot, not lost in a conference nobody sees.
-            TimeoutRoute::Voicemail => {
-                let mut m = moved(S::Retrieving, LotEventKind::TimedOut);
-                m.next.deadline = None;
-                m.next.retrieval = Some(Retrieval::ToVoicemail);
-                m.effect = Some(Effect::SendToVoicemail);
-                m
-            }
-        }),
-        (S::Parking | S::Retrieving, G::DeadlinePassed(_)) => None,
-
-        // No dial is ringing on the way to voicemail.
-        (S::Retrieving, G::DialAnswered | G::DialEnded(DialOutcome::Answered))
-            if call.retrieval == Some(Retrieval::ToVoicemail) =>
-        {
-            None
-        }
-        (S::Retrieving, G::DialAnswered | G::DialEnded(DialOutcome::Answered)) => {
-            Some(moved(S::Retrieved, LotEventKind::Retrieved))
-        }
-        (S::Retrieving, G::DialEnded(DialOutcome::NotAnswered)) => Some(match call.retrieval {
-            Some(Retrieval::Ringback(_) | Retrieval::ToVoicemail) => {
-                moved(S::Voicemail, LotEventKind::Voicemail)
-            }
-            _ => {
-                let mut m = parked_again(LotEventKind::Returned);
-                m.next.retrieval = None;
-                m
-            }
-        }),
-        (S::Parking | S::Parked, G::DialAnswered | G::DialEnded(_)) => None,
-    };
-    Ok(step.map_or(Step::Unchanged, |m| Step::Moved(Box::new(m))))
+            m
+        })
+    }
 }

@@ -386,12 +386,6 @@ pub trait ParkingStore: Send + Sync {
         before: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<ParkedCall>, StoreError>;
-
-    /// Stores a voicemail recording on a parked call's history; `Ok(false)` for an unknown id.
-    ///
-    /// # Errors
-    /// [`StoreError`] only.
-    async fn attach_recording(&self, id: ParkedCallId, url: &HttpUrl) -> Result<bool, StoreError>;
 }
 
 // ---------------------------------------------------------------------------------------------

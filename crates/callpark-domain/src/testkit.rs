@@ -1,7 +1,7 @@
 //! Test support for embedders and adapters (feature `testkit`):
 //!
 //! - [`conformance`]: the behavioural contract of [`ParkingStore`], as async checks that every
-//!   store adapter runs unchanged — [`store_conformance_tests!`](crate::store_conformance_tests)
+//!   store adapter runs unchanged — `callpark_domain::store_conformance_tests!`
 //!   turns them into one `#[tokio::test]` each;
 //! - [`ManualClock`], [`ScriptedTelephony`] and [`StaticUrls`]: deterministic doubles of the
 //!   other ports.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use callpark_domain::{
     CreateAgentError, CreateOrgError, InvalidValue, ParkError, RetrieveError, SignalError,
@@ -20,6 +20,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds after which a retry may succeed, sent as `Retry-After`.
+    retry_after: Option<u32>,
     cause: Option<Cause>,
 }
 
@@ -29,7 +31,21 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
             cause: None,
+        }
+    }
+
+    /// A parked call that changed on every attempt to change it: one status, whichever
+    /// operation lost the race, and a retry is likely to win soon.
+    pub fn contended() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "contended",
+                "the parked call kept changing; try again",
+            )
         }
     }
 
@@ -108,7 +124,11 @@ impl ResponseError for ApiError {
                 "request failed"
             );
         }
-        HttpResponse::build(self.status).json(Body {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(Body {
             error: Inner {
                 code: self.code,
                 message: &self.message,
@@ -145,12 +165,7 @@ impl From<SignalError> for ApiError {
     fn from(e: SignalError) -> Self {
         match e {
             SignalError::Store(e) => e.into(),
-            SignalError::Contended => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "contended",
-                "the parked call kept changing; try again",
-            )
-            .with_cause(e),
+            SignalError::Contended => Self::contended().with_cause(e),
         }
     }
 }
@@ -186,6 +201,7 @@ impl From<ParkError> for ApiError {
             ParkError::SlotOccupied(_) => Self::new(S::CONFLICT, "slot_occupied", message),
             ParkError::LotFull => Self::new(S::CONFLICT, "lot_full", message),
             ParkError::CallerGone => Self::new(S::GONE, "caller_gone", message),
+            ParkError::Contended => Self::contended().with_cause(e),
             ParkError::Telephony(e) => e.into(),
             ParkError::Store(e) => e.into(),
         }
@@ -207,6 +223,7 @@ impl From<RetrieveError> for ApiError {
                 Self::new(S::CONFLICT, "already_retrieving", message)
             }
             RetrieveError::CallerGone(_) => Self::new(S::GONE, "caller_gone", message),
+            RetrieveError::Contended => Self::contended().with_cause(e),
             RetrieveError::Telephony(e) => e.into(),
             RetrieveError::Store(e) => e.into(),
         }
@@ -235,6 +252,33 @@ impl From<CreateAgentError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "agent_exists", message)
             }
             CreateAgentError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whichever operation lost the race, the answer is the same.
+    #[test]
+    fn a_lost_race_is_one_status_everywhere() {
+        let answers: [ApiError; 3] = [
+            SignalError::Contended.into(),
+            ParkError::Contended.into(),
+            RetrieveError::Contended.into(),
+        ];
+        for answer in answers {
+            assert_eq!(answer.code(), "contended");
+            let response = answer.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+                Some("1")
+            );
         }
     }
 }

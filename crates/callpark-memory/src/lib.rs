@@ -14,10 +14,10 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentIdentity, AgentStatus, AgentStatusChange, AutoSlot, Call, CallSid, CasError,
-    ClaimError, CreateAgentError, CreateOrgError, EventPublisher, EventSubscription, HttpUrl,
-    LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, OrgSlug,
-    Organisation, ParkState, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence,
-    SlotNumber, SlotRequest, StoreError, SubscriptionError, TokenHash,
+    ClaimError, CreateAgentError, CreateOrgError, EventPublisher, EventSubscription, LotEvent,
+    LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, OrgSlug, Organisation,
+    ParkState, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber,
+    SlotRequest, StoreError, SubscriptionError, TokenHash,
 };
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -459,17 +459,6 @@ impl ParkingStore for MemoryStore {
         stale.sort_by_key(|c| c.state_changed_at);
         stale.truncate(limit);
         Ok(stale)
-    }
-
-    async fn attach_recording(&self, id: ParkedCallId, url: &HttpUrl) -> Result<bool, StoreError> {
-        let mut state = self.lock();
-        Ok(match state.parked.get_mut(&id) {
-            Some(call) => {
-                call.recording_url = Some(url.clone());
-                true
-            }
-            None => false,
-        })
     }
 }
 

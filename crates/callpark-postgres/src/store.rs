@@ -7,9 +7,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError, ClaimError,
-    CreateAgentError, CreateOrgError, HttpUrl, LotEvent, LotEventKind, LotSize, LotSnapshot,
-    NewAgent, NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkedCall, ParkedCallId,
-    ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
+    CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSize, LotSnapshot, NewAgent,
+    NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkedCall, ParkedCallId, ParkingStore,
+    PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
 };
 use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
@@ -950,19 +950,6 @@ impl ParkingStore for PgStore {
                 .await
                 .map_err(error::query)?;
             parked_all(rows)
-        })
-        .await
-    }
-
-    async fn attach_recording(&self, id: ParkedCallId, url: &HttpUrl) -> Result<bool, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            let updated = diesel::update(parked_calls::table.find(id.as_uuid()))
-                .set(parked_calls::recording_url.eq(url.as_str()))
-                .execute(&mut *conn)
-                .await
-                .map_err(error::query)?;
-            Ok(updated == 1)
         })
         .await
     }

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use callpark_domain::testkit::{agent_identity, call_sid, caller, conference_sid, epoch, org_slug};
 use callpark_domain::{
-    DialOutcome, Effect, LotEventKind, ParkState, ParkedCall, ParkedCallId, Refusal, Retrieval,
-    Signal, SlotNumber, Step, TimeoutRoute, TransitionContext, TransitionError, transition,
+    DialOutcome, Effect, HttpUrl, LotEventKind, ParkState, ParkedCall, ParkedCallId, Refusal,
+    Retrieval, Signal, SlotNumber, Step, TimeoutRoute, TransitionContext, TransitionError,
+    transition,
 };
 use time::OffsetDateTime;
 
@@ -137,6 +138,10 @@ fn record(from: Start, sid: Option<u128>) -> ParkedCall {
     call
 }
 
+fn recording() -> HttpUrl {
+    HttpUrl::parse("https://api.twilio.com/recordings/RE1").expect("a URL")
+}
+
 fn uuid_of(n: u128) -> uuid::Uuid {
     uuid::Uuid::from_u128(n)
 }
@@ -172,10 +177,14 @@ enum On {
     DialAnswered,
     DialEndedAnswered,
     DialEndedNotAnswered,
+    /// A voicemail recording is ready, and the record has none yet.
+    RecordingNew,
+    /// The same recording again (a repeated callback).
+    RecordingRepeated,
 }
 
 impl On {
-    const ALL: [Self; 15] = [
+    const ALL: [Self; 17] = [
         Self::RedirectAccepted,
         Self::RefusedCallerGone,
         Self::RefusedNotProcessed,
@@ -191,7 +200,14 @@ impl On {
         Self::DialAnswered,
         Self::DialEndedAnswered,
         Self::DialEndedNotAnswered,
+        Self::RecordingNew,
+        Self::RecordingRepeated,
     ];
+
+    /// The recording the record has before this signal.
+    fn previous_recording(self) -> Option<HttpUrl> {
+        (self == Self::RecordingRepeated).then(recording)
+    }
 
     /// The conference SID the record has before this signal, given the fixture's usual one.
     fn previous_sid(self, from: Start) -> Option<u128> {
@@ -220,12 +236,13 @@ impl On {
             Self::DialAnswered => Signal::DialAnswered,
             Self::DialEndedAnswered => Signal::DialEnded(DialOutcome::Answered),
             Self::DialEndedNotAnswered => Signal::DialEnded(DialOutcome::NotAnswered),
+            Self::RecordingNew | Self::RecordingRepeated => Signal::RecordingAvailable(recording()),
         }
     }
 
     /// The table's name for a signal. Exhaustive, nested payloads included: a new signal or
     /// payload variant does not compile until the table knows it.
-    fn of(signal: &Signal, previous: Option<u128>) -> Self {
+    fn of(signal: &Signal, previous: Option<u128>, recorded: Option<&HttpUrl>) -> Self {
         match signal {
             Signal::RedirectAccepted => Self::RedirectAccepted,
             Signal::RedirectRefused(Refusal::CallerGone) => Self::RefusedCallerGone,
@@ -244,6 +261,8 @@ impl On {
             Signal::DialAnswered => Self::DialAnswered,
             Signal::DialEnded(DialOutcome::Answered) => Self::DialEndedAnswered,
             Signal::DialEnded(DialOutcome::NotAnswered) => Self::DialEndedNotAnswered,
+            Signal::RecordingAvailable(url) if recorded == Some(url) => Self::RecordingRepeated,
+            Signal::RecordingAvailable(_) => Self::RecordingNew,
         }
     }
 }
@@ -295,6 +314,8 @@ struct To {
     deadline: Deadline,
     retrieval: Retrieving,
     sid: Sid,
+    /// `recording_url` = the signal's.
+    recorded: bool,
     changed: Changed,
     /// `ended_at` = now.
     ends: bool,
@@ -319,6 +340,12 @@ impl To {
             ..self
         }
     }
+    const fn recorded(self) -> Self {
+        Self {
+            recorded: true,
+            ..self
+        }
+    }
     const fn state_kept(self) -> Self {
         Self {
             changed: Changed::Kept,
@@ -336,6 +363,7 @@ const fn goes(state: ParkState, event: LotEventKind) -> To {
         deadline: Deadline::Kept,
         retrieval: Retrieving::Kept,
         sid: Sid::Kept,
+        recorded: false,
         changed: Changed::Now,
         ends: false,
     }
@@ -403,6 +431,8 @@ const TABLE: &[Row] = &[
     row(F::Parking, DialAnswered,                      Unchanged),
     row(F::Parking, DialEndedAnswered,                 Unchanged),
     row(F::Parking, DialEndedNotAnswered,              Unchanged),
+    row(F::Parking, RecordingNew,                      Unchanged),
+    row(F::Parking, RecordingRepeated,                 Unchanged),
 
     // ----- Parked: in the conference, hearing hold music.
     row(F::Parked, RedirectAccepted,                   Unchanged),
@@ -420,6 +450,8 @@ const TABLE: &[Row] = &[
     row(F::Parked, DialAnswered,                       Unchanged),
     row(F::Parked, DialEndedAnswered,                  Unchanged),
     row(F::Parked, DialEndedNotAnswered,               Unchanged),
+    row(F::Parked, RecordingNew,                       Unchanged),
+    row(F::Parked, RecordingRepeated,                  Unchanged),
 
     // ----- Retrieving, because an agent asked.
     row(F::RetrievingByAgent, RedirectAccepted,        Unchanged),
@@ -437,6 +469,8 @@ const TABLE: &[Row] = &[
     mv(F::RetrievingByAgent, DialAnswered,             ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingByAgent, DialEndedAnswered,        ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingByAgent, DialEndedNotAnswered,     goes(S::Parked, E::Returned).deadline(DeadlineSet).retrieval(Retrieving::Cleared)),
+    row(F::RetrievingByAgent, RecordingNew,            Unchanged),
+    row(F::RetrievingByAgent, RecordingRepeated,       Unchanged),
 
     // ----- Retrieving, because the deadline rang the parker back.
     row(F::RetrievingRingback, RedirectAccepted,       Unchanged),
@@ -454,6 +488,8 @@ const TABLE: &[Row] = &[
     mv(F::RetrievingRingback, DialAnswered,            ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingRingback, DialEndedAnswered,       ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingRingback, DialEndedNotAnswered,    ends(S::Voicemail, E::Voicemail)),
+    row(F::RetrievingRingback, RecordingNew,           Unchanged),
+    row(F::RetrievingRingback, RecordingRepeated,      Unchanged),
 
     // ----- Retrieving, because the deadline is sending the caller to voicemail: the slot is
     //       held until Twilio takes the caller there.
@@ -472,6 +508,8 @@ const TABLE: &[Row] = &[
     row(F::RetrievingToVoicemail, DialAnswered,          Unchanged),
     row(F::RetrievingToVoicemail, DialEndedAnswered,     Unchanged),
     mv(F::RetrievingToVoicemail, DialEndedNotAnswered,   ends(S::Voicemail, E::Voicemail)),
+    row(F::RetrievingToVoicemail, RecordingNew,          Unchanged),
+    row(F::RetrievingToVoicemail, RecordingRepeated,     Unchanged),
 
     // ----- Retrieved (terminal): everything is absorbed; a retrieve is refused.
     row(F::Retrieved, RedirectAccepted,                Absorbed),
@@ -489,6 +527,8 @@ const TABLE: &[Row] = &[
     row(F::Retrieved, DialAnswered,                    Absorbed),
     row(F::Retrieved, DialEndedAnswered,               Absorbed),
     row(F::Retrieved, DialEndedNotAnswered,            Absorbed),
+    row(F::Retrieved, RecordingNew,                    Absorbed),
+    row(F::Retrieved, RecordingRepeated,               Absorbed),
 
     // ----- Abandoned (terminal).
     row(F::Abandoned, RedirectAccepted,                Absorbed),
@@ -506,6 +546,8 @@ const TABLE: &[Row] = &[
     row(F::Abandoned, DialAnswered,                    Absorbed),
     row(F::Abandoned, DialEndedAnswered,               Absorbed),
     row(F::Abandoned, DialEndedNotAnswered,            Absorbed),
+    row(F::Abandoned, RecordingNew,                    Absorbed),
+    row(F::Abandoned, RecordingRepeated,               Absorbed),
 
     // ----- Failed (terminal).
     row(F::Failed, RedirectAccepted,                   Absorbed),
@@ -523,6 +565,8 @@ const TABLE: &[Row] = &[
     row(F::Failed, DialAnswered,                       Absorbed),
     row(F::Failed, DialEndedAnswered,                  Absorbed),
     row(F::Failed, DialEndedNotAnswered,               Absorbed),
+    row(F::Failed, RecordingNew,                       Absorbed),
+    row(F::Failed, RecordingRepeated,                  Absorbed),
 
     // ----- Voicemail (terminal).
     row(F::Voicemail, RedirectAccepted,                Absorbed),
@@ -540,6 +584,8 @@ const TABLE: &[Row] = &[
     row(F::Voicemail, DialAnswered,                    Absorbed),
     row(F::Voicemail, DialEndedAnswered,               Absorbed),
     row(F::Voicemail, DialEndedNotAnswered,            Absorbed),
+    mv(F::Voicemail, RecordingNew,                     goes(S::Voicemail, E::VoicemailRecorded).recorded().state_kept()),
+    row(F::Voicemail, RecordingRepeated,               Absorbed),
 ];
 
 // ----- the checks ----------------------------------------------------------------------------
@@ -560,6 +606,12 @@ fn expected_next(before: &ParkedCall, signal: &Signal, to: &To) -> ParkedCall {
         Retrieving::Ringback => Some(Retrieval::Ringback(parker())),
         Retrieving::ToVoicemail => Some(Retrieval::ToVoicemail),
     };
+    if to.recorded {
+        let Signal::RecordingAvailable(url) = signal else {
+            panic!("only a recording carries a recording")
+        };
+        next.recording_url = Some(url.clone());
+    }
     if to.sid == Sid::FromSignal {
         let Signal::ConferenceJoined(sid) = signal else {
             panic!("only a join carries a SID")
@@ -577,7 +629,8 @@ fn expected_next(before: &ParkedCall, signal: &Signal, to: &To) -> ParkedCall {
 
 fn check(row: &Row) {
     let previous = row.on.previous_sid(row.from);
-    let before = record(row.from, previous);
+    let mut before = record(row.from, previous);
+    before.recording_url = row.on.previous_recording();
     let signal = row.on.signal();
     let what = format!("{:?} + {:?}", row.from, row.on);
     let result = transition(&before, &signal, ctx());
@@ -630,7 +683,8 @@ fn the_table_covers_every_pair_once() {
     for (i, on) in On::ALL.iter().enumerate() {
         for from in Start::ALL {
             let previous = on.previous_sid(from);
-            assert_eq!(On::of(&on.signal(), previous), *on);
+            let recorded = on.previous_recording();
+            assert_eq!(On::of(&on.signal(), previous, recorded.as_ref()), *on);
         }
         assert!(!On::ALL[..i].contains(on), "{on:?} twice");
     }
@@ -643,7 +697,18 @@ fn the_table_follows_the_design_rules() {
     for row in TABLE {
         let what = format!("{:?} + {:?}", row.from, row.on);
         let state = row.from.state();
-        if state.is_terminal() {
+        if state == S::Voicemail && row.on == RecordingNew {
+            // A voicemail takes its recording, as a detail: it ended already.
+            assert_eq!(
+                row.outcome,
+                Outcome::Moves(
+                    goes(S::Voicemail, E::VoicemailRecorded)
+                        .recorded()
+                        .state_kept()
+                ),
+                "{what}"
+            );
+        } else if state.is_terminal() {
             // Terminal states absorb every signal; only an agent's retrieve is refused.
             let expected = if row.on == Retrieve {
                 Outcome::Fails(TransitionError::Ended(state))
@@ -659,8 +724,10 @@ fn the_table_follows_the_design_rules() {
             );
         }
         if let Outcome::Moves(to) = &row.outcome {
-            assert_eq!(to.ends, to.state.is_terminal(), "{what}: ended_at");
-            if to.state.is_terminal() {
+            // A record ends once.
+            let ends = to.state.is_terminal() && !state.is_terminal();
+            assert_eq!(to.ends, ends, "{what}: ended_at");
+            if ends {
                 assert_eq!(to.deadline, DeadlineCleared, "{what}");
             }
             if to.state == S::Parked && state != S::Parked {

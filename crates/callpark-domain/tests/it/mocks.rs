@@ -485,10 +485,6 @@ impl ParkingStore for YieldingStore {
         tokio::task::yield_now().await;
         self.inner.in_flight_since(before, limit).await
     }
-    async fn attach_recording(&self, id: ParkedCallId, url: &HttpUrl) -> Result<bool, StoreError> {
-        tokio::task::yield_now().await;
-        self.inner.attach_recording(id, url).await
-    }
 }
 
 #[tokio::test]

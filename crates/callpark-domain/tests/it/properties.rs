@@ -360,6 +360,8 @@ async fn run(w: &World, seen: &mut Observed, op: &Op) {
                     assert!(cross, "a known call of the agent's organisation not found");
                 }
                 Err(ParkError::Store(e)) => panic!("store failed: {e}"),
+                // One caller at a time cannot keep a record changing.
+                Err(ParkError::Contended) => panic!("the park was contended"),
                 Err(ParkError::SlotOutOfRange { slot: s, .. }) => {
                     assert!(s.get() > u16::from(SLOTS));
                 }
@@ -387,6 +389,7 @@ async fn run(w: &World, seen: &mut Observed, op: &Op) {
                     assert_eq!(call.state, ParkState::Retrieving);
                 }
                 Err(RetrieveError::Store(e)) => panic!("store failed: {e}"),
+                Err(RetrieveError::Contended) => panic!("the retrieve was contended"),
                 Err(_) => {}
             }
         }

@@ -5,9 +5,9 @@ use callpark_domain::testkit::{
     CallScript, StaticUrls, TelephonyRequest, call_sid, caller, conference_sid, organisation,
 };
 use callpark_domain::{
-    AfterDial, AgentStatus, ConferenceEventKind, DialOutcome, InboundCall, InboundError,
-    LeaveReason, LotEventKind as E, MAX_PARK_TIME, ParkError, ParkState, PstnLeg, Retrieval,
-    RetrieveError, Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls,
+    AfterDial, AgentStatus, ConferenceEventKind, DialOutcome, HttpUrl, InboundCall, InboundError,
+    LeaveReason, LotEventKind as E, MAX_PARK_TIME, ParkError, ParkState, ParkedCallId, PstnLeg,
+    Retrieval, RetrieveError, Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls,
 };
 
 use crate::support::{World, at, identity, park_url, retrieve_url, secs, slot, voicemail_url};
@@ -413,6 +413,66 @@ async fn the_deadline_goes_to_voicemail_when_the_parker_is_offline_or_the_org_sa
             [E::Parked, E::Updated, E::TimedOut, E::Voicemail]
         );
     }
+}
+
+#[tokio::test]
+async fn a_voicemail_recording_is_stored_once_with_its_event() {
+    let mut acme = organisation("acme", 3);
+    acme.timeout_action = TimeoutAction::Voicemail;
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+    let url = HttpUrl::parse("https://api.twilio.com/recordings/RE1").expect("a URL");
+
+    // A recording for a call still in the lot changes nothing.
+    assert!(
+        w.service
+            .on_recording(parked.id, &url)
+            .await
+            .expect("ignored")
+    );
+    assert_eq!(w.record(parked.id).await, parked);
+
+    w.advance(acme.max_park);
+    w.service.fire_due_deadlines(10).await.expect("sweep");
+    let voicemail = w.record(parked.id).await;
+    assert_eq!(voicemail.state, ParkState::Voicemail);
+
+    assert!(
+        w.service
+            .on_recording(parked.id, &url)
+            .await
+            .expect("stored")
+    );
+    // Twilio repeats its callbacks: the same recording again is absorbed.
+    assert!(
+        w.service
+            .on_recording(parked.id, &url)
+            .await
+            .expect("repeated")
+    );
+    let recorded = w.record(parked.id).await;
+    assert_eq!(recorded.recording_url, Some(url.clone()));
+    assert_eq!(recorded.state, ParkState::Voicemail);
+    assert_eq!(recorded.ended_at, voicemail.ended_at);
+    assert_eq!(recorded.version, voicemail.version + 1);
+    assert_eq!(
+        w.kinds(&acme.slug).await,
+        [
+            E::Parked,
+            E::Updated,
+            E::TimedOut,
+            E::Voicemail,
+            E::VoicemailRecorded
+        ]
+    );
+    assert!(
+        !w.service
+            .on_recording(ParkedCallId::random(), &url)
+            .await
+            .expect("unknown call")
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,62 @@
+//! Reading the lot: the slots, the events, one parked call.
+
+use super::{LotView, ParkedCallContext, ParkingService, SlotView};
+use crate::events::LotEvent;
+use crate::model::Organisation;
+use crate::ports::StoreError;
+use crate::values::{OrgSlug, ParkedCallId, Sequence};
+
+impl ParkingService {
+    /// The whole lot of an organisation, free slots included.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn lot(&self, org: &Organisation) -> Result<LotView, StoreError> {
+        let mut snapshot = self.ports.store.lot(&org.slug).await?;
+        snapshot.occupied.sort_by_key(|c| c.slot);
+        let mut occupied = snapshot.occupied.into_iter().peekable();
+        let slots = org
+            .lot_size
+            .slots()
+            .map(|slot| SlotView {
+                slot,
+                call: occupied.next_if(|c| c.slot == slot),
+            })
+            .collect();
+        Ok(LotView {
+            org: org.clone(),
+            slots,
+            sequence: snapshot.sequence,
+        })
+    }
+
+    /// Events of an organisation after `after`, for a client that resumes.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn events_after(
+        &self,
+        org: &OrgSlug,
+        after: Sequence,
+        limit: usize,
+    ) -> Result<Vec<LotEvent>, StoreError> {
+        self.ports.store.events_after(org, after, limit).await
+    }
+
+    /// A parked call with its organisation, for rendering its TwiML.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn parked_call(
+        &self,
+        id: ParkedCallId,
+    ) -> Result<Option<ParkedCallContext>, StoreError> {
+        let Some(call) = self.ports.store.parked_call(id).await? else {
+            return Ok(None);
+        };
+        let Some(org) = self.ports.store.org(&call.org).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ParkedCallContext { call, org }))
+    }
+}

@@ -1,0 +1,100 @@
+//! What the use cases take (requests, parsed webhooks) and give back (views, routings).
+
+use crate::model::{Caller, Organisation, ParkedCall};
+use crate::ports::CallStatus;
+use crate::values::{AgentIdentity, CallSid, ConferenceSid, PhoneNumber, Sequence, SlotNumber};
+
+/// An agent's request to park the call it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkRequest {
+    /// The agent's own leg (its browser's call SID), or the caller's leg if the agent knows it.
+    pub call: CallSid,
+    /// The slot to park in; `None` lets the organisation's policy choose.
+    pub slot: Option<SlotNumber>,
+}
+
+/// A Twilio conference status callback, already parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConferenceEvent {
+    pub conference_name: String,
+    pub conference_sid: ConferenceSid,
+    pub kind: ConferenceEventKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConferenceEventKind {
+    Started,
+    Ended,
+    ParticipantJoined,
+    ParticipantLeft(LeaveReason),
+    /// Any other event (mute, hold, announcement…): nothing to do.
+    Other,
+}
+
+/// `ReasonParticipantLeft`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveReason {
+    HungUp,
+    UpdatedViaApi,
+    Other,
+}
+
+/// A call status callback, already parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallStatusUpdate {
+    pub call: CallSid,
+    /// Set for a child leg (an agent's browser dialled from the caller's leg).
+    pub parent: Option<CallSid>,
+    pub status: CallStatus,
+    /// The agent whose browser the leg rings (`To=client:identity`).
+    pub agent: Option<AgentIdentity>,
+}
+
+/// A new inbound call, from the voice webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundCall {
+    pub pstn: CallSid,
+    pub dialled: PhoneNumber,
+    pub caller: Caller,
+}
+
+/// Where an inbound call goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRouting {
+    pub org: Organisation,
+    /// The agents to ring, all at once. Empty when nobody is available.
+    pub agents: Vec<AgentIdentity>,
+}
+
+/// What the TwiML answering a retrieve `<Dial>`'s `action` must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterDial {
+    /// The agent did not answer: back to the conference of the same slot.
+    ReturnToLot(ParkedCall, Organisation),
+    /// A ring-back went unanswered: record a voicemail.
+    Voicemail(ParkedCall, Organisation),
+    /// The call was answered (or is over): nothing more for the caller's leg here.
+    Hangup,
+}
+
+/// One slot of the lot view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotView {
+    pub slot: SlotNumber,
+    pub call: Option<ParkedCall>,
+}
+
+/// An organisation's whole lot at one sequence number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotView {
+    pub org: Organisation,
+    pub slots: Vec<SlotView>,
+    pub sequence: Sequence,
+}
+
+/// A parked call and the organisation it belongs to: what the TwiML endpoints render from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedCallContext {
+    pub call: ParkedCall,
+    pub org: Organisation,
+}

@@ -1,0 +1,232 @@
+//! Twilio's signals: the voice webhook's inbound calls, conference and call status callbacks,
+//! a retrieve's dial answered and ended, a voicemail recording ready.
+
+use super::{
+    AfterDial, CallStatusUpdate, ConferenceEvent, ConferenceEventKind, InboundCall, InboundError,
+    InboundRouting, LeaveReason, ParkingService, SignalError,
+};
+use crate::machine::{DialOutcome, ParkState, Signal};
+use crate::model::{AgentStatus, AgentStatusChange, Call, ParkedCall, Retrieval};
+use crate::ports::{CallStatus, StoreError};
+use crate::values::{AgentIdentity, CallSid, HttpUrl, OrgSlug, ParkedCallId};
+
+impl ParkingService {
+    /// A caller dialled one of the organisations' numbers: remember the call and say which
+    /// agents to ring.
+    ///
+    /// # Errors
+    /// [`InboundError::UnknownNumber`] when no organisation answers the number.
+    pub async fn on_inbound_call(&self, call: InboundCall) -> Result<InboundRouting, InboundError> {
+        let store = &self.ports.store;
+        let org = store
+            .org_by_number(&call.dialled)
+            .await?
+            .ok_or_else(|| InboundError::UnknownNumber(call.dialled.clone()))?;
+        store
+            .record_call(&Call {
+                org: org.slug.clone(),
+                pstn: call.pstn,
+                caller: call.caller,
+            })
+            .await?;
+        let agents = store
+            .agents(&org.slug)
+            .await?
+            .into_iter()
+            .filter(|a| a.status == AgentStatus::Available)
+            .map(|a| a.identity)
+            .collect();
+        Ok(InboundRouting { org, agents })
+    }
+
+    /// A conference status callback.
+    ///
+    /// # Errors
+    /// [`SignalError`] when the store fails.
+    pub async fn on_conference_event(
+        &self,
+        event: &ConferenceEvent,
+    ) -> Result<Option<ParkedCall>, SignalError> {
+        let Some(id) = ParkedCallId::from_conference_name(&event.conference_name) else {
+            return Ok(None);
+        };
+        let signal = match event.kind {
+            ConferenceEventKind::Started | ConferenceEventKind::ParticipantJoined => {
+                Signal::ConferenceJoined(event.conference_sid.clone())
+            }
+            ConferenceEventKind::ParticipantLeft(LeaveReason::HungUp) => Signal::CallerHungUp,
+            ConferenceEventKind::ParticipantLeft(
+                LeaveReason::UpdatedViaApi | LeaveReason::Other,
+            )
+            | ConferenceEventKind::Ended => Signal::LeftByRedirect,
+            ConferenceEventKind::Other => return Ok(None),
+        };
+        let applied = self.apply_by_id(id, &signal, None).await?;
+        Ok(applied.and_then(|(applied, _)| applied.call))
+    }
+
+    /// A call status callback: a child leg teaches which browser leg bridges to which caller's
+    /// leg and whether its agent is on a call; a caller's leg that ended frees its slot.
+    ///
+    /// # Errors
+    /// [`SignalError`] when the store fails.
+    pub async fn on_call_status(&self, update: &CallStatusUpdate) -> Result<(), SignalError> {
+        let store = &self.ports.store;
+        if let Some(parent) = &update.parent {
+            store
+                .link_browser_leg(&update.call, parent, update.agent.as_ref())
+                .await?;
+            if let (Some(identity), Some(call)) = (&update.agent, store.call_by_pstn(parent).await?)
+            {
+                self.track_agent_leg(&call.org, identity, &update.call, update.status)
+                    .await?;
+            }
+        }
+        // A caller's leg can itself be a child (a call the browser placed), so a hang-up is
+        // looked for whatever the parent.
+        if update.status.is_final() {
+            if let Some(parked) = store.occupant_by_pstn(&update.call).await? {
+                let org = self.org_of(&parked).await?;
+                self.apply_signal(parked.id, Some(parked), &Signal::CallerHungUp, &org, None)
+                    .await?;
+            }
+            self.release_agents_of(&update.call).await?;
+        }
+        Ok(())
+    }
+
+    /// The caller's leg `pstn` ended: every agent still on a call bridged to it is free again.
+    /// An agent's own leg does not always report its end (a retrieve's `<Client>` reports only
+    /// `answered`), so the caller's end is what frees the agent.
+    async fn release_agents_of(&self, pstn: &CallSid) -> Result<(), StoreError> {
+        let store = &self.ports.store;
+        let Some(call) = store.call_by_pstn(pstn).await? else {
+            return Ok(());
+        };
+        for agent in store.agents(&call.org).await? {
+            let Some(leg) = agent
+                .current_call
+                .as_ref()
+                .filter(|_| agent.status == AgentStatus::OnCall)
+            else {
+                continue;
+            };
+            let bridged = leg == pstn
+                || store
+                    .call_by_browser_leg(leg)
+                    .await?
+                    .is_some_and(|c| &c.pstn == pstn);
+            if bridged {
+                store
+                    .set_agent_status(&agent.org, &agent.identity, AgentStatus::Available, None)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn track_agent_leg(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        leg: &CallSid,
+        status: CallStatus,
+    ) -> Result<(), StoreError> {
+        let store = &self.ports.store;
+        match status {
+            CallStatus::InProgress => {
+                store
+                    .set_agent_status(org, identity, AgentStatus::OnCall, Some(leg))
+                    .await?;
+            }
+            s if s.is_final() => {
+                let agent = store.agent(org, identity).await?;
+                if agent.is_some_and(|a| a.current_call.as_ref() == Some(leg)) {
+                    store
+                        .set_agent_status(org, identity, AgentStatus::Available, None)
+                        .await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The retrieving agent's browser answered (its `<Client>` status callback).
+    ///
+    /// # Errors
+    /// [`SignalError`] when the store fails.
+    pub async fn on_dial_answered(
+        &self,
+        id: ParkedCallId,
+        browser_leg: Option<&CallSid>,
+    ) -> Result<Option<ParkedCall>, SignalError> {
+        // Only an answer that connected the caller puts the agent on the call: after a
+        // hang-up (callbacks out of order) there is nobody on the line.
+        let on_call = |call: &ParkedCall| {
+            let agent = call.retrieval.as_ref().and_then(Retrieval::agent)?;
+            let leg = browser_leg?;
+            (call.state == ParkState::Retrieved).then(|| AgentStatusChange {
+                org: call.org.clone(),
+                identity: agent.clone(),
+                status: AgentStatus::OnCall,
+                current_call: Some(leg.clone()),
+            })
+        };
+        let Some((after, _)) = self
+            .apply_by_id(id, &Signal::DialAnswered, Some(&on_call))
+            .await?
+        else {
+            return Ok(None);
+        };
+        // A repeated answer: no transition to store it with.
+        if !after.agent_set
+            && let (Some(call), Some(leg)) = (&after.call, browser_leg)
+            && let Some(change) = on_call(call)
+        {
+            let store = &self.ports.store;
+            store
+                .link_browser_leg(leg, &call.pstn_call, Some(&change.identity))
+                .await?;
+            store
+                .set_agent_status(&call.org, &change.identity, AgentStatus::OnCall, Some(leg))
+                .await?;
+        }
+        Ok(after.call)
+    }
+
+    /// The retrieve `<Dial>` ended (its `action` callback): says what the caller's leg does
+    /// next.
+    ///
+    /// # Errors
+    /// [`SignalError`] when the store fails.
+    pub async fn on_dial_result(
+        &self,
+        id: ParkedCallId,
+        outcome: DialOutcome,
+    ) -> Result<AfterDial, SignalError> {
+        let applied = self
+            .apply_by_id(id, &Signal::DialEnded(outcome), None)
+            .await?;
+        let Some((Some(after), org)) = applied.map(|(applied, org)| (applied.call, org)) else {
+            return Ok(AfterDial::Hangup);
+        };
+        Ok(match after.state {
+            ParkState::Parked => AfterDial::ReturnToLot(after, org),
+            ParkState::Voicemail if after.recording_url.is_none() => {
+                AfterDial::Voicemail(after, org)
+            }
+            _ => AfterDial::Hangup,
+        })
+    }
+
+    /// A voicemail recording is ready: it is stored with the parked call, and its event
+    /// published. `Ok(false)` for an unknown parked call.
+    ///
+    /// # Errors
+    /// [`SignalError`] when the store fails or the record keeps changing.
+    pub async fn on_recording(&self, id: ParkedCallId, url: &HttpUrl) -> Result<bool, SignalError> {
+        let signal = Signal::RecordingAvailable(url.clone());
+        Ok(self.apply_by_id(id, &signal, None).await?.is_some())
+    }
+}

@@ -1,0 +1,178 @@
+//! The sweeps every instance runs: due deadlines, and records whose telephony outcome is
+//! unknown.
+
+use std::time::Duration;
+
+use super::ParkingService;
+use super::SignalError;
+use crate::machine::{DialOutcome, ParkState, Refusal, Signal, TimeoutRoute};
+use crate::model::{AgentStatus, Organisation, ParkedCall, Retrieval, TimeoutAction};
+use crate::ports::{CallStatus, StoreError, TelephonyError};
+
+/// What one sweep of due deadlines or in-flight records did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SweepReport {
+    /// Records examined.
+    pub examined: usize,
+    /// Records this instance moved (others may have been moved by another instance).
+    pub moved: usize,
+    /// Records whose handling failed (the store or provider erred); the next sweep retries.
+    pub failed: usize,
+}
+
+impl SweepReport {
+    fn of(examined: usize) -> Self {
+        Self {
+            examined,
+            ..Self::default()
+        }
+    }
+
+    /// Counts one record's outcome. A sweep goes on past one record's failure (the next sweep
+    /// retries it), so the failure is logged here rather than returned.
+    fn count(&mut self, outcome: Result<bool, SignalError>, what: &'static str) {
+        match outcome {
+            Ok(true) => self.moved += 1,
+            Ok(false) => {}
+            Err(e) => {
+                self.failed += 1;
+                tracing::warn!(error = &e as &dyn std::error::Error, "{what}");
+            }
+        }
+    }
+}
+
+impl ParkingService {
+    /// Fires the timeout action of up to `limit` parked calls whose deadline has passed. Safe
+    /// to run on every instance at once: each deadline fires exactly once (compare-and-set).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the due deadlines cannot be read.
+    pub async fn fire_due_deadlines(&self, limit: usize) -> Result<SweepReport, StoreError> {
+        let due = self.ports.store.due_deadlines(self.now(), limit).await?;
+        let mut report = SweepReport::of(due.len());
+        for call in due {
+            report.count(self.fire_deadline(call).await, "firing a deadline failed");
+        }
+        Ok(report)
+    }
+
+    async fn fire_deadline(&self, call: ParkedCall) -> Result<bool, SignalError> {
+        let org = self.org_of(&call).await?;
+        let route = self.timeout_route(&org, &call).await?;
+        let deadline = Signal::DeadlinePassed(route);
+        // A deadline that lost its race was fired by another instance, or the caller moved
+        // meanwhile: not ours to fire.
+        let applied = self
+            .apply_signal(call.id, Some(call), &deadline, &org, None)
+            .await?;
+        Ok(applied.stored.is_some())
+    }
+
+    /// Where a passed deadline sends the caller.
+    async fn timeout_route(
+        &self,
+        org: &Organisation,
+        call: &ParkedCall,
+    ) -> Result<TimeoutRoute, StoreError> {
+        Ok(match org.timeout_action {
+            TimeoutAction::Voicemail => TimeoutRoute::Voicemail,
+            TimeoutAction::Ringback => {
+                let parker = self.ports.store.agent(&org.slug, &call.parked_by).await?;
+                if parker.is_some_and(|p| p.status == AgentStatus::Available) {
+                    TimeoutRoute::Ringback(call.parked_by.clone())
+                } else {
+                    // Nobody to ring: a parked caller is never dropped, it leaves a message.
+                    TimeoutRoute::Voicemail
+                }
+            }
+        })
+    }
+
+    /// Resolves records whose telephony outcome is unknown: `Parking` or `Retrieving` for longer
+    /// than `grace` (a timeout, a crash between the claim and Twilio's answer). The caller's
+    /// leg is fetched: gone → abandoned (or failed, if never parked); still there → parked, or
+    /// the retrieve is issued again.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the records cannot be read.
+    pub async fn reconcile(
+        &self,
+        grace: Duration,
+        limit: usize,
+    ) -> Result<SweepReport, StoreError> {
+        let before = self.now() - grace;
+        let stale = self.ports.store.in_flight_since(before, limit).await?;
+        let mut report = SweepReport::of(stale.len());
+        for call in stale {
+            report.count(self.reconcile_one(&call).await, "reconciling a call failed");
+        }
+        Ok(report)
+    }
+
+    async fn reconcile_one(&self, call: &ParkedCall) -> Result<bool, SignalError> {
+        let org = self.org_of(call).await?;
+        let telephony = &self.ports.telephony;
+        let status = match telephony.call_status(&call.pstn_call).await {
+            Ok(status) => status,
+            Err(TelephonyError::NotFound) => CallStatus::Completed,
+            // The provider cannot tell us now: the next sweep asks again.
+            Err(_) => return Ok(false),
+        };
+        let urls = &self.ports.urls;
+        let after = match (call.state, status.is_final()) {
+            (ParkState::Parking, true) => {
+                let refused = Signal::RedirectRefused(Refusal::CallerGone);
+                self.apply_signal(call.id, None, &refused, &org, None)
+                    .await?
+                    .call
+            }
+            (_, true) => {
+                self.apply_signal(call.id, None, &Signal::CallerHungUp, &org, None)
+                    .await?
+                    .call
+            }
+            (ParkState::Parking, false) => {
+                // Redirecting again is safe: the caller lands in the conference either way.
+                self.report_redirect(call, &urls.park(call.id), &org)
+                    .await?
+            }
+            (_, false) if call.retrieval == Some(Retrieval::ToVoicemail) => {
+                // Sending the caller to voicemail again is safe: it is not there yet, or it
+                // starts its message over.
+                self.report_redirect(call, &urls.voicemail(call.id), &org)
+                    .await?
+            }
+            (_, false) => {
+                let connected = match telephony.connected_legs(&call.pstn_call).await {
+                    Ok(legs) => legs,
+                    Err(_) => return Ok(false),
+                };
+                if connected.is_empty() {
+                    // Nobody took it: back to the lot (or voicemail, for a ring-back).
+                    let not_answered = Signal::DialEnded(DialOutcome::NotAnswered);
+                    match self
+                        .apply_signal(call.id, None, &not_answered, &org, None)
+                        .await?
+                        .call
+                    {
+                        Some(after) if after.state == ParkState::Parked => {
+                            self.report_redirect(&after, &urls.park(call.id), &org)
+                                .await?
+                        }
+                        Some(after) if after.state == ParkState::Voicemail => {
+                            self.report_redirect(&after, &urls.voicemail(call.id), &org)
+                                .await?
+                        }
+                        after => after,
+                    }
+                } else {
+                    self.apply_signal(call.id, None, &Signal::DialAnswered, &org, None)
+                        .await?
+                        .call
+                }
+            }
+        };
+        Ok(after.is_some_and(|after| after.version != call.version))
+    }
+}

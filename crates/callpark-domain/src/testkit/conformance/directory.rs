@@ -1,0 +1,204 @@
+//! Organisations, agents and call legs.
+
+use super::with_org;
+use crate::model::{AgentStatus, Call};
+use crate::ports::{CreateAgentError, CreateOrgError, ParkingStore};
+use crate::testkit::{
+    agent_identity, call_sid, caller, new_agent, org_slug, organisation, phone, token_hash,
+};
+use crate::values::CallerName;
+
+pub(super) async fn orgs_are_created_once_and_found_by_slug_and_number(store: &dyn ParkingStore) {
+    let acme = organisation("acme", 10);
+    assert_eq!(store.create_org(&acme).await.expect("created"), acme);
+    assert_eq!(
+        store.org(&acme.slug).await.expect("read"),
+        Some(acme.clone())
+    );
+    assert_eq!(
+        store.org_by_number(&acme.numbers[0]).await.expect("read"),
+        Some(acme.clone())
+    );
+    assert_eq!(store.org(&org_slug("nobody")).await.expect("read"), None);
+    assert_eq!(store.org_by_number(&phone(1)).await.expect("read"), None);
+
+    assert!(matches!(
+        store.create_org(&acme).await,
+        Err(CreateOrgError::AlreadyExists)
+    ));
+    let mut thief = organisation("thief", 3);
+    thief.numbers = acme.numbers.clone();
+    assert!(
+        matches!(store.create_org(&thief).await, Err(CreateOrgError::NumberTaken(n)) if n == acme.numbers[0])
+    );
+    assert_eq!(
+        store.org(&thief.slug).await.expect("read"),
+        None,
+        "a refused org is not half-created"
+    );
+}
+
+pub(super) async fn agents_are_created_once_and_found_by_identity_and_token(
+    store: &dyn ParkingStore,
+) {
+    with_org(store, "acme", 5).await;
+    assert!(matches!(
+        store.create_agent(&new_agent("nobody", "alice", 1)).await,
+        Err(CreateAgentError::UnknownOrg)
+    ));
+    let bob = store
+        .create_agent(&new_agent("acme", "bob", 2))
+        .await
+        .expect("created");
+    let alice = store
+        .create_agent(&new_agent("acme", "alice", 1))
+        .await
+        .expect("created");
+    assert_eq!(alice.identity, agent_identity("alice"));
+    assert_eq!(
+        alice.status,
+        AgentStatus::Offline,
+        "new agents are offline until they sign in"
+    );
+    assert_eq!(alice.current_call, None);
+    assert!(matches!(
+        store.create_agent(&new_agent("acme", "alice", 3)).await,
+        Err(CreateAgentError::AlreadyExists)
+    ));
+
+    assert_eq!(
+        store
+            .agent(&org_slug("acme"), &agent_identity("alice"))
+            .await
+            .expect("read"),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        store.agent_by_token(&token_hash(2)).await.expect("read"),
+        Some(bob.clone())
+    );
+    assert_eq!(
+        store.agent_by_token(&token_hash(9)).await.expect("read"),
+        None
+    );
+    assert_eq!(
+        store.agents(&org_slug("acme")).await.expect("read"),
+        vec![alice, bob],
+        "ordered by identity"
+    );
+
+    // The same identity may exist in another organisation.
+    with_org(store, "other", 5).await;
+    store
+        .create_agent(&new_agent("other", "alice", 4))
+        .await
+        .expect("created");
+    assert_eq!(
+        store.agents(&org_slug("acme")).await.expect("read").len(),
+        2
+    );
+}
+
+pub(super) async fn agent_status_is_stored(store: &dyn ParkingStore) {
+    with_org(store, "acme", 5).await;
+    store
+        .create_agent(&new_agent("acme", "alice", 1))
+        .await
+        .expect("created");
+    let (org, alice) = (org_slug("acme"), agent_identity("alice"));
+    let leg = call_sid(7);
+    assert!(
+        store
+            .set_agent_status(&org, &alice, AgentStatus::OnCall, Some(&leg))
+            .await
+            .expect("set")
+    );
+    let read = store
+        .agent(&org, &alice)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (read.status, read.current_call),
+        (AgentStatus::OnCall, Some(leg))
+    );
+    assert!(
+        store
+            .set_agent_status(&org, &alice, AgentStatus::Available, None)
+            .await
+            .expect("set")
+    );
+    let read = store
+        .agent(&org, &alice)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (read.status, read.current_call),
+        (AgentStatus::Available, None)
+    );
+    assert!(
+        !store
+            .set_agent_status(&org, &agent_identity("ghost"), AgentStatus::Available, None)
+            .await
+            .expect("set")
+    );
+}
+
+pub(super) async fn call_legs_are_linked(store: &dyn ParkingStore) {
+    with_org(store, "acme", 5).await;
+    let call = Call {
+        org: org_slug("acme"),
+        pstn: call_sid(1),
+        caller: caller(1),
+    };
+    store.record_call(&call).await.expect("recorded");
+    assert_eq!(
+        store.call_by_pstn(&call.pstn).await.expect("read"),
+        Some(call.clone())
+    );
+    assert!(
+        store
+            .link_browser_leg(&call_sid(2), &call.pstn, Some(&agent_identity("alice")))
+            .await
+            .expect("linked")
+    );
+    assert!(
+        store
+            .link_browser_leg(&call_sid(3), &call.pstn, None)
+            .await
+            .expect("linked")
+    );
+    assert_eq!(
+        store.call_by_browser_leg(&call_sid(2)).await.expect("read"),
+        Some(call.clone())
+    );
+    assert_eq!(
+        store.call_by_browser_leg(&call_sid(3)).await.expect("read"),
+        Some(call.clone())
+    );
+    assert!(
+        !store
+            .link_browser_leg(&call_sid(4), &call_sid(99), None)
+            .await
+            .expect("no such call")
+    );
+    assert_eq!(
+        store.call_by_browser_leg(&call_sid(4)).await.expect("read"),
+        None
+    );
+
+    // Recording a known call again updates its caller.
+    let named = Call {
+        caller: crate::model::Caller {
+            name: Some(CallerName::parse("Ada").expect("name")),
+            ..caller(1)
+        },
+        ..call.clone()
+    };
+    store.record_call(&named).await.expect("recorded");
+    assert_eq!(
+        store.call_by_pstn(&call.pstn).await.expect("read"),
+        Some(named)
+    );
+}

@@ -1,0 +1,152 @@
+//! Names: agents' identities, organisations' slugs, texts shown to agents.
+
+use std::fmt;
+
+use super::InvalidValue;
+
+/// An agent's identity inside its organisation; also its Twilio Client identity, so it follows
+/// the mobile SDKs' rule: letters, digits and underscore, 1..=64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgentIdentity(String);
+
+impl AgentIdentity {
+    /// # Errors
+    /// [`InvalidValue`] when empty, longer than 64, or with a character other than
+    /// ASCII letters, digits and `_`.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if s.is_empty() || s.len() > 64 {
+            return Err(InvalidValue::new(
+                "agent identity",
+                "must be 1 to 64 characters",
+            ));
+        }
+        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(InvalidValue::new(
+                "agent identity",
+                "may contain only letters, digits and underscore",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AgentIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An organisation's short name: lowercase letters, digits and `-`, 1..=63 characters,
+/// starting with a letter or digit (it appears in URLs and logs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrgSlug(String);
+
+impl OrgSlug {
+    /// # Errors
+    /// [`InvalidValue`] when the input breaks the rule above.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if s.is_empty() || s.len() > 63 {
+            return Err(InvalidValue::new(
+                "organisation slug",
+                "must be 1 to 63 characters",
+            ));
+        }
+        if s.starts_with('-')
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(InvalidValue::new(
+                "organisation slug",
+                "may contain only lowercase letters, digits and '-', and may not start with '-'",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OrgSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A short human-readable text shown to agents: a caller's display name, an agent's or an
+/// organisation's name. Trimmed, 1..=`max` characters, no control characters.
+fn display_text(s: &str, kind: &'static str, max: usize) -> Result<String, InvalidValue> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(InvalidValue::new(kind, "must not be blank"));
+    }
+    if t.chars().count() > max {
+        return Err(InvalidValue::new(kind, "is too long"));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(InvalidValue::new(
+            kind,
+            "must not contain control characters",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+macro_rules! text_type {
+    ($(#[$meta:meta])* $name:ident, $kind:literal, $max:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            #[doc = concat!("Trims the input; it must then hold 1 to ", stringify!($max), " characters and no control character.")]
+            ///
+            /// # Errors
+            /// [`InvalidValue`] otherwise.
+            pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+                display_text(s, $kind, $max).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_type!(
+    /// The caller's name as the network gave it (CNAM) or as an agent typed it.
+    CallerName,
+    "caller name",
+    64
+);
+text_type!(
+    /// A person's or an organisation's name shown in the UI.
+    DisplayName,
+    "display name",
+    100
+);
+text_type!(
+    /// What the parked caller hears before the hold music.
+    Announcement,
+    "announcement",
+    500
+);
+text_type!(
+    /// A text-to-speech voice name as Twilio's `<Say voice>` takes it, e.g. `Polly.Amy`.
+    Voice,
+    "voice",
+    64
+);
