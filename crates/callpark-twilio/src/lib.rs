@@ -2,7 +2,8 @@
 //!
 //! callpark's Twilio adapter: the REST client behind the domain's
 //! [`Telephony`](callpark_domain::Telephony) port, the TwiML documents callpark serves,
-//! `X-Twilio-Signature` validation for its webhooks, and Voice SDK access tokens.
+//! `X-Twilio-Signature` validation for its webhooks, their forms read into domain inputs
+//! ([`webhook`], which owns every Twilio string table), and Voice SDK access tokens.
 //!
 //! ## Public API
 //!
@@ -68,6 +69,7 @@ pub mod sandbox;
 mod sid;
 pub mod signature;
 pub mod twiml;
+pub mod webhook;
 
 pub use client::{ClientError, TwilioClient, USER_AGENT};
 pub use config::{AccountSid, ConfigError, TwilioConfig};

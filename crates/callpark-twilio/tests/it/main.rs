@@ -5,3 +5,4 @@ mod rest;
 mod signature;
 mod token;
 mod twiml;
+mod webhook;
