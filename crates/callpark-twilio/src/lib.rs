@@ -65,7 +65,6 @@ pub mod access_token;
 mod client;
 mod config;
 mod error;
-pub mod sandbox;
 mod sid;
 pub mod signature;
 pub mod twiml;

@@ -1,5 +1,6 @@
 //! The crate's contract tests, in one binary so they link once.
 
+mod dependencies;
 mod hostile;
 mod rest;
 mod signature;
