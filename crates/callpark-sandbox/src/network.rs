@@ -106,7 +106,7 @@ impl Network {
         let response = self
             .http
             .post(url)
-            .header("X-Twilio-Signature", signature)
+            .header(signature::HEADER, signature)
             .form(params)
             .send()
             .await?;

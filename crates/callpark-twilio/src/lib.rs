@@ -46,6 +46,18 @@
 //! compute(auth_token: &SecretString, url: &str, params: &[(K, V)]) -> String
 //! ```
 //!
+//! **Webhook forms** ([`webhook`]; each reads a verified [`webhook::Form`], built from the
+//! form's `Vec<(String, String)>`):
+//! ```text
+//! inbound_call(&Form) -> Result<InboundCall, WebhookError>
+//! call_status(&Form) -> Result<Option<CallStatusUpdate>, WebhookError>
+//! conference_event(&Form) -> Result<ConferenceEvent, WebhookError>
+//! dial_outcome(&Form) -> DialOutcome          nobody_answered(&Form) -> bool
+//! dial_answered(&Form) -> Option<Option<CallSid>>
+//! recording(&Form) -> Result<Option<HttpUrl>, WebhookError>
+//! parse_call_status(&str) -> Option<CallStatus>   (shared with the REST client)
+//! ```
+//!
 //! **Access tokens** ([`access_token`]):
 //! ```text
 //! voice_token(account_sid: &str, api_key_sid: &str, api_key_secret: &SecretString,

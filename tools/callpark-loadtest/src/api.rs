@@ -180,7 +180,7 @@ impl Instance {
         let response = self
             .http
             .post(self.url(path))
-            .header("X-Twilio-Signature", self.sign(path, params))
+            .header(callpark_twilio::signature::HEADER, self.sign(path, params))
             .form(params)
             .send()
             .await?;
