@@ -28,9 +28,6 @@ const VOICEMAIL_PROMPT: &str =
 const NOBODY_AVAILABLE: &str =
     "Sorry, nobody can take your call right now. Please call again later.";
 const NOT_IN_SERVICE: &str = "Sorry, this number is not in service.";
-/// Twilio's own hold music, for organisations that set none.
-pub const DEFAULT_HOLD_MUSIC: &str =
-    "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
 /// How long an agent's browser rings before the caller goes back to the lot.
 const RING_SECONDS: u32 = 20;
 const VOICEMAIL_MAX_SECONDS: u32 = 120;
@@ -273,7 +270,7 @@ async fn hold(
     };
     let music = org.as_ref().and_then(|o| o.hold_music_url.as_ref());
     Ok(twiml(documents::hold_music(
-        music.map_or(DEFAULT_HOLD_MUSIC, HttpUrl::as_str),
+        music.map_or(documents::TWILIO_HOLD_MUSIC, HttpUrl::as_str),
     )))
 }
 
@@ -335,8 +332,10 @@ async fn retrieve_answered(
     form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = parked_id(&path)?;
-    if let Some(leg) = webhook::dial_answered(&form.0) {
-        ctx.service.on_dial_answered(id, leg.as_ref()).await?;
+    if let Some(answered) = webhook::dial_answered(&form.0) {
+        ctx.service
+            .on_dial_answered(id, answered.leg.as_ref())
+            .await?;
     }
     Ok(acknowledged())
 }

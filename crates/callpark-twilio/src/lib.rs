@@ -31,6 +31,7 @@
 //! ring_agents(agent_identities: &[&str], status_callback_url: &str, timeout_secs: u32,
 //!      action_url: &str, caller_id: Option<&str>) -> String
 //! say_and_hangup(text: &str, voice: Option<&str>) -> String
+//! TWILIO_HOLD_MUSIC: &str   (for organisations that set no hold music)
 //! hangup() -> String
 //! ```
 //! [`twiml`] itself has the typed builder ([`twiml::Response`], [`twiml::Say`], …) for anything
@@ -53,7 +54,7 @@
 //! call_status(&Form) -> Result<Option<CallStatusUpdate>, WebhookError>
 //! conference_event(&Form) -> Result<ConferenceEvent, WebhookError>
 //! dial_outcome(&Form) -> DialOutcome          nobody_answered(&Form) -> bool
-//! dial_answered(&Form) -> Option<Option<CallSid>>
+//! dial_answered(&Form) -> Option<Answered>
 //! recording(&Form) -> Result<Option<HttpUrl>, WebhookError>
 //! parse_call_status(&str) -> Option<CallStatus>   (shared with the REST client)
 //! ```

@@ -164,15 +164,23 @@ pub fn dial_outcome(form: &Form) -> DialOutcome {
     }
 }
 
-/// The `answered` status callback of a dialled `<Client>`: `Some(leg)` when it says the
-/// browser answered (a callback without a status counts), where `leg` is the browser's leg if
-/// it is named.
-pub fn dial_answered(form: &Form) -> Option<Option<CallSid>> {
+/// A dialled browser answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    /// The browser's leg, when the callback names a valid one.
+    pub leg: Option<CallSid>,
+}
+
+/// The `answered` status callback of a dialled `<Client>`: `Some` when it says the browser
+/// answered (a callback without a status counts).
+pub fn dial_answered(form: &Form) -> Option<Answered> {
     let answered = matches!(
         form.get("CallStatus"),
         Some("in-progress" | "answered") | None
     );
-    answered.then(|| form.get("CallSid").and_then(|s| CallSid::parse(s).ok()))
+    answered.then(|| Answered {
+        leg: form.get("CallSid").and_then(|s| CallSid::parse(s).ok()),
+    })
 }
 
 fn leave_reason(form: &Form) -> LeaveReason {

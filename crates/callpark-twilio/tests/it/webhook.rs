@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use callpark_domain::{
     AgentIdentity, CallSid, CallStatus, ConferenceEventKind, DialOutcome, LeaveReason,
 };
-use callpark_twilio::webhook::{self, Form, WebhookError};
+use callpark_twilio::webhook::{self, Answered, Form, WebhookError};
 
 const CALLER: &str = "CA0000000000000000000000000000000a";
 const AGENT_LEG: &str = "CA0000000000000000000000000000000b";
@@ -173,7 +173,9 @@ fn dial_call_status_decides_the_retrieve_and_the_inbound_dial() {
 
 #[test]
 fn a_dialled_browser_answers_when_its_callback_says_so_or_says_nothing() {
-    let leg = Some(Some(sid(AGENT_LEG)));
+    let leg = Some(Answered {
+        leg: Some(sid(AGENT_LEG)),
+    });
     check(
         webhook::dial_answered,
         &format!("CallSid={AGENT_LEG}&CallStatus=in-progress"),
@@ -185,8 +187,16 @@ fn a_dialled_browser_answers_when_its_callback_says_so_or_says_nothing() {
         leg.clone(),
     );
     check(webhook::dial_answered, &format!("CallSid={AGENT_LEG}"), leg);
-    check(webhook::dial_answered, "CallStatus=in-progress", Some(None));
-    check(webhook::dial_answered, "CallSid=nonsense", Some(None));
+    check(
+        webhook::dial_answered,
+        "CallStatus=in-progress",
+        Some(Answered { leg: None }),
+    );
+    check(
+        webhook::dial_answered,
+        "CallSid=nonsense",
+        Some(Answered { leg: None }),
+    );
     check(
         webhook::dial_answered,
         &format!("CallSid={AGENT_LEG}&CallStatus=ringing"),
