@@ -374,7 +374,7 @@ cat >"$section" <<EOF
 ## Service under load
 
 The release binary on PostgreSQL 15, with everything on one machine: the load generator
-(\`crates/callpark-loadtest\`, and \`wrk\`), a fake Twilio answering call updates at once (or after
+(\`tools/callpark-loadtest\`, and \`wrk\`), a fake Twilio answering call updates at once (or after
 100 ms), and one or two callpark instances on one database. Each figure is the median of
 $RUNS runs; before each run the bench waited until other processes used less than
 $QUIET_CORES of a core. Latency of the API is measured by the client around the request.

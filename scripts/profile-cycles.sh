@@ -3,6 +3,7 @@
 # on a database of its own, with a fake Twilio, and the CPU time each process group used over
 # five seconds in the middle of it (callpark, PostgreSQL's backends, the load generator, the
 # fake Twilio). For trying out a change quickly; scripts/bench.sh makes the published figures.
+# The load generator and the fake Twilio are tools/callpark-loadtest, not part of the product.
 #
 #   scripts/profile-cycles.sh                          # 32 in flight over 8 organisations
 #   scripts/profile-cycles.sh --concurrency 8          # any `callpark-loadtest cycles` option

@@ -7,6 +7,7 @@
 pub mod config;
 mod store;
 pub mod telemetry;
+mod telephony;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -14,15 +15,12 @@ use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
-use async_trait::async_trait;
 use callpark_domain::{
-    AgentIdentity, BoxError, CallSid, CreateAgentError, CreateOrgError, DisplayName, NewAgent,
-    ParkingService, PhoneNumber, Ports, SystemClock, Telephony,
+    AgentIdentity, BoxError, CreateAgentError, CreateOrgError, DisplayName, NewAgent,
+    ParkingService, Ports, SystemClock,
 };
-use callpark_http::metrics::{MeteredEvents, MeteredTelephony};
-use callpark_http::{HttpContext, HttpSettings, Routes, SandboxControl};
-use callpark_twilio::sandbox::{Sandbox, SandboxConfig};
-use secrecy::SecretString;
+use callpark_http::metrics::MeteredEvents;
+use callpark_http::{HttpContext, HttpSettings, Routes};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -82,28 +80,6 @@ impl std::fmt::Debug for Application {
     }
 }
 
-struct SandboxHandle(Sandbox);
-
-#[async_trait]
-impl SandboxControl for SandboxHandle {
-    async fn incoming_call(
-        &self,
-        to: &PhoneNumber,
-        from: &PhoneNumber,
-        answered_by: &AgentIdentity,
-    ) -> Result<CallSid, BoxError> {
-        Ok(self.0.incoming_call(to, from, answered_by).await?)
-    }
-
-    async fn caller_hangs_up(&self, call: &CallSid) -> Result<(), BoxError> {
-        Ok(self.0.caller_hangs_up(call).await?)
-    }
-
-    fn random_caller(&self) -> PhoneNumber {
-        Sandbox::random_caller()
-    }
-}
-
 /// Applies the database migrations (`callpark migrate`).
 ///
 /// # Errors
@@ -115,11 +91,6 @@ pub async fn migrate(database: &config::DatabaseArgs) -> Result<(), StartupError
     store::migrate(&settings).await
 }
 
-/// A random secret for the sandbox to sign its webhooks with.
-fn sandbox_token() -> SecretString {
-    SecretString::from(uuid::Uuid::new_v4().as_simple().to_string())
-}
-
 impl Application {
     /// Binds, connects and starts everything; the server runs once
     /// [`Application::run_until_stopped`] is awaited.
@@ -128,15 +99,7 @@ impl Application {
     /// [`StartupError`] for a port in use, an invalid public URL, an unreachable database,
     /// real Twilio on the memory store without `--allow-memory-store`.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let listener =
-            TcpListener::bind(&settings.listen).map_err(|source| StartupError::Bind {
-                address: settings.listen.clone(),
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| StartupError::Bind {
-            address: settings.listen.clone(),
-            source,
-        })?;
+        let (listener, address) = bind(&settings.listen)?;
         let public_url = settings
             .public_url
             .clone()
@@ -148,43 +111,14 @@ impl Application {
             return Err(StartupError::VolatileStore);
         }
         let (store, events) = store::open(&settings).await?;
-
-        let (telephony, twilio_auth_token, sandbox): (Arc<dyn Telephony>, _, _) =
-            match &settings.twilio {
-                Some(twilio) => {
-                    let account = callpark_twilio::AccountSid::parse(&twilio.account_sid)
-                        .map_err(|e| StartupError::Twilio(e.into()))?;
-                    let mut config =
-                        callpark_twilio::TwilioConfig::new(account, twilio.auth_token.clone())
-                            .with_api_base(twilio.api_base.clone());
-                    config.request_timeout = twilio.request_timeout;
-                    let client = callpark_twilio::TwilioClient::new(config)
-                        .map_err(|e| StartupError::Twilio(e.into()))?;
-                    (
-                        Arc::new(MeteredTelephony(client)),
-                        twilio.auth_token.clone(),
-                        None,
-                    )
-                }
-                None => {
-                    let token = sandbox_token();
-                    let sandbox = Sandbox::new(SandboxConfig {
-                        service_url: routes.base().to_owned(),
-                        auth_token: token.clone(),
-                    });
-                    let control: Arc<dyn SandboxControl> = Arc::new(SandboxHandle(sandbox.clone()));
-                    (Arc::new(MeteredTelephony(sandbox)), token, Some(control))
-                }
-            };
-
+        let wired = telephony::wire(settings.twilio.as_ref(), &routes)?;
         let service = ParkingService::new(Ports {
             store,
-            telephony,
+            telephony: wired.telephony,
             events: Arc::new(MeteredEvents(events)),
             clock: Arc::new(SystemClock),
             urls: Arc::new(routes.clone()),
         });
-
         let demo = if settings.demo {
             Some(create_demo(&service).await?)
         } else {
@@ -193,62 +127,32 @@ impl Application {
 
         let live = Arc::new(callpark_http::LiveCalls::new());
         let following_live = tokio::spawn(Arc::clone(&live).follow(service.subscribe()));
-
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let ctx = web::Data::new(HttpContext {
+        let sandbox = wired.sandbox.is_some();
+        let ctx = HttpContext {
             service: service.clone(),
             settings: HttpSettings {
-                twilio_auth_token,
+                twilio_auth_token: wired.auth_token,
                 admin_token: settings.admin_token.clone(),
                 voice: settings.voice.clone(),
             },
             routes,
-            sandbox: sandbox.clone(),
+            sandbox: wired.sandbox,
             shutdown: shutdown_rx,
             metrics: callpark_http::metrics::prometheus(),
             idempotency: callpark_http::IdempotencyKeys::default(),
             live,
-        });
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
-                .configure(callpark_http::configure(ctx.clone()))
-        })
-        .disable_signals()
-        .shutdown_timeout(10);
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers.max(1));
-        }
-        let server = server
-            .listen(listener)
-            .map_err(|source| StartupError::Bind {
-                address: settings.listen.clone(),
-                source,
-            })?
-            .run();
-
-        let mut background = vec![
-            tokio::spawn(sweep(
-                service.clone(),
-                settings.sweep_interval,
-                settings.reconcile_grace,
-            )),
-            tokio::spawn(callpark_http::metrics::follow_occupancy(service)),
-            following_live,
-        ];
-        if let Some(handle) = callpark_http::metrics::prometheus() {
-            background.push(tokio::spawn(callpark_http::metrics::upkeep(
-                handle,
-                callpark_http::metrics::UPKEEP_EVERY,
-            )));
-        }
+        };
+        let server = serve(&settings, listener, ctx)?;
+        let mut background = background(service, &settings);
+        background.push(following_live);
         Ok(Self {
             port: address.port(),
             public_url,
             server,
             shutdown,
             demo,
-            sandbox: sandbox.is_some(),
+            sandbox,
             background,
         })
     }
@@ -296,6 +200,61 @@ impl Application {
         }
         result
     }
+}
+
+fn bind(listen: &str) -> Result<(TcpListener, std::net::SocketAddr), StartupError> {
+    let failed = |source| StartupError::Bind {
+        address: listen.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(listen).map_err(failed)?;
+    let address = listener.local_addr().map_err(failed)?;
+    Ok((listener, address))
+}
+
+/// The HTTP server on `listener`, not yet running.
+fn serve(
+    settings: &Settings,
+    listener: TcpListener,
+    ctx: HttpContext,
+) -> Result<Server, StartupError> {
+    let ctx = web::Data::new(ctx);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .configure(callpark_http::configure(ctx.clone()))
+    })
+    .disable_signals()
+    .shutdown_timeout(10);
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers.max(1));
+    }
+    Ok(server
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: settings.listen.clone(),
+            source,
+        })?
+        .run())
+}
+
+/// The sweeps and the metrics' upkeep.
+fn background(service: ParkingService, settings: &Settings) -> Vec<JoinHandle<()>> {
+    let mut background = vec![
+        tokio::spawn(sweep(
+            service.clone(),
+            settings.sweep_interval,
+            settings.reconcile_grace,
+        )),
+        tokio::spawn(callpark_http::metrics::follow_occupancy(service)),
+    ];
+    if let Some(handle) = callpark_http::metrics::prometheus() {
+        background.push(tokio::spawn(callpark_http::metrics::upkeep(
+            handle,
+            callpark_http::metrics::UPKEEP_EVERY,
+        )));
+    }
+    background
 }
 
 /// Stops a running [`Application`] gracefully.

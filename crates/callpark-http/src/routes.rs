@@ -17,6 +17,11 @@ pub mod paths {
     pub const VOICEMAIL: &str = "/twilio/voicemail/{id}";
     pub const VOICEMAIL_DONE: &str = "/twilio/voicemail/{id}/done";
     pub const RECORDING: &str = "/twilio/recording/{id}";
+
+    /// A templated path (`PARK`, `HOLD`, …) for one parked call.
+    pub fn with_id(template: &str, id: impl std::fmt::Display) -> String {
+        template.replace("{id}", &id.to_string())
+    }
 }
 
 /// The public base URL and the webhook URLs under it.
@@ -52,7 +57,7 @@ impl Routes {
     }
 
     fn with_id(&self, template: &str, id: ParkedCallId) -> HttpUrl {
-        self.url(&template.replace("{id}", &id.to_string()))
+        self.url(&paths::with_id(template, id))
     }
 
     pub fn voice(&self) -> HttpUrl {

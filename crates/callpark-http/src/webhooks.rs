@@ -9,13 +9,11 @@ use actix_web::dev::{Payload, Service as _};
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use callpark_domain::{
-    AfterDial, AgentIdentity, CallSid, CallStatus, CallStatusUpdate, Caller, CallerName,
-    ConferenceEvent, ConferenceEventKind, ConferenceSid, DialOutcome, HttpUrl, InboundCall,
-    InboundError, LeaveReason, Organisation, ParkState, ParkedCallContext, ParkedCallId,
-    PhoneNumber, Retrieval, WebhookUrls,
+    AfterDial, AgentIdentity, HttpUrl, InboundError, Organisation, ParkState, ParkedCallContext,
+    ParkedCallId, PhoneNumber, Retrieval, WebhookUrls,
 };
-use callpark_twilio::signature;
 use callpark_twilio::twiml::documents;
+use callpark_twilio::{signature, webhook};
 
 use crate::HttpContext;
 use crate::error::ApiError;
@@ -30,9 +28,6 @@ const VOICEMAIL_PROMPT: &str =
 const NOBODY_AVAILABLE: &str =
     "Sorry, nobody can take your call right now. Please call again later.";
 const NOT_IN_SERVICE: &str = "Sorry, this number is not in service.";
-/// Twilio's own hold music, for organisations that set none.
-pub const DEFAULT_HOLD_MUSIC: &str =
-    "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
 /// How long an agent's browser rings before the caller goes back to the lot.
 const RING_SECONDS: u32 = 20;
 const VOICEMAIL_MAX_SECONDS: u32 = 120;
@@ -71,28 +66,16 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// A webhook's form parameters, once its signature has been verified.
+/// A webhook's form, once its signature has been verified; [`webhook`] reads it.
 #[derive(Debug)]
-pub struct TwilioForm {
-    params: Vec<(String, String)>,
-}
+pub struct TwilioForm(webhook::Form);
 
-impl TwilioForm {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn required(&self, name: &str) -> Result<&str, ApiError> {
-        self.get(name)
-            .ok_or_else(|| ApiError::invalid(format!("missing parameter {name}")))
-    }
-
-    fn call_sid(&self, name: &str) -> Result<CallSid, ApiError> {
-        Ok(CallSid::parse(self.required(name)?)?)
+impl From<webhook::WebhookError> for ApiError {
+    fn from(e: webhook::WebhookError) -> Self {
+        match e {
+            webhook::WebhookError::Missing(_) => Self::invalid(e.to_string()),
+            webhook::WebhookError::Invalid(e) => e.into(),
+        }
     }
 }
 
@@ -118,7 +101,7 @@ impl FromRequest for TwilioForm {
             .map_or_else(|| req.path().to_owned(), ToString::to_string);
         let signature = req
             .headers()
-            .get("X-Twilio-Signature")
+            .get(signature::HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let is_json = req
@@ -136,13 +119,13 @@ impl FromRequest for TwilioForm {
             if is_json {
                 signature::validate_json(token, &url, &body, signature.as_deref())
                     .map_err(forbidden)?;
-                return Ok(Self { params: Vec::new() });
+                return Ok(Self(webhook::Form::default()));
             }
             let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
                 .map_err(|e| ApiError::invalid("malformed form body").with_cause(e))?;
             signature::validate_form(token, &url, &params, signature.as_deref())
                 .map_err(forbidden)?;
-            Ok(Self { params })
+            Ok(Self(params.into()))
         })
     }
 }
@@ -162,46 +145,11 @@ fn parked_id(path: &web::Path<String>) -> Result<ParkedCallId, ApiError> {
         .map_err(|_| ApiError::not_found("parked_call_not_found", "no such parked call"))
 }
 
-fn agent_of_client(to: Option<&str>) -> Option<AgentIdentity> {
-    to.and_then(|t| t.strip_prefix("client:"))
-        .and_then(|identity| AgentIdentity::parse(identity).ok())
-}
-
-fn call_status_of(s: &str) -> Option<CallStatus> {
-    Some(match s {
-        "queued" => CallStatus::Queued,
-        "initiated" => CallStatus::Initiated,
-        "ringing" => CallStatus::Ringing,
-        "in-progress" | "answered" => CallStatus::InProgress,
-        "completed" => CallStatus::Completed,
-        "busy" => CallStatus::Busy,
-        "failed" => CallStatus::Failed,
-        "no-answer" => CallStatus::NoAnswer,
-        "canceled" => CallStatus::Canceled,
-        _ => return None,
-    })
-}
-
 /// An inbound call: ring the organisation's available agents.
 async fn voice(ctx: web::Data<HttpContext>, form: TwilioForm) -> Result<HttpResponse, ApiError> {
-    let pstn = form.call_sid("CallSid")?;
-    let dialled = PhoneNumber::parse(form.required("To")?)?;
-    let caller = Caller {
-        number: form.get("From").and_then(|f| PhoneNumber::parse(f).ok()),
-        name: form
-            .get("CallerName")
-            .and_then(|n| CallerName::parse(n).ok()),
-    };
-    let caller_id = caller.number.as_ref().map(|n| n.as_str().to_owned());
-    let routing = match ctx
-        .service
-        .on_inbound_call(InboundCall {
-            pstn,
-            dialled,
-            caller,
-        })
-        .await
-    {
+    let call = webhook::inbound_call(&form.0)?;
+    let caller_id = call.caller.number.as_ref().map(|n| n.as_str().to_owned());
+    let routing = match ctx.service.on_inbound_call(call).await {
         Ok(routing) => routing,
         Err(InboundError::UnknownNumber(_)) => {
             return Ok(twiml(documents::say_and_hangup(NOT_IN_SERVICE, None)));
@@ -225,31 +173,21 @@ async fn voice(ctx: web::Data<HttpContext>, form: TwilioForm) -> Result<HttpResp
 /// The end of the inbound `<Dial>`: after a conversation, or when our park redirect took the
 /// caller away (Twilio asks, then ignores the answer), or when nobody answered.
 async fn inbound_dial_result(form: TwilioForm) -> HttpResponse {
-    match form.get("DialCallStatus") {
-        Some("no-answer" | "busy" | "failed") => {
-            twiml(documents::say_and_hangup(NOBODY_AVAILABLE, None))
-        }
-        _ => twiml(documents::hangup()),
+    if webhook::nobody_answered(&form.0) {
+        twiml(documents::say_and_hangup(NOBODY_AVAILABLE, None))
+    } else {
+        twiml(documents::hangup())
     }
 }
 
-/// Call status callbacks: agents' legs (with `ParentCallSid`) and callers' legs.
+/// Call status callbacks: agents' legs (children of the caller's) and callers' legs.
 async fn call_status(
     ctx: web::Data<HttpContext>,
     form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(status) = form.get("CallStatus").and_then(call_status_of) else {
-        return Ok(acknowledged());
-    };
-    let update = CallStatusUpdate {
-        call: form.call_sid("CallSid")?,
-        parent: form
-            .get("ParentCallSid")
-            .and_then(|p| CallSid::parse(p).ok()),
-        status,
-        agent: agent_of_client(form.get("To")),
-    };
-    ctx.service.on_call_status(&update).await?;
+    if let Some(update) = webhook::call_status(&form.0)? {
+        ctx.service.on_call_status(&update).await?;
+    }
     Ok(acknowledged())
 }
 
@@ -257,24 +195,7 @@ async fn conference_status(
     ctx: web::Data<HttpContext>,
     form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = match form.get("StatusCallbackEvent") {
-        Some("conference-start") => ConferenceEventKind::Started,
-        Some("conference-end") => ConferenceEventKind::Ended,
-        Some("participant-join") => ConferenceEventKind::ParticipantJoined,
-        Some("participant-leave") => {
-            ConferenceEventKind::ParticipantLeft(match form.get("ReasonParticipantLeft") {
-                Some("participant_hung_up") => LeaveReason::HungUp,
-                Some("participant_updated_via_api") => LeaveReason::UpdatedViaApi,
-                _ => LeaveReason::Other,
-            })
-        }
-        _ => ConferenceEventKind::Other,
-    };
-    let event = ConferenceEvent {
-        conference_name: form.required("FriendlyName")?.to_owned(),
-        conference_sid: ConferenceSid::parse(form.required("ConferenceSid")?)?,
-        kind,
-    };
+    let event = webhook::conference_event(&form.0)?;
     ctx.service.on_conference_event(&event).await?;
     Ok(acknowledged())
 }
@@ -349,7 +270,7 @@ async fn hold(
     };
     let music = org.as_ref().and_then(|o| o.hold_music_url.as_ref());
     Ok(twiml(documents::hold_music(
-        music.map_or(DEFAULT_HOLD_MUSIC, HttpUrl::as_str),
+        music.map_or(documents::TWILIO_HOLD_MUSIC, HttpUrl::as_str),
     )))
 }
 
@@ -411,13 +332,10 @@ async fn retrieve_answered(
     form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = parked_id(&path)?;
-    let answered = matches!(
-        form.get("CallStatus"),
-        Some("in-progress" | "answered") | None
-    );
-    if answered {
-        let leg = form.get("CallSid").and_then(|s| CallSid::parse(s).ok());
-        ctx.service.on_dial_answered(id, leg.as_ref()).await?;
+    if let Some(answered) = webhook::dial_answered(&form.0) {
+        ctx.service
+            .on_dial_answered(id, answered.leg.as_ref())
+            .await?;
     }
     Ok(acknowledged())
 }
@@ -429,10 +347,7 @@ async fn dial_result(
     form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = parked_id(&path)?;
-    let outcome = match form.get("DialCallStatus") {
-        Some("completed" | "answered") => DialOutcome::Answered,
-        _ => DialOutcome::NotAnswered,
-    };
+    let outcome = webhook::dial_outcome(&form.0);
     Ok(twiml(
         match ctx.service.on_dial_result(id, outcome).await? {
             AfterDial::ReturnToLot(call, org) => conference_twiml(
@@ -481,10 +396,8 @@ async fn recording(
     form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = parked_id(&path)?;
-    if matches!(form.get("RecordingStatus"), Some("completed") | None)
-        && let Some(url) = form.get("RecordingUrl")
-    {
-        ctx.service.on_recording(id, &HttpUrl::parse(url)?).await?;
+    if let Some(url) = webhook::recording(&form.0)? {
+        ctx.service.on_recording(id, &url).await?;
     }
     Ok(acknowledged())
 }

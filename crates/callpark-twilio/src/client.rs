@@ -302,21 +302,8 @@ fn parse_sid(sid: &str) -> Result<CallSid, TelephonyError> {
 }
 
 fn parse_status(status: &str) -> Result<CallStatus, TelephonyError> {
-    Ok(match status {
-        "queued" => CallStatus::Queued,
-        "initiated" => CallStatus::Initiated,
-        "ringing" => CallStatus::Ringing,
-        "in-progress" => CallStatus::InProgress,
-        "completed" => CallStatus::Completed,
-        "busy" => CallStatus::Busy,
-        "failed" => CallStatus::Failed,
-        "no-answer" => CallStatus::NoAnswer,
-        "canceled" => CallStatus::Canceled,
-        other => {
-            return Err(TelephonyError::NotProcessed(Box::new(
-                RestError::UnknownStatus(other.to_owned()),
-            )));
-        }
+    crate::webhook::parse_call_status(status).ok_or_else(|| {
+        TelephonyError::NotProcessed(Box::new(RestError::UnknownStatus(status.to_owned())))
     })
 }
 

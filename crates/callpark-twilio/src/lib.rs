@@ -2,7 +2,8 @@
 //!
 //! callpark's Twilio adapter: the REST client behind the domain's
 //! [`Telephony`](callpark_domain::Telephony) port, the TwiML documents callpark serves,
-//! `X-Twilio-Signature` validation for its webhooks, and Voice SDK access tokens.
+//! `X-Twilio-Signature` validation for its webhooks, their forms read into domain inputs
+//! ([`webhook`], which owns every Twilio string table), and Voice SDK access tokens.
 //!
 //! ## Public API
 //!
@@ -30,6 +31,7 @@
 //! ring_agents(agent_identities: &[&str], status_callback_url: &str, timeout_secs: u32,
 //!      action_url: &str, caller_id: Option<&str>) -> String
 //! say_and_hangup(text: &str, voice: Option<&str>) -> String
+//! TWILIO_HOLD_MUSIC: &str   (for organisations that set no hold music)
 //! hangup() -> String
 //! ```
 //! [`twiml`] itself has the typed builder ([`twiml::Response`], [`twiml::Say`], …) for anything
@@ -43,6 +45,18 @@
 //! validate_json(auth_token: &SecretString, url: &str, body: &[u8],
 //!      signature: Option<&str>) -> Result<(), SignatureError>
 //! compute(auth_token: &SecretString, url: &str, params: &[(K, V)]) -> String
+//! ```
+//!
+//! **Webhook forms** ([`webhook`]; each reads a verified [`webhook::Form`], built from the
+//! form's `Vec<(String, String)>`):
+//! ```text
+//! inbound_call(&Form) -> Result<InboundCall, WebhookError>
+//! call_status(&Form) -> Result<Option<CallStatusUpdate>, WebhookError>
+//! conference_event(&Form) -> Result<ConferenceEvent, WebhookError>
+//! dial_outcome(&Form) -> DialOutcome          nobody_answered(&Form) -> bool
+//! dial_answered(&Form) -> Option<Answered>
+//! recording(&Form) -> Result<Option<HttpUrl>, WebhookError>
+//! parse_call_status(&str) -> Option<CallStatus>   (shared with the REST client)
 //! ```
 //!
 //! **Access tokens** ([`access_token`]):
@@ -64,10 +78,10 @@ pub mod access_token;
 mod client;
 mod config;
 mod error;
-pub mod sandbox;
 mod sid;
 pub mod signature;
 pub mod twiml;
+pub mod webhook;
 
 pub use client::{ClientError, TwilioClient, USER_AGENT};
 pub use config::{AccountSid, ConfigError, TwilioConfig};

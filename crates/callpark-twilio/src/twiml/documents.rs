@@ -101,6 +101,10 @@ pub fn return_to_lot(
     )
 }
 
+/// Twilio's own hold music, for organisations that set none.
+pub const TWILIO_HOLD_MUSIC: &str =
+    "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3";
+
 /// What a parked caller hears while waiting (the conference's `waitUrl`): the music at
 /// `music_url`, looped. `waitUrl` documents may hold only `<Say>`, `<Play>`, `<Pause>` and
 /// `<Redirect>`.

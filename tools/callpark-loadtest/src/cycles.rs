@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use callpark_http::routes::paths;
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -23,8 +24,8 @@ pub(crate) struct CyclesArgs {
     /// Organisations the agents are spread over (each has its own lot).
     #[arg(long, default_value_t = 1)]
     orgs: usize,
-    /// Each cycle is a whole call's life: a new call comes in (`/twilio/voice`, then the
-    /// browser leg's `/twilio/call-status`) before it is parked and retrieved. Without it,
+    /// Each cycle is a whole call's life: a new call comes in (the voice webhook, then the
+    /// browser leg's call-status callback) before it is parked and retrieved. Without it,
     /// each agent's call comes in once and every cycle parks it again on the browser leg the
     /// last retrieve connected, as agents pass a caller around.
     #[arg(long)]
@@ -144,18 +145,7 @@ async fn twilio_stats(url: Option<&str>) -> Result<Option<Value>, Error> {
 pub(crate) async fn run(args: &CyclesArgs) -> Result<(), Error> {
     let instances = args.target.instances()?;
     let concurrency = args.concurrency.max(1);
-    let orgs_wanted = args.orgs.clamp(1, concurrency);
-    let per_org = concurrency.div_ceil(orgs_wanted);
-    let mut orgs = Vec::with_capacity(orgs_wanted);
-    for i in 0..orgs_wanted {
-        let (slug, number) = fresh_org_name("cycles", i);
-        let slots = u32::try_from((per_org * 2).min(999)).unwrap_or(999);
-        orgs.push(
-            instances[0]
-                .create_org(&slug, &number, slots, per_org)
-                .await?,
-        );
-    }
+    let orgs = create_orgs(&instances[0], concurrency, args.orgs).await?;
     eprintln!(
         "{concurrency} concurrent cycles over {} organisation(s), {} instance(s)",
         orgs.len(),
@@ -206,21 +196,7 @@ pub(crate) async fn run(args: &CyclesArgs) -> Result<(), Error> {
     // Every cycle that started has ended (the workers are done): the requests Twilio got, per
     // completed cycle, warm-up included.
     let completed = shared.completed.load(Ordering::Relaxed);
-    let twilio = match (before, after) {
-        (Some(b), Some(a)) => {
-            let total = |k: &str| a[k].as_u64().unwrap_or(0) - b[k].as_u64().unwrap_or(0);
-            #[expect(clippy::cast_precision_loss, reason = "small counts")]
-            let per = |k: &str| (total(k) as f64 / completed.max(1) as f64 * 100.0).round() / 100.0;
-            Some(json!({
-                "updates_total": total("updates"),
-                "fetches_total": total("fetches"),
-                "lists_total": total("lists"),
-                "updates_per_cycle": per("updates"),
-                "fetches_per_cycle": per("fetches"),
-            }))
-        }
-        _ => None,
-    };
+    let twilio = twilio_per_cycle(before.as_ref(), after.as_ref(), completed);
     let errors = shared.errors.load(Ordering::Relaxed);
     let result = json!({
         "concurrency": concurrency,
@@ -241,6 +217,44 @@ pub(crate) async fn run(args: &CyclesArgs) -> Result<(), Error> {
         return Err(format!("{errors} cycles failed").into());
     }
     Ok(())
+}
+
+/// Organisations for `concurrency` agents, `wanted` of them (at least one, at most one per
+/// agent), each with room for twice its agents' calls.
+async fn create_orgs(
+    instance: &Instance,
+    concurrency: usize,
+    wanted: usize,
+) -> Result<Vec<Org>, Error> {
+    let wanted = wanted.clamp(1, concurrency);
+    let per_org = concurrency.div_ceil(wanted);
+    let slots = u32::try_from((per_org * 2).min(999)).unwrap_or(999);
+    let mut orgs = Vec::with_capacity(wanted);
+    for i in 0..wanted {
+        let (slug, number) = fresh_org_name("cycles", i);
+        orgs.push(instance.create_org(&slug, &number, slots, per_org).await?);
+    }
+    Ok(orgs)
+}
+
+/// The requests the fake Twilio got between `before` and `after`, in all and per completed
+/// cycle.
+fn twilio_per_cycle(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    completed: u64,
+) -> Option<Value> {
+    let (b, a) = (before?, after?);
+    let total = |k: &str| a[k].as_u64().unwrap_or(0) - b[k].as_u64().unwrap_or(0);
+    #[expect(clippy::cast_precision_loss, reason = "small counts")]
+    let per = |k: &str| (total(k) as f64 / completed.max(1) as f64 * 100.0).round() / 100.0;
+    Some(json!({
+        "updates_total": total("updates"),
+        "fetches_total": total("fetches"),
+        "lists_total": total("lists"),
+        "updates_per_cycle": per("updates"),
+        "fetches_per_cycle": per("fetches"),
+    }))
 }
 
 /// Samples the processes' RSS at the start of measurement and after every `every` measured
@@ -319,8 +333,8 @@ pub(crate) async fn webhook_scripts(target: &TargetArgs, out_dir: &Path) -> Resu
     let body = form_encode(&params);
     let mut paths = serde_json::Map::new();
     for (name, path) in [
-        ("park", format!("/twilio/park/{id}")),
-        ("hold", format!("/twilio/hold/{id}")),
+        ("park", paths::with_id(paths::PARK, &id)),
+        ("hold", paths::with_id(paths::HOLD, &id)),
     ] {
         // Check the endpoint answers TwiML before wrk hammers it.
         let twiml = instance.webhook(&path, &params).await?;

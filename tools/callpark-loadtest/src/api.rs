@@ -9,6 +9,8 @@ use clap::Args;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+use callpark_http::routes::paths;
+
 use crate::Error;
 
 #[derive(Debug, Clone, Args)]
@@ -178,7 +180,7 @@ impl Instance {
         let response = self
             .http
             .post(self.url(path))
-            .header("X-Twilio-Signature", self.sign(path, params))
+            .header(callpark_twilio::signature::HEADER, self.sign(path, params))
             .form(params)
             .send()
             .await?;
@@ -201,7 +203,7 @@ impl Instance {
     ) -> Result<(String, String), Error> {
         let (pstn, browser) = (sids.call(), sids.call());
         self.webhook(
-            "/twilio/voice",
+            paths::VOICE,
             &[
                 ("CallSid", &pstn),
                 ("From", "+14155550100"),
@@ -212,7 +214,7 @@ impl Instance {
         .await?;
         let client = format!("client:{agent}");
         self.webhook(
-            "/twilio/call-status",
+            paths::CALL_STATUS,
             &[
                 ("CallSid", &browser),
                 ("ParentCallSid", &pstn),
@@ -264,7 +266,7 @@ impl Instance {
         check(status, 200, "retrieve", &response.text().await?)?;
         let leg = sids.call();
         self.webhook(
-            &format!("/twilio/retrieve/{id}/answered"),
+            &paths::with_id(paths::RETRIEVE_ANSWERED, id),
             &[
                 ("CallSid", &leg),
                 ("ParentCallSid", pstn),

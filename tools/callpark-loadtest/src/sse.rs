@@ -134,23 +134,22 @@ async fn subscriber(
     Ok(())
 }
 
-pub(crate) async fn run(args: &SseArgs) -> Result<(), Error> {
-    let instances = args.target.instances()?;
-    let (slug, number) = fresh_org_name("sse", 0);
-    let org = instances[0].create_org(&slug, &number, 10, 2).await?;
-    let watcher_token = org.agents[1].1.clone();
-    let tracker = Arc::new(Tracker::default());
-
-    // Connect the subscribers, a few at a time.
+/// Connects the subscribers, a few at a time, and waits (up to two minutes) until each has its
+/// snapshot or has failed.
+async fn connect_subscribers(
+    args: &SseArgs,
+    instances: &[Instance],
+    token: &str,
+    tracker: &Arc<Tracker>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, Error> {
     let connecting = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
     let mut tasks = Vec::with_capacity(args.subscribers);
-    let started = Instant::now();
     for i in 0..args.subscribers {
         let permit = Arc::clone(&connecting).acquire_owned().await?;
         let (instance, token, tracker) = (
             instances[i % instances.len()].clone(),
-            watcher_token.clone(),
-            Arc::clone(&tracker),
+            token.to_owned(),
+            Arc::clone(tracker),
         );
         tasks.push(tokio::spawn(async move {
             if let Err(e) = subscriber(instance, token, Arc::clone(&tracker), permit).await
@@ -169,6 +168,18 @@ pub(crate) async fn run(args: &SseArgs) -> Result<(), Error> {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    Ok(tasks)
+}
+
+pub(crate) async fn run(args: &SseArgs) -> Result<(), Error> {
+    let instances = args.target.instances()?;
+    let (slug, number) = fresh_org_name("sse", 0);
+    let org = instances[0].create_org(&slug, &number, 10, 2).await?;
+    let watcher_token = org.agents[1].1.clone();
+    let tracker = Arc::new(Tracker::default());
+
+    let started = Instant::now();
+    let tasks = connect_subscribers(args, &instances, &watcher_token, &tracker).await?;
     let ready = tracker.ready.load(Ordering::Relaxed);
     eprintln!(
         "{ready} of {} subscribers connected over {} instance(s) in {:?}",

@@ -1,5 +1,9 @@
 //! `callpark-loadtest`: the load generator behind `scripts/bench.sh`.
 //!
+//! A tool, not part of the product: nothing in `crates/` depends on it, and it is not shipped.
+//! It drives a running service from outside, over HTTP, as Twilio and the agents' pages would;
+//! the webhook paths it requests are the service's own (`callpark_http::routes::paths`).
+//!
 //! Every workload talks to 127.0.0.1 only, and every loop is bounded both in count and in time.
 //! Results go to stdout as one JSON object, for the script to put into `docs/benchmarks.md`;
 //! progress goes to stderr.

@@ -1,0 +1,170 @@
+//! The TwiML interpreter: what Twilio does with the documents the service answers.
+
+use std::sync::Arc;
+
+use callpark_domain::{AgentIdentity, CallSid};
+
+use crate::SandboxError;
+use crate::network::Network;
+use crate::twiml::{Node, parse_twiml};
+use crate::world::{Location, SimCall};
+
+impl Network {
+    /// After a REST redirect: the call leaves where it is and follows the TwiML at `url`.
+    pub(crate) async fn follow_redirect(
+        self: &Arc<Self>,
+        call: &CallSid,
+        url: &str,
+    ) -> Result<(), SandboxError> {
+        self.leave(call, "participant_updated_via_api").await?;
+        let params = self.call_params(call);
+        let twiml = self.post(url, &params).await?;
+        self.execute(call, &twiml, None).await
+    }
+
+    /// Follows a TwiML document for `sid`, as Twilio would, until the call waits somewhere
+    /// (a conference, a bridge) or ends.
+    pub(crate) async fn execute(
+        self: &Arc<Self>,
+        sid: &CallSid,
+        twiml: &str,
+        answer_as: Option<&AgentIdentity>,
+    ) -> Result<(), SandboxError> {
+        let mut document = parse_twiml(twiml)?;
+        // Each <Redirect> or <Record> action hands over to a new document; bounded so a
+        // redirect loop in the service cannot spin the sandbox forever.
+        for _ in 0..16 {
+            let mut next = None;
+            for verb in &document.children {
+                match verb.name.as_str() {
+                    "Hangup" => return self.end_call(sid, "participant_hung_up").await,
+                    "Redirect" => {
+                        let params = self.call_params(sid);
+                        next = Some(self.post(&verb.text, &params).await?);
+                        break;
+                    }
+                    "Dial" => {
+                        if let Some(conference) = verb.child("Conference") {
+                            return self.join_conference(sid, conference).await;
+                        }
+                        let clients: Vec<&Node> = verb
+                            .children
+                            .iter()
+                            .filter(|c| c.name == "Client")
+                            .collect();
+                        if !clients.is_empty() {
+                            return self.ring(sid, verb, &clients, answer_as).await;
+                        }
+                    }
+                    "Record" => {
+                        next = self.record(sid, verb).await?;
+                        if next.is_some() {
+                            break;
+                        }
+                    }
+                    _ => {} // <Say>, <Play>, <Pause>: time passes, nothing else.
+                }
+            }
+            match next {
+                Some(twiml) => document = parse_twiml(&twiml)?,
+                // Twilio hangs up when a document runs out of verbs.
+                None => return self.end_call(sid, "participant_hung_up").await,
+            }
+        }
+        Ok(())
+    }
+
+    /// Rings agents' browsers; the one asked for (or the only one) answers at once.
+    async fn ring(
+        self: &Arc<Self>,
+        sid: &CallSid,
+        dial: &Node,
+        clients: &[&Node],
+        answer_as: Option<&AgentIdentity>,
+    ) -> Result<(), SandboxError> {
+        let caller = self.call(sid).ok_or(SandboxError::UnknownCall)?;
+        let identities: Vec<String> = clients
+            .iter()
+            .map(|c| {
+                c.child("Identity")
+                    .map_or_else(|| c.text.clone(), |i| i.text.clone())
+            })
+            .collect();
+        let answerer = answer_as
+            .map(AgentIdentity::as_str)
+            .filter(|a| identities.iter().any(|i| i == a))
+            .or_else(|| (identities.len() == 1).then(|| identities[0].as_str()))
+            .map(str::to_owned);
+        let mut answered_leg = None;
+        for (client, identity) in clients.iter().zip(&identities) {
+            let child = {
+                let mut world = self.world();
+                let child = world.new_call_sid();
+                world.calls.insert(
+                    child.clone(),
+                    SimCall {
+                        from: dial.attr("callerId").unwrap_or(&caller.from).to_owned(),
+                        to: format!("client:{identity}"),
+                        parent: Some(sid.clone()),
+                        live: true,
+                        status_callback: client.attr("statusCallback").map(str::to_owned),
+                        status_events: client.events(),
+                        location: Location::Idle,
+                    },
+                );
+                child
+            };
+            for (event, status) in [("initiated", "initiated"), ("ringing", "ringing")] {
+                self.report_status(&child, event, status).await?;
+            }
+            if answerer.as_deref() == Some(identity.as_str()) {
+                self.report_status(&child, "answered", "in-progress")
+                    .await?;
+                answered_leg = Some(child);
+            } else {
+                self.hang_up_leg(&child);
+                self.report_status(&child, "completed", "canceled").await?;
+            }
+        }
+        let action = dial.attr("action").map(str::to_owned);
+        if answered_leg.is_none() {
+            // Nobody answered: the dial ends and its action says what the caller does next.
+            if let Some(action) = action {
+                let mut params = self.call_params(sid);
+                params.push(("DialCallStatus".to_owned(), "no-answer".to_owned()));
+                let twiml = self.post(&action, &params).await?;
+                return Box::pin(self.execute(sid, &twiml, None)).await;
+            }
+            return self.end_call(sid, "participant_hung_up").await;
+        }
+        if let Some(call) = self.world().calls.get_mut(sid) {
+            call.location = Location::Dialing {
+                child: answered_leg,
+                action,
+            };
+        }
+        Ok(())
+    }
+
+    /// Records a voicemail: the recording is ready at once. Returns the action's TwiML.
+    async fn record(&self, sid: &CallSid, record: &Node) -> Result<Option<String>, SandboxError> {
+        let recording_sid = self.world().new_sid("RE");
+        let recording_url = format!(
+            "https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{recording_sid}",
+            self.account_sid
+        );
+        let mut params = self.call_params(sid);
+        params.push(("RecordingSid".to_owned(), recording_sid));
+        params.push(("RecordingUrl".to_owned(), recording_url));
+        params.push(("RecordingDuration".to_owned(), "4".to_owned()));
+        if let Some(callback) = record.attr("recordingStatusCallback") {
+            let mut status = params.clone();
+            status.push(("RecordingStatus".to_owned(), "completed".to_owned()));
+            self.post(callback, &status).await?;
+        }
+        match record.attr("action") {
+            Some(action) => Ok(Some(self.post(action, &params).await?)),
+            None => Ok(None),
+        }
+    }
+}

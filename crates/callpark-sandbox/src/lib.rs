@@ -1,0 +1,198 @@
+//! # callpark-sandbox
+//!
+//! A simulated Twilio for trying callpark without an account: it plays Twilio's part against
+//! the service's own webhooks. Simulated callers dial in; the TwiML the service answers is
+//! followed (`<Dial><Client>`, `<Dial><Conference>`, `<Record>`, `<Redirect>`, `<Hangup>`);
+//! the same call-status, conference and recording callbacks Twilio would send are sent,
+//! signed with the sandbox's auth token, so every request goes through the real signature
+//! check and handlers. Simulated agents' browsers always answer.
+//!
+//! Like a Twilio account, it is told only where a call to one of its numbers goes (the
+//! number's Voice URL and status callback, [`Console`]); every other URL it requests comes from
+//! the TwiML and REST parameters the service gives it.
+//!
+//! It implements the domain's [`Telephony`] port, so the service redirects simulated calls
+//! exactly as it redirects real ones.
+
+#![warn(missing_docs)]
+
+mod conference;
+mod follow;
+mod network;
+mod twiml;
+mod world;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use callpark_domain::{
+    AgentIdentity, CallSid, CallStatus, Caller, HttpUrl, PhoneNumber, PstnLeg, Telephony,
+    TelephonyError,
+};
+use secrecy::SecretString;
+use thiserror::Error;
+
+use network::Network;
+
+/// Why a simulated call could not go on.
+#[derive(Debug, Error)]
+pub enum SandboxError {
+    /// The sandbox never placed this call.
+    #[error("no such simulated call")]
+    UnknownCall,
+    /// The call is over.
+    #[error("the simulated call has ended")]
+    CallEnded,
+    /// The service answered a webhook with an error status.
+    #[error("the service answered {status} to {url}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The webhook's URL.
+        url: String,
+    },
+    /// The service could not be reached.
+    #[error("the request to the service failed")]
+    Http(#[from] reqwest::Error),
+    /// The service's TwiML is not well-formed XML.
+    #[error("the service answered TwiML that does not parse")]
+    Xml(#[from] quick_xml::Error),
+}
+
+/// What a Twilio console is configured with for the account's phone numbers: the webhooks a
+/// new inbound call starts from.
+#[derive(Debug, Clone)]
+pub struct Console {
+    /// The numbers' Voice URL ("A call comes in").
+    pub voice_url: HttpUrl,
+    /// The numbers' call status callback URL.
+    pub status_callback_url: HttpUrl,
+}
+
+/// The sandbox's settings.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Where inbound calls go.
+    pub console: Console,
+    /// The token the sandbox signs with; the service must verify with the same.
+    pub auth_token: SecretString,
+}
+
+/// The simulated Twilio. Cheap to clone.
+#[derive(Clone)]
+pub struct Sandbox(Arc<Network>);
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("console", &self.0.config.console)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// # Panics
+    /// If the TLS-less HTTP client cannot be built (it always can).
+    pub fn new(config: SandboxConfig) -> Self {
+        Self(Arc::new(Network::new(config)))
+    }
+
+    /// A made-up caller's number in the fictional `+1 555 01xx` range.
+    pub fn random_caller() -> PhoneNumber {
+        PhoneNumber::parse(&format!("+1555{:07}", fastrand::u32(100..200)))
+            .expect("a well-formed number")
+    }
+
+    /// A caller from `from` dials `to`; the browser of `answered_by` answers (if the service
+    /// rings it). Returns the caller's leg once the service has answered the call.
+    ///
+    /// # Errors
+    /// [`SandboxError`] when the service cannot be reached or answers an error.
+    pub async fn incoming_call(
+        &self,
+        to: &PhoneNumber,
+        from: &PhoneNumber,
+        answered_by: &AgentIdentity,
+    ) -> Result<CallSid, SandboxError> {
+        let network = &self.0;
+        let sid = network.dial_in(to, from);
+        let mut params = network.call_params(&sid);
+        network::set(&mut params, "CallStatus", "ringing");
+        let voice_url = network.config.console.voice_url.as_str();
+        let twiml = network.post(voice_url, &params).await?;
+        network.execute(&sid, &twiml, Some(answered_by)).await?;
+        Ok(sid)
+    }
+
+    /// The caller on `call` hangs up.
+    ///
+    /// # Errors
+    /// [`SandboxError::UnknownCall`] or [`SandboxError::CallEnded`].
+    pub async fn caller_hangs_up(&self, call: &CallSid) -> Result<(), SandboxError> {
+        self.0.end_call(call, "participant_hung_up").await
+    }
+}
+
+#[async_trait]
+impl Telephony for Sandbox {
+    async fn find_pstn_leg(&self, browser_leg: &CallSid) -> Result<PstnLeg, TelephonyError> {
+        let leg = self.0.call(browser_leg).ok_or(TelephonyError::NotFound)?;
+        let parent = leg.parent.ok_or(TelephonyError::NotFound)?;
+        let caller = self.0.call(&parent).ok_or(TelephonyError::NotFound)?;
+        Ok(PstnLeg {
+            sid: parent,
+            caller: Caller {
+                number: PhoneNumber::parse(&caller.from).ok(),
+                name: None,
+            },
+        })
+    }
+
+    async fn redirect(
+        &self,
+        call: &CallSid,
+        url: &HttpUrl,
+        status_callback: &HttpUrl,
+    ) -> Result<(), TelephonyError> {
+        self.0.check_live(call)?;
+        if let Some(c) = self.0.world().calls.get_mut(call) {
+            c.status_callback = Some(status_callback.to_string());
+        }
+        // Like Twilio, accept now and follow the new TwiML after answering.
+        let network = Arc::clone(&self.0);
+        let (call, url) = (call.clone(), url.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = network.follow_redirect(&call, &url).await {
+                tracing::warn!(error = &e as &dyn std::error::Error, call = %call, "the sandbox could not follow a redirect");
+            }
+        });
+        Ok(())
+    }
+
+    async fn call_status(&self, call: &CallSid) -> Result<CallStatus, TelephonyError> {
+        let call = self.0.call(call).ok_or(TelephonyError::NotFound)?;
+        Ok(if call.live {
+            CallStatus::InProgress
+        } else {
+            CallStatus::Completed
+        })
+    }
+
+    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError> {
+        let world = self.0.world();
+        Ok(world
+            .calls
+            .iter()
+            .filter(|(_, c)| c.live && c.parent.as_ref() == Some(caller_leg))
+            .map(|(sid, _)| sid.clone())
+            .collect())
+    }
+
+    async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError> {
+        self.0.check_live(call)?;
+        self.0
+            .end_call(call, "participant_hung_up")
+            .await
+            .map_err(|e| TelephonyError::OutcomeUnknown(e.into()))
+    }
+}

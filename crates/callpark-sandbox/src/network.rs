@@ -1,0 +1,171 @@
+//! The simulated network's plumbing: its calls, the signed requests it sends the service, and
+//! the status callbacks of each leg.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use callpark_domain::{CallSid, PhoneNumber, TelephonyError};
+use callpark_twilio::signature;
+
+use crate::world::{Location, SimCall, World};
+use crate::{SandboxConfig, SandboxError};
+
+/// The state behind a [`Sandbox`](crate::Sandbox).
+pub(crate) struct Network {
+    pub(crate) config: SandboxConfig,
+    pub(crate) account_sid: String,
+    http: reqwest::Client,
+    world: Mutex<World>,
+}
+
+/// Sets a form parameter, replacing any earlier value.
+pub(crate) fn set(params: &mut Vec<(String, String)>, name: &str, value: &str) {
+    params.retain(|(k, _)| k != name);
+    params.push((name.to_owned(), value.to_owned()));
+}
+
+impl Network {
+    pub(crate) fn new(config: SandboxConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!(
+                "TwilioProxy/1.1 callpark-sandbox/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()
+            .expect("a plain HTTP client builds");
+        Self {
+            config,
+            account_sid: format!("AC{:032x}", 0x5a4d_b0c5_u128),
+            http,
+            world: Mutex::new(World::default()),
+        }
+    }
+
+    pub(crate) fn world(&self) -> MutexGuard<'_, World> {
+        self.world
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn call(&self, sid: &CallSid) -> Option<SimCall> {
+        self.world().calls.get(sid).cloned()
+    }
+
+    /// A new caller's leg from `from` to the number `to`, whose status goes to the console's
+    /// status callback.
+    pub(crate) fn dial_in(&self, to: &PhoneNumber, from: &PhoneNumber) -> CallSid {
+        let mut world = self.world();
+        let sid = world.new_call_sid();
+        world.calls.insert(
+            sid.clone(),
+            SimCall {
+                from: from.to_string(),
+                to: to.to_string(),
+                parent: None,
+                live: true,
+                status_callback: Some(self.config.console.status_callback_url.to_string()),
+                status_events: vec!["completed".to_owned()],
+                location: Location::Idle,
+            },
+        );
+        sid
+    }
+
+    pub(crate) fn call_params(&self, sid: &CallSid) -> Vec<(String, String)> {
+        let call = self.call(sid);
+        let mut params = vec![
+            ("AccountSid".to_owned(), self.account_sid.clone()),
+            ("ApiVersion".to_owned(), "2010-04-01".to_owned()),
+            ("CallSid".to_owned(), sid.to_string()),
+            ("CallStatus".to_owned(), "in-progress".to_owned()),
+        ];
+        if let Some(call) = call {
+            params.push(("From".to_owned(), call.from));
+            params.push(("To".to_owned(), call.to));
+            let direction = if call.parent.is_some() {
+                "outbound-dial"
+            } else {
+                "inbound"
+            };
+            params.push(("Direction".to_owned(), direction.to_owned()));
+            if let Some(parent) = call.parent {
+                params.push(("ParentCallSid".to_owned(), parent.to_string()));
+            }
+        }
+        params
+    }
+
+    /// Posts a signed form to the service, as Twilio does, and returns the body.
+    pub(crate) async fn post(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+    ) -> Result<String, SandboxError> {
+        let signature = signature::compute(&self.config.auth_token, url, params);
+        let response = self
+            .http
+            .post(url)
+            .header(signature::HEADER, signature)
+            .form(params)
+            .send()
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(SandboxError::Status {
+                status: status.as_u16(),
+                url: url.to_owned(),
+            });
+        }
+        Ok(response.text().await?)
+    }
+
+    /// Sends a leg's status callback if it asked for `event`.
+    pub(crate) async fn report_status(
+        &self,
+        sid: &CallSid,
+        event: &str,
+        status: &str,
+    ) -> Result<(), SandboxError> {
+        let Some(call) = self.call(sid) else {
+            return Ok(());
+        };
+        let wanted = call.status_events.iter().any(|e| e == event)
+            || (call.parent.is_none() && event == "completed");
+        let Some(url) = call.status_callback.filter(|_| wanted) else {
+            return Ok(());
+        };
+        let mut params = self.call_params(sid);
+        set(&mut params, "CallStatus", status);
+        set(&mut params, "CallbackSource", "call-progress-events");
+        self.post(&url, &params).await.map(|_| ())
+    }
+
+    pub(crate) async fn end_call(&self, sid: &CallSid, reason: &str) -> Result<(), SandboxError> {
+        {
+            let mut world = self.world();
+            let call = world.calls.get_mut(sid).ok_or(SandboxError::UnknownCall)?;
+            if !call.live {
+                return Err(SandboxError::CallEnded);
+            }
+            call.live = false;
+        }
+        self.leave(sid, reason).await?;
+        self.report_status(sid, "completed", "completed").await
+    }
+
+    pub(crate) fn hang_up_leg(&self, leg: &CallSid) {
+        if let Some(call) = self.world().calls.get_mut(leg) {
+            call.live = false;
+        }
+    }
+
+    pub(crate) fn check_live(&self, sid: &CallSid) -> Result<SimCall, TelephonyError> {
+        let call = self.call(sid).ok_or(TelephonyError::NotFound)?;
+        if call.live {
+            Ok(call)
+        } else {
+            Err(TelephonyError::NotInProgress)
+        }
+    }
+}
