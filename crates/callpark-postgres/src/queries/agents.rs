@@ -72,8 +72,11 @@ impl TryFrom<AgentRow> for Agent {
     }
 }
 
-fn agent(row: Option<AgentRow>) -> Result<Option<Agent>, StoreError> {
-    row.map(|row| Agent::try_from(row).map_err(error::corrupt))
+/// The agent a lookup of at most one row found.
+fn found(row: QueryResult<AgentRow>) -> Result<Option<Agent>, StoreError> {
+    row.optional()
+        .map_err(error::query)?
+        .map(|row| Agent::try_from(row).map_err(error::corrupt))
         .transpose()
 }
 
@@ -119,10 +122,8 @@ pub(crate) async fn find(
         .find((org.as_str(), identity.as_str()))
         .select(AgentRow::as_select())
         .get_result(conn)
-        .await
-        .optional()
-        .map_err(error::query)?;
-    agent(row)
+        .await;
+    found(row)
 }
 
 pub(crate) async fn find_by_token(
@@ -133,10 +134,8 @@ pub(crate) async fn find_by_token(
         .filter(agents::token_hash.eq(hash.as_bytes().as_slice()))
         .select(AgentRow::as_select())
         .get_result(conn)
-        .await
-        .optional()
-        .map_err(error::query)?;
-    agent(row)
+        .await;
+    found(row)
 }
 
 /// The organisation's agents, by identity.

@@ -45,8 +45,11 @@ impl TryFrom<CallRow> for Call {
     }
 }
 
-fn call(row: Option<CallRow>) -> Result<Option<Call>, StoreError> {
-    row.map(|row| Call::try_from(row).map_err(error::corrupt))
+/// The call a lookup of at most one row found.
+fn found(row: QueryResult<CallRow>) -> Result<Option<Call>, StoreError> {
+    row.optional()
+        .map_err(error::query)?
+        .map(|row| Call::try_from(row).map_err(error::corrupt))
         .transpose()
 }
 
@@ -91,10 +94,8 @@ pub(crate) async fn by_browser_leg(
         .filter(browser_legs::browser_sid.eq(browser.as_str()))
         .select(CallRow::as_select())
         .get_result(conn)
-        .await
-        .optional()
-        .map_err(error::query)?;
-    call(row)
+        .await;
+    found(row)
 }
 
 pub(crate) async fn by_pstn(
@@ -105,8 +106,6 @@ pub(crate) async fn by_pstn(
         .find(pstn.as_str())
         .select(CallRow::as_select())
         .get_result(conn)
-        .await
-        .optional()
-        .map_err(error::query)?;
-    call(row)
+        .await;
+    found(row)
 }

@@ -195,6 +195,14 @@ fn parked(row: ParkedRow) -> Result<ParkedCall, StoreError> {
     ParkedCall::try_from(row).map_err(error::corrupt)
 }
 
+/// The parked call a lookup of at most one row found.
+fn found(row: QueryResult<ParkedRow>) -> Result<Option<ParkedCall>, StoreError> {
+    row.optional()
+        .map_err(error::query)?
+        .map(parked)
+        .transpose()
+}
+
 fn parked_all(rows: Vec<ParkedRow>) -> Result<Vec<ParkedCall>, StoreError> {
     rows.into_iter().map(parked).collect()
 }
@@ -364,15 +372,12 @@ pub(crate) async fn find(
     conn: &mut AsyncPgConnection,
     id: ParkedCallId,
 ) -> Result<Option<ParkedCall>, StoreError> {
-    parked_calls::table
+    let row = parked_calls::table
         .find(id.as_uuid())
         .select(ParkedRow::as_select())
         .get_result(conn)
-        .await
-        .optional()
-        .map_err(error::query)?
-        .map(parked)
-        .transpose()
+        .await;
+    found(row)
 }
 
 /// The call occupying the slot.
@@ -381,17 +386,14 @@ pub(crate) async fn occupant(
     org: &OrgSlug,
     slot: SlotNumber,
 ) -> Result<Option<ParkedCall>, StoreError> {
-    parked_calls::table
+    let row = parked_calls::table
         .filter(parked_calls::org.eq(org.as_str()))
         .filter(parked_calls::slot.eq(i32::from(slot.get())))
         .filter(Occupying)
         .select(ParkedRow::as_select())
         .get_result(conn)
-        .await
-        .optional()
-        .map_err(error::query)?
-        .map(parked)
-        .transpose()
+        .await;
+    found(row)
 }
 
 /// The call the caller's leg occupies a slot with.
@@ -399,16 +401,13 @@ pub(crate) async fn occupant_by_pstn(
     conn: &mut AsyncPgConnection,
     pstn: &CallSid,
 ) -> Result<Option<ParkedCall>, StoreError> {
-    parked_calls::table
+    let row = parked_calls::table
         .filter(parked_calls::pstn_sid.eq(pstn.as_str()))
         .filter(Occupying)
         .select(ParkedRow::as_select())
         .get_result(conn)
-        .await
-        .optional()
-        .map_err(error::query)?
-        .map(parked)
-        .transpose()
+        .await;
+    found(row)
 }
 
 /// The organisation's occupied slots and the sequence of its last event, as one snapshot.
