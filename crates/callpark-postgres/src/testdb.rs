@@ -6,7 +6,10 @@
 //! [`TestDb::migrated`] clones a template that was migrated once: creating a database from a
 //! template is a file copy, much cheaper than running every migration again in each test. The
 //! template is named after a fingerprint of the migrations, so a changed migration gets a new
-//! one, and worktrees with different migrations can share a server.
+//! one, and worktrees with different migrations can share a server. Templates of migrations
+//! since changed stay on the server (no run can tell whether another still uses one); drop them
+//! with `ALTER DATABASE … IS_TEMPLATE false` and `DROP DATABASE …` when they pile up (the
+//! throwaway cluster of `scripts/test-postgres.sh` takes them all with it).
 //!
 //! Without a reachable server the tests fail, saying how to get one: they never skip.
 
