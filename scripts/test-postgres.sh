@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Makes a PostgreSQL available to the tests and exports DATABASE_URL (an admin URL: the tests
-# create and drop a database of their own per test). Meant to be SOURCED, by scripts/test.sh:
+# create and drop a database of their own per test, cloned from a template they migrate once:
+# callpark_postgres::testdb). Meant to be SOURCED, by scripts/test.sh:
 #
 #   . scripts/test-postgres.sh
 #

@@ -12,7 +12,7 @@
 //! ```
 //! Criterion reports the throughput in elements per second: one element is one cycle.
 
-#![allow(missing_docs, clippy::print_stderr)]
+#![allow(missing_docs)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,38 +22,12 @@ use callpark_domain::testkit::{agent_identity, call_sid, caller, org_slug, organ
 use callpark_domain::{
     AutoSlot, LotEventKind, NewParkedCall, ParkState, ParkingStore, Retrieval, SlotRequest,
 };
-use callpark_postgres::{PgConfig, PgStore, run_migrations};
+use callpark_postgres::PgStore;
+use callpark_postgres::testdb::TestDb;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use time::OffsetDateTime;
 
 const TASKS: u64 = 16;
-
-fn admin_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn with_dbname(url: &str, dbname: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (rest, query) = rest
-                .split_once('?')
-                .map_or((rest, None), |(r, q)| (r, Some(q)));
-            let authority = rest.split('/').next().unwrap_or(rest);
-            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-            format!("{scheme}://{authority}/{dbname}{query}")
-        }
-        None => format!("{url} dbname={dbname}"),
-    }
-}
-
-async fn admin(sql: &str) {
-    let (client, connection) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls)
-        .await
-        .expect("the benchmark needs PostgreSQL at DATABASE_URL");
-    tokio::spawn(connection);
-    client.batch_execute(sql).await.expect("admin statement");
-}
 
 /// One park + retrieve cycle of a fresh caller's leg.
 async fn cycle(store: &PgStore, org: &str, pstn: u64) {
@@ -128,9 +102,8 @@ fn park_retrieve_cycles(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let dbname = format!("callpark_bench_{:016x}", fastrand::u64(..));
-    runtime.block_on(admin(&format!("CREATE DATABASE {dbname}")));
-    let mut config = PgConfig::new(with_dbname(&admin_url(), &dbname));
+    let db = runtime.block_on(TestDb::migrated());
+    let mut config = db.config();
     config.pool_size = usize::try_from(TASKS).unwrap_or(16);
 
     const SPREAD: [&str; 16] = [
@@ -138,7 +111,6 @@ fn park_retrieve_cycles(c: &mut Criterion) {
         "t14", "t15",
     ];
     let store = runtime.block_on(async {
-        run_migrations(&config).await.expect("migrated");
         let store = PgStore::connect(&config).await.expect("connected");
         for org in SPREAD.iter().chain(&["one"]) {
             store
@@ -164,11 +136,9 @@ fn park_retrieve_cycles(c: &mut Criterion) {
     });
     group.finish();
 
+    // The pool goes before its database.
     drop(store);
-    runtime.block_on(admin(&format!(
-        "DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"
-    )));
-    eprintln!("dropped {dbname}");
+    drop(db);
 }
 
 criterion_group!(benches, park_retrieve_cycles);

@@ -2,8 +2,8 @@
 //!
 //! Every event row is written in the transaction that makes the change; after it commits, the
 //! store's notifier sends `NOTIFY callpark_events, '<global id>:<org>:<sequence>'` (in a
-//! transaction of its own, batched: see `notifier.rs` and `callpark_notify_all` in the
-//! migrations for why). One background task per
+//! transaction of its own, batched: see `notifier.rs` and `callpark_notify_all` in
+//! `sql/functions.sql` for why). One background task per
 //! [`PgEvents`] keeps a dedicated connection that LISTENs, and remembers, per organisation, the
 //! last sequence it delivered. Whenever it learns of something newer (a notification, a local
 //! [`EventPublisher::publish`], a reconnect, or a periodic check) it reads the organisation's
@@ -28,14 +28,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::{BoxError, EventPublisher, EventSubscription, LotEvent, SubscriptionError};
-use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::config::{LISTENER_APPLICATION_NAME, PgConfig, error_chain, establish};
-use crate::rows::EventRow;
-use crate::schema::{lot_events, org_lot_state};
+use crate::queries::lot_events;
 
 /// The notification channel the stored functions notify on.
 pub const CHANNEL: &str = "callpark_events";
@@ -258,10 +256,7 @@ impl Listener {
     /// Reads every organisation's counter and fetches what is newer than what was delivered.
     /// The first time, only records the counters: subscribers get events from now on.
     async fn catch_up(&mut self, conn: &mut AsyncPgConnection) -> Result<Done, BoxError> {
-        let counters: Vec<(String, i64)> = org_lot_state::table
-            .select((org_lot_state::org, org_lot_state::last_sequence))
-            .load(conn)
-            .await?;
+        let counters = lot_events::last_sequences(conn).await?;
         let Some(delivered) = &self.delivered else {
             self.delivered = Some(counters.into_iter().collect());
             return Ok(Done::Continue);
@@ -365,14 +360,7 @@ impl Listener {
     /// Delivers the organisation's stored events after the last one delivered, in order.
     async fn fetch(&mut self, conn: &mut AsyncPgConnection, org: &str) -> Result<(), BoxError> {
         loop {
-            let rows: Vec<EventRow> = lot_events::table
-                .filter(lot_events::org.eq(org))
-                .filter(lot_events::sequence.gt(self.last_delivered(org)))
-                .order(lot_events::sequence)
-                .limit(BATCH)
-                .select(EventRow::as_select())
-                .load(conn)
-                .await?;
+            let rows = lot_events::rows_after(conn, org, self.last_delivered(org), BATCH).await?;
             let complete = i64::try_from(rows.len()).unwrap_or(i64::MAX) < BATCH;
             for row in rows {
                 let (id, sequence) = (row.id, row.sequence);

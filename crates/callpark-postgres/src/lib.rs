@@ -28,12 +28,12 @@
 //! - **One occupant per slot.** Partial unique indexes allow one occupying record per
 //!   `(org, slot)` and per caller's leg (`WHERE state IN ('parking','parked','retrieving')`).
 //! - **One round trip, one transaction per change.** Claims and transitions are stored
-//!   functions (`callpark_claim_slot`, `callpark_apply`, in the migration) called as prepared
+//!   functions (`callpark_claim_slot`, `callpark_apply`: `sql/functions.sql`) called as prepared
 //!   statements. A claim locks its organisation's lot-state row first, so claims of one
 //!   organisation are serialised and the slot chosen sees every committed claim; a transition
 //!   locks its record, then the lot-state row only to take its event's sequence, so the
 //!   organisation's writers queue for the event insert and commit alone. (Why this order cannot
-//!   deadlock is in the migration.)
+//!   deadlock is in `sql/functions.sql`.)
 //! - **Compare-and-set.** A transition is `UPDATE … WHERE id = $1 AND state = $2 AND version =
 //!   $3`; no row means someone else won ([`callpark_domain::CasError::Conflict`]).
 //! - **Gap-free events.** The event row and its per-organisation sequence (from the lot-state
@@ -54,11 +54,16 @@ mod events;
 mod migrations;
 mod notifier;
 mod org_cache;
+mod queries;
 mod rows;
-/// The tables as diesel sees them (`diesel print-schema` output), for tooling that reads them.
+/// The tables as diesel sees them: `diesel print-schema` output (see `diesel.toml`), which a
+/// test checks against the migrations. Regenerate it after changing them rather than editing
+/// it by hand.
 pub mod schema;
 mod states;
 mod store;
+#[cfg(feature = "test-db")]
+pub mod testdb;
 
 pub use config::{APPLICATION_NAME, LISTENER_APPLICATION_NAME, PgConfig};
 pub use error::SetupError;

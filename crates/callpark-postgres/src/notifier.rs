@@ -13,11 +13,11 @@
 
 use std::collections::HashMap;
 
+use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::mpsc;
 
-use crate::rows::EventRow;
+use crate::queries::lot_events::{self, EventRow};
 
 /// The most events taken off the queue for one batch.
 const BATCH: usize = 1024;
@@ -79,9 +79,7 @@ async fn send(
     payloads: &[String],
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut conn = pool.get().await?;
-    diesel::select(crate::store::sql::callpark_notify_all(payloads))
-        .execute(&mut *conn)
-        .await?;
+    lot_events::notify(&mut conn, payloads).await?;
     Ok(())
 }
 

@@ -1,7 +1,4 @@
 // @generated automatically by Diesel CLI.
-//
-// Output of `diesel print-schema` against a database migrated with `migrations/`; regenerate it
-// after changing them rather than editing it by hand.
 
 diesel::table! {
     agents (org, identity) {

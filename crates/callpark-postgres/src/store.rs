@@ -1,4 +1,7 @@
-//! [`PgStore`]: the [`ParkingStore`] on a diesel-async connection pool.
+//! [`PgStore`]: the [`ParkingStore`] on a diesel-async connection pool. Each method takes a
+//! pooled connection, runs its query (in [`crate::queries`]) under the configured timeouts, and
+//! adds what the port promises around it: the organisation cache, and the notification of each
+//! committed event.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,140 +10,26 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError, ClaimError,
-    CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSize, LotSnapshot, NewAgent,
+    CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot, NewAgent,
     NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkedCall, ParkedCallId, ParkingStore,
-    PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
+    PhoneNumber, Sequence, SlotNumber, StoreError, TokenHash,
 };
 use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
-use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::Integer;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde::Deserialize;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::config::{APPLICATION_NAME, PgConfig, establish};
-use crate::error::{self, SetupError, TimedOut, UnexpectedAnswer, violated_constraint};
+use crate::error::{self, SetupError, TimedOut};
 use crate::notifier::Notifier;
 use crate::org_cache::OrgCache;
-use crate::rows::{
-    AgentRow, CallRow, EventRow, OrgRow, ParkedRow, agent_status_name, auto_slot_name,
-};
-use crate::schema::{
-    agents, browser_legs, calls, lot_events, org_lot_state, org_numbers, organisations,
-    parked_calls,
-};
-use crate::states::{InFlight, Occupying, Parked};
-
-/// How often a claim is retried after losing a race that the unique indexes decided. Claims of
-/// one organisation are serialised by its lot-state row, so only claims of one caller's leg in
-/// two organisations can race at all.
-const CLAIM_ATTEMPTS: usize = 3;
-
-// The Rust signatures mirror the SQL functions', argument for argument.
-#[allow(clippy::too_many_arguments)]
-pub(crate) mod sql {
-    use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid};
-
-    diesel::define_sql_function! {
-        /// See the migration that creates it.
-        fn callpark_claim_slot(
-            org: Text,
-            policy: Text,
-            slot: Nullable<Integer>,
-            id: Uuid,
-            pstn: Text,
-            caller_number: Nullable<Text>,
-            caller_name: Nullable<Text>,
-            parked_by: Text,
-            now: Timestamptz,
-        ) -> Jsonb;
-    }
-
-    diesel::define_sql_function! {
-        /// See the migration that creates it.
-        fn callpark_apply_and_set_agent(
-            id: Uuid,
-            state: Text,
-            version: BigInt,
-            next: Jsonb,
-            kind: Text,
-            at: Timestamptz,
-            agent_org: Text,
-            agent: Text,
-            agent_status: Text,
-            agent_call: Nullable<Text>,
-        ) -> Jsonb;
-    }
-
-    diesel::define_sql_function! {
-        /// See the migration that creates it.
-        fn callpark_notify_all(payloads: Array<Text>) -> Integer;
-    }
-
-    diesel::define_sql_function! {
-        /// See the migration that creates it.
-        fn callpark_set_agent_status(
-            org: Text,
-            identity: Text,
-            status: Text,
-            current_call: Nullable<Text>,
-        ) -> Bool;
-    }
-
-    diesel::define_sql_function! {
-        /// See the migration that creates it.
-        fn callpark_record_call(
-            pstn: Text,
-            org: Text,
-            caller_number: Nullable<Text>,
-            caller_name: Nullable<Text>,
-        ) -> Bool;
-    }
-
-    diesel::define_sql_function! {
-        /// See the migration that creates it.
-        fn callpark_link_browser_leg(browser: Text, pstn: Text, agent: Nullable<Text>) -> Bool;
-    }
-
-    diesel::define_sql_function! {
-        /// See the migration that creates it.
-        fn callpark_apply(
-            id: Uuid,
-            state: Text,
-            version: BigInt,
-            next: Jsonb,
-            kind: Text,
-            at: Timestamptz,
-        ) -> Jsonb;
-    }
-}
-
-/// What `callpark_claim_slot` answers.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-enum ClaimOutcome {
-    Claimed { event: EventRow },
-    UnknownOrg,
-    AlreadyParked { id: Uuid, slot: i32 },
-    SlotOutOfRange { lot_size: i32 },
-    SlotOccupied,
-    LotFull,
-}
-
-/// What `callpark_apply` answers.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-enum ApplyOutcome {
-    Applied { event: EventRow },
-    NotFound,
-    Conflict,
-}
+use crate::queries::lot_events::{EventRow, event};
+use crate::queries::{self, agents, calls, lot_events, organisations};
 
 /// The Postgres [`ParkingStore`]. Cheap to clone (the pool is shared); every method is one short
 /// transaction on a pooled connection, most of them one round trip.
@@ -158,18 +47,6 @@ impl std::fmt::Debug for PgStore {
             .field("config", &self.config)
             .field("pool", &self.pool.status())
             .finish()
-    }
-}
-
-/// A transaction's failure: the caller's own refusal, or the database's.
-enum TxError<E> {
-    Refused(E),
-    Db(diesel::result::Error),
-}
-
-impl<E> From<diesel::result::Error> for TxError<E> {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(e)
     }
 }
 
@@ -271,113 +148,34 @@ impl PgStore {
             .unwrap_or_else(|_| Err(E::from(StoreError::Unavailable(Box::new(TimedOut(limit))))))
     }
 
-    async fn org_where(
-        conn: &mut AsyncPgConnection,
-        slug: &str,
-    ) -> Result<Option<Organisation>, StoreError> {
-        // Both queries go out at once (diesel-async pipelines futures polled together).
-        let conn = &*conn;
-        let org = organisations::table
-            .find(slug)
-            .select(OrgRow::as_select())
-            .get_result(&mut &*conn);
-        let numbers = org_numbers::table
-            .filter(org_numbers::org.eq(slug))
-            .order(org_numbers::position)
-            .select(org_numbers::number)
-            .load::<String>(&mut &*conn);
-        let (org, numbers) = futures_util::future::join(org, numbers).await;
-        let Some(org) = org.optional().map_err(error::query)? else {
-            return Ok(None);
-        };
-        let numbers = numbers.map_err(error::query)?;
-        org.into_domain(numbers).map(Some).map_err(error::corrupt)
+    /// Hands a committed event to the notifier, and returns it.
+    fn committed(&self, row: EventRow) -> Result<LotEvent, StoreError> {
+        self.notifier.committed(&row);
+        event(row)
     }
 
-    /// `callpark_apply`, or `callpark_apply_and_set_agent` when an agent's status goes with it.
-    async fn apply_and_maybe_set_agent(
+    /// Caches the organisation read, if there is one.
+    fn cached(&self, org: Option<Organisation>) -> Option<Organisation> {
+        if let Some(org) = &org {
+            self.orgs.put(org);
+        }
+        org
+    }
+
+    /// A transition, with the agent's status when one goes with it.
+    async fn transition(
         &self,
-        current: &ParkedCall,
-        next: &ParkedCall,
+        change: (&ParkedCall, &ParkedCall),
         kind: LotEventKind,
         at: OffsetDateTime,
         agent: Option<&AgentStatusChange>,
     ) -> Result<LotEvent, CasError> {
-        let next = serde_json::to_value(ParkedRow::new(next))
-            .map_err(|e| CasError::Store(StoreError::Internal(Box::new(e))))?;
-        // A version beyond i64 cannot be stored, so it cannot match: -1 never does.
-        let version = i64::try_from(current.version).unwrap_or(-1);
-        let (id, state, kind) = (current.id.as_uuid(), current.state.as_str(), kind.as_str());
         self.bounded(async {
             let mut conn = self.conn().await?;
-            let (function, answer) = match agent {
-                None => (
-                    "callpark_apply",
-                    diesel::select(sql::callpark_apply(id, state, version, next, kind, at))
-                        .get_result::<serde_json::Value>(&mut *conn)
-                        .await,
-                ),
-                Some(agent) => (
-                    "callpark_apply_and_set_agent",
-                    diesel::select(sql::callpark_apply_and_set_agent(
-                        id,
-                        state,
-                        version,
-                        next,
-                        kind,
-                        at,
-                        agent.org.as_str(),
-                        agent.identity.as_str(),
-                        agent_status_name(agent.status),
-                        agent.current_call.as_ref().map(CallSid::as_str),
-                    ))
-                    .get_result::<serde_json::Value>(&mut *conn)
-                    .await,
-                ),
-            };
-            let outcome: ApplyOutcome = serde_json::from_value(answer.map_err(error::query)?)
-                .map_err(|source| {
-                    StoreError::Internal(Box::new(UnexpectedAnswer { function, source }))
-                })?;
-            match outcome {
-                ApplyOutcome::Applied { event: row } => {
-                    self.notifier.committed(&row);
-                    Ok(event(row)?)
-                }
-                ApplyOutcome::NotFound => Err(CasError::NotFound),
-                ApplyOutcome::Conflict => Err(CasError::Conflict),
-            }
+            let row = queries::parked_calls::apply(&mut conn, change, kind, at, agent).await?;
+            Ok(self.committed(row)?)
         })
         .await
-    }
-
-    async fn try_claim(
-        conn: &mut AsyncPgConnection,
-        request: &NewParkedCall,
-    ) -> Result<ClaimOutcome, diesel::result::Error> {
-        let (policy, slot) = match request.request {
-            SlotRequest::Requested(slot) => ("requested", Some(i32::from(slot.get()))),
-            SlotRequest::Auto(policy) => (auto_slot_name(policy), None),
-        };
-        let answer = diesel::select(sql::callpark_claim_slot(
-            request.org.as_str(),
-            policy,
-            slot,
-            ParkedCallId::random().as_uuid(),
-            request.pstn_call.as_str(),
-            request.caller.number.as_ref().map(PhoneNumber::as_str),
-            request.caller.name.as_ref().map(|n| n.as_str()),
-            request.parked_by.as_str(),
-            request.now,
-        ))
-        .get_result::<serde_json::Value>(conn)
-        .await?;
-        serde_json::from_value(answer).map_err(|source| {
-            diesel::result::Error::DeserializationError(Box::new(UnexpectedAnswer {
-                function: "callpark_claim_slot",
-                source,
-            }))
-        })
     }
 }
 
@@ -405,87 +203,11 @@ async fn verify_if_idle(
     }
 }
 
-fn event(row: EventRow) -> Result<LotEvent, StoreError> {
-    LotEvent::try_from(row).map_err(error::corrupt)
-}
-
-fn parked(row: ParkedRow) -> Result<ParkedCall, StoreError> {
-    ParkedCall::try_from(row).map_err(error::corrupt)
-}
-
-fn parked_all(rows: Vec<ParkedRow>) -> Result<Vec<ParkedCall>, StoreError> {
-    rows.into_iter().map(parked).collect()
-}
-
-fn limit(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 #[async_trait]
 impl ParkingStore for PgStore {
     async fn create_org(&self, org: &NewOrganisation) -> Result<Organisation, CreateOrgError> {
-        let row = OrgRow::new(org);
-        let numbers: Vec<_> = org
-            .numbers
-            .iter()
-            .zip(0..)
-            .map(|(number, position)| {
-                (
-                    org_numbers::number.eq(number.as_str()),
-                    org_numbers::org.eq(org.slug.as_str()),
-                    org_numbers::position.eq(position),
-                )
-            })
-            .collect();
         self.bounded(async {
-            let mut conn = self.conn().await?;
-            let created = conn
-                .transaction::<_, TxError<CreateOrgError>, _>(async |conn| {
-                    let inserted = diesel::insert_into(organisations::table)
-                        .values(&row)
-                        .on_conflict_do_nothing()
-                        .execute(conn)
-                        .await?;
-                    if inserted == 0 {
-                        return Err(TxError::Refused(CreateOrgError::AlreadyExists));
-                    }
-                    // ON CONFLICT DO NOTHING waits for a concurrent insert of the same number
-                    // and then skips it, so a number is never claimed twice.
-                    let routed: Vec<String> = if numbers.is_empty() {
-                        Vec::new()
-                    } else {
-                        diesel::insert_into(org_numbers::table)
-                            .values(&numbers)
-                            .on_conflict_do_nothing()
-                            .returning(org_numbers::number)
-                            .get_results(conn)
-                            .await?
-                    };
-                    if let Some(taken) = org
-                        .numbers
-                        .iter()
-                        .find(|n| !routed.iter().any(|r| r == n.as_str()))
-                    {
-                        return Err(TxError::Refused(CreateOrgError::NumberTaken(taken.clone())));
-                    }
-                    diesel::insert_into(org_lot_state::table)
-                        .values(org_lot_state::org.eq(org.slug.as_str()))
-                        .execute(conn)
-                        .await?;
-                    Ok(())
-                })
-                .await;
-            match created {
-                Ok(()) => {}
-                Err(TxError::Refused(e)) => return Err(e),
-                Err(TxError::Db(e)) => return Err(error::query(e).into()),
-            }
-            // Read back what was stored, so that what create returns is what `org` returns.
-            let created = Self::org_where(&mut conn, org.slug.as_str())
-                .await?
-                .ok_or_else(|| {
-                    StoreError::Internal("the organisation vanished after it was created".into())
-                })?;
+            let created = organisations::create(&mut *self.conn().await?, org).await?;
             self.orgs.put(&created);
             Ok(created)
         })
@@ -497,12 +219,8 @@ impl ParkingStore for PgStore {
             return Ok(Some(org));
         }
         self.bounded(async {
-            let mut conn = self.conn().await?;
-            let org = Self::org_where(&mut conn, slug.as_str()).await?;
-            if let Some(org) = &org {
-                self.orgs.put(org);
-            }
-            Ok(org)
+            let org = organisations::find(&mut *self.conn().await?, slug.as_str()).await?;
+            Ok(self.cached(org))
         })
         .await
     }
@@ -520,59 +238,18 @@ impl ParkingStore for PgStore {
         }
         self.bounded(async {
             let mut conn = self.conn().await?;
-            let slug = org_numbers::table
-                .find(number.as_str())
-                .select(org_numbers::org)
-                .get_result::<String>(&mut *conn)
-                .await
-                .optional()
-                .map_err(error::query)?;
-            let org = match slug {
-                Some(slug) => Self::org_where(&mut conn, &slug).await?,
+            let org = match organisations::slug_of_number(&mut conn, number).await? {
+                Some(slug) => organisations::find(&mut conn, &slug).await?,
                 None => None,
             };
-            if let Some(org) = &org {
-                self.orgs.put(org);
-            }
-            Ok(org)
+            Ok(self.cached(org))
         })
         .await
     }
 
     async fn create_agent(&self, agent: &NewAgent) -> Result<Agent, CreateAgentError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            let inserted = diesel::insert_into(agents::table)
-                .values((
-                    agents::org.eq(agent.org.as_str()),
-                    agents::identity.eq(agent.identity.as_str()),
-                    agents::display_name.eq(agent.display_name.as_ref().map(|n| n.as_str())),
-                    agents::status.eq(agent_status_name(AgentStatus::Offline)),
-                    agents::token_hash.eq(agent.token_hash.as_bytes().as_slice()),
-                ))
-                .returning(AgentRow::as_returning())
-                .get_result(&mut *conn)
-                .await;
-            match inserted {
-                Ok(row) => Agent::try_from(row).map_err(|e| error::corrupt(e).into()),
-                Err(e)
-                    if violated_constraint(&e, DatabaseErrorKind::ForeignKeyViolation)
-                        .is_some() =>
-                {
-                    Err(CreateAgentError::UnknownOrg)
-                }
-                Err(e)
-                    if violated_constraint(&e, DatabaseErrorKind::UniqueViolation)
-                        == Some("agents_pkey") =>
-                {
-                    Err(CreateAgentError::AlreadyExists)
-                }
-                // A token hash shared by two agents is a bug of the token issuer, not a
-                // refusal the caller can act on.
-                Err(e) => Err(error::query(e).into()),
-            }
-        })
-        .await
+        self.bounded(async { agents::create(&mut *self.conn().await?, agent).await })
+            .await
     }
 
     async fn agent(
@@ -580,52 +257,18 @@ impl ParkingStore for PgStore {
         org: &OrgSlug,
         identity: &AgentIdentity,
     ) -> Result<Option<Agent>, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            agents::table
-                .find((org.as_str(), identity.as_str()))
-                .select(AgentRow::as_select())
-                .get_result(&mut *conn)
-                .await
-                .optional()
-                .map_err(error::query)?
-                .map(|row| Agent::try_from(row).map_err(error::corrupt))
-                .transpose()
-        })
-        .await
+        self.bounded(async { agents::find(&mut *self.conn().await?, org, identity).await })
+            .await
     }
 
     async fn agent_by_token(&self, hash: &TokenHash) -> Result<Option<Agent>, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            agents::table
-                .filter(agents::token_hash.eq(hash.as_bytes().as_slice()))
-                .select(AgentRow::as_select())
-                .get_result(&mut *conn)
-                .await
-                .optional()
-                .map_err(error::query)?
-                .map(|row| Agent::try_from(row).map_err(error::corrupt))
-                .transpose()
-        })
-        .await
+        self.bounded(async { agents::find_by_token(&mut *self.conn().await?, hash).await })
+            .await
     }
 
     async fn agents(&self, org: &OrgSlug) -> Result<Vec<Agent>, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            agents::table
-                .filter(agents::org.eq(org.as_str()))
-                .order(agents::identity)
-                .select(AgentRow::as_select())
-                .load(&mut *conn)
-                .await
-                .map_err(error::query)?
-                .into_iter()
-                .map(|row| Agent::try_from(row).map_err(error::corrupt))
-                .collect()
-        })
-        .await
+        self.bounded(async { agents::of_org(&mut *self.conn().await?, org).await })
+            .await
     }
 
     async fn set_agent_status<'a>(
@@ -637,34 +280,14 @@ impl ParkingStore for PgStore {
     ) -> Result<bool, StoreError> {
         self.bounded(async {
             let mut conn = self.conn().await?;
-            diesel::select(sql::callpark_set_agent_status(
-                org.as_str(),
-                identity.as_str(),
-                agent_status_name(status),
-                current_call.map(CallSid::as_str),
-            ))
-            .get_result(&mut *conn)
-            .await
-            .map_err(error::query)
+            agents::set_status(&mut conn, org, identity, status, current_call).await
         })
         .await
     }
 
     async fn record_call(&self, call: &Call) -> Result<(), StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            diesel::select(sql::callpark_record_call(
-                call.pstn.as_str(),
-                call.org.as_str(),
-                call.caller.number.as_ref().map(PhoneNumber::as_str),
-                call.caller.name.as_ref().map(|n| n.as_str()),
-            ))
-            .execute(&mut *conn)
+        self.bounded(async { calls::record(&mut *self.conn().await?, call).await })
             .await
-            .map_err(error::query)?;
-            Ok(())
-        })
-        .await
     }
 
     async fn link_browser_leg<'a>(
@@ -674,106 +297,25 @@ impl ParkingStore for PgStore {
         agent: Option<&'a AgentIdentity>,
     ) -> Result<bool, StoreError> {
         self.bounded(async {
-            let mut conn = self.conn().await?;
-            diesel::select(sql::callpark_link_browser_leg(
-                browser.as_str(),
-                pstn.as_str(),
-                agent.map(AgentIdentity::as_str),
-            ))
-            .get_result(&mut *conn)
-            .await
-            .map_err(error::query)
+            calls::link_browser_leg(&mut *self.conn().await?, browser, pstn, agent).await
         })
         .await
     }
 
     async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            browser_legs::table
-                .inner_join(calls::table)
-                .filter(browser_legs::browser_sid.eq(browser.as_str()))
-                .select(CallRow::as_select())
-                .get_result(&mut *conn)
-                .await
-                .optional()
-                .map_err(error::query)?
-                .map(|row| Call::try_from(row).map_err(error::corrupt))
-                .transpose()
-        })
-        .await
+        self.bounded(async { calls::by_browser_leg(&mut *self.conn().await?, browser).await })
+            .await
     }
 
     async fn call_by_pstn(&self, pstn: &CallSid) -> Result<Option<Call>, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            calls::table
-                .find(pstn.as_str())
-                .select(CallRow::as_select())
-                .get_result(&mut *conn)
-                .await
-                .optional()
-                .map_err(error::query)?
-                .map(|row| Call::try_from(row).map_err(error::corrupt))
-                .transpose()
-        })
-        .await
+        self.bounded(async { calls::by_pstn(&mut *self.conn().await?, pstn).await })
+            .await
     }
 
     async fn claim_slot(&self, request: &NewParkedCall) -> Result<LotEvent, ClaimError> {
         self.bounded(async {
-            let mut conn = self.conn().await?;
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let outcome = match Self::try_claim(&mut conn, request).await {
-                    Ok(outcome) => outcome,
-                    Err(e) => {
-                        let Some(constraint) =
-                            violated_constraint(&e, DatabaseErrorKind::UniqueViolation)
-                        else {
-                            return Err(error::query(e).into());
-                        };
-                        // A unique index decided a race. A requested slot is simply taken;
-                        // otherwise look again with what has been committed since.
-                        match (constraint, request.request) {
-                            ("parked_calls_one_per_slot", SlotRequest::Requested(slot)) => {
-                                return Err(ClaimError::SlotOccupied(slot));
-                            }
-                            _ if attempt < CLAIM_ATTEMPTS => continue,
-                            _ => return Err(StoreError::Unavailable(Box::new(e)).into()),
-                        }
-                    }
-                };
-                return match outcome {
-                    ClaimOutcome::Claimed { event: row } => {
-                        self.notifier.committed(&row);
-                        Ok(event(row)?)
-                    }
-                    ClaimOutcome::UnknownOrg => Err(ClaimError::UnknownOrg),
-                    ClaimOutcome::AlreadyParked { id, slot } => Err(ClaimError::AlreadyParked(
-                        ParkedCallId::from_uuid(id),
-                        stored_slot(slot)?,
-                    )),
-                    ClaimOutcome::SlotOutOfRange { lot_size } => {
-                        let SlotRequest::Requested(slot) = request.request else {
-                            return Err(StoreError::Internal(
-                                "an automatic slot came back out of range".into(),
-                            )
-                            .into());
-                        };
-                        Err(ClaimError::SlotOutOfRange {
-                            slot,
-                            lot_size: stored_lot_size(lot_size)?,
-                        })
-                    }
-                    ClaimOutcome::SlotOccupied => match request.request {
-                        SlotRequest::Requested(slot) => Err(ClaimError::SlotOccupied(slot)),
-                        SlotRequest::Auto(_) => Err(ClaimError::LotFull),
-                    },
-                    ClaimOutcome::LotFull => Err(ClaimError::LotFull),
-                };
-            }
+            let row = queries::parked_calls::claim(&mut *self.conn().await?, request).await?;
+            Ok(self.committed(row)?)
         })
         .await
     }
@@ -785,8 +327,7 @@ impl ParkingStore for PgStore {
         kind: LotEventKind,
         at: OffsetDateTime,
     ) -> Result<LotEvent, CasError> {
-        self.apply_and_maybe_set_agent(current, next, kind, at, None)
-            .await
+        self.transition((current, next), kind, at, None).await
     }
 
     async fn apply_and_set_agent(
@@ -797,24 +338,13 @@ impl ParkingStore for PgStore {
         at: OffsetDateTime,
         agent: &AgentStatusChange,
     ) -> Result<LotEvent, CasError> {
-        self.apply_and_maybe_set_agent(current, next, kind, at, Some(agent))
+        self.transition((current, next), kind, at, Some(agent))
             .await
     }
 
     async fn parked_call(&self, id: ParkedCallId) -> Result<Option<ParkedCall>, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            parked_calls::table
-                .find(id.as_uuid())
-                .select(ParkedRow::as_select())
-                .get_result(&mut *conn)
-                .await
-                .optional()
-                .map_err(error::query)?
-                .map(parked)
-                .transpose()
-        })
-        .await
+        self.bounded(async { queries::parked_calls::find(&mut *self.conn().await?, id).await })
+            .await
     }
 
     async fn occupant(
@@ -823,64 +353,21 @@ impl ParkingStore for PgStore {
         slot: SlotNumber,
     ) -> Result<Option<ParkedCall>, StoreError> {
         self.bounded(async {
-            let mut conn = self.conn().await?;
-            parked_calls::table
-                .filter(parked_calls::org.eq(org.as_str()))
-                .filter(parked_calls::slot.eq(i32::from(slot.get())))
-                .filter(Occupying)
-                .select(ParkedRow::as_select())
-                .get_result(&mut *conn)
-                .await
-                .optional()
-                .map_err(error::query)?
-                .map(parked)
-                .transpose()
+            queries::parked_calls::occupant(&mut *self.conn().await?, org, slot).await
         })
         .await
     }
 
     async fn occupant_by_pstn(&self, pstn: &CallSid) -> Result<Option<ParkedCall>, StoreError> {
         self.bounded(async {
-            let mut conn = self.conn().await?;
-            parked_calls::table
-                .filter(parked_calls::pstn_sid.eq(pstn.as_str()))
-                .filter(Occupying)
-                .select(ParkedRow::as_select())
-                .get_result(&mut *conn)
-                .await
-                .optional()
-                .map_err(error::query)?
-                .map(parked)
-                .transpose()
+            queries::parked_calls::occupant_by_pstn(&mut *self.conn().await?, pstn).await
         })
         .await
     }
 
     async fn lot(&self, org: &OrgSlug) -> Result<LotSnapshot, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            // One statement, so one snapshot: the occupants and the sequence agree.
-            let rows: Vec<(i64, Option<ParkedRow>)> = org_lot_state::table
-                .left_join(
-                    parked_calls::table.on(parked_calls::org.eq(org_lot_state::org).and(Occupying)),
-                )
-                .filter(org_lot_state::org.eq(org.as_str()))
-                .order(parked_calls::slot)
-                // ParkedRow's fields are in the table's column order.
-                .select((
-                    org_lot_state::last_sequence,
-                    parked_calls::all_columns.nullable(),
-                ))
-                .load(&mut *conn)
-                .await
-                .map_err(error::query)?;
-            let sequence = rows.as_slice().first().map_or(0, |(sequence, _)| *sequence);
-            Ok(LotSnapshot {
-                occupied: parked_all(rows.into_iter().filter_map(|(_, row)| row).collect())?,
-                sequence: Sequence::new(u64::try_from(sequence).unwrap_or_default()),
-            })
-        })
-        .await
+        self.bounded(async { queries::parked_calls::lot(&mut *self.conn().await?, org).await })
+            .await
     }
 
     async fn events_after(
@@ -889,22 +376,8 @@ impl ParkingStore for PgStore {
         after: Sequence,
         max: usize,
     ) -> Result<Vec<LotEvent>, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            lot_events::table
-                .filter(lot_events::org.eq(org.as_str()))
-                .filter(lot_events::sequence.gt(i64::try_from(after.get()).unwrap_or(i64::MAX)))
-                .order(lot_events::sequence)
-                .limit(limit(max))
-                .select(EventRow::as_select())
-                .load(&mut *conn)
-                .await
-                .map_err(error::query)?
-                .into_iter()
-                .map(event)
-                .collect()
-        })
-        .await
+        self.bounded(async { lot_events::after(&mut *self.conn().await?, org, after, max).await })
+            .await
     }
 
     async fn due_deadlines(
@@ -912,25 +385,8 @@ impl ParkingStore for PgStore {
         now: OffsetDateTime,
         max: usize,
     ) -> Result<Vec<ParkedCall>, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            // SKIP LOCKED: a row another sweeper is firing right now (its apply holds the row)
-            // is skipped rather than waited for. Exactly-once firing is the compare-and-set's
-            // job, not this lock's.
-            let rows = parked_calls::table
-                .filter(Parked)
-                .filter(parked_calls::deadline.le(now))
-                .order((parked_calls::deadline, parked_calls::id))
-                .limit(limit(max))
-                .select(ParkedRow::as_select())
-                .for_update()
-                .skip_locked()
-                .load(&mut *conn)
-                .await
-                .map_err(error::query)?;
-            parked_all(rows)
-        })
-        .await
+        self.bounded(async { queries::parked_calls::due(&mut *self.conn().await?, now, max).await })
+            .await
     }
 
     async fn in_flight_since(
@@ -939,34 +395,8 @@ impl ParkingStore for PgStore {
         max: usize,
     ) -> Result<Vec<ParkedCall>, StoreError> {
         self.bounded(async {
-            let mut conn = self.conn().await?;
-            let rows = parked_calls::table
-                .filter(InFlight)
-                .filter(parked_calls::state_changed_at.le(before))
-                .order((parked_calls::state_changed_at, parked_calls::id))
-                .limit(limit(max))
-                .select(ParkedRow::as_select())
-                .load(&mut *conn)
-                .await
-                .map_err(error::query)?;
-            parked_all(rows)
+            queries::parked_calls::in_flight_since(&mut *self.conn().await?, before, max).await
         })
         .await
     }
-}
-
-fn stored_slot(slot: i32) -> Result<SlotNumber, StoreError> {
-    u32::try_from(slot)
-        .ok()
-        .and_then(|s| SlotNumber::new(s).ok())
-        .ok_or_else(|| StoreError::Internal(format!("stored slot {slot} is out of range").into()))
-}
-
-fn stored_lot_size(size: i32) -> Result<LotSize, StoreError> {
-    u32::try_from(size)
-        .ok()
-        .and_then(|s| LotSize::new(s).ok())
-        .ok_or_else(|| {
-            StoreError::Internal(format!("stored lot size {size} is out of range").into())
-        })
 }

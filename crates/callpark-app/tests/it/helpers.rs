@@ -97,17 +97,11 @@ impl TestApp {
 
     /// The database this instance runs on (for checks no API exposes).
     pub(crate) async fn sql(&self, query: &str) -> Vec<tokio_postgres::Row> {
-        let url = self
-            ._database
+        self._database
             .as_ref()
             .expect("a database")
-            .url()
-            .to_owned();
-        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .query(query)
             .await
-            .unwrap();
-        tokio::spawn(connection);
-        client.query(query, &[]).await.unwrap()
     }
 
     pub(crate) async fn stop(&self) {

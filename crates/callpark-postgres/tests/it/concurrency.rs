@@ -41,7 +41,7 @@ async fn to_parked(store: &PgStore, call: &ParkedCall, deadline_secs: u64) -> Pa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_parks_into_fifty_slots_fill_it_exactly_once() {
-    let db = support::TestDb::create().await;
+    let db = support::TestDb::migrated().await;
     let mut config = db.config();
     config.pool_size = 16;
     let store = Arc::new(PgStore::connect(&config).await.unwrap());
@@ -88,7 +88,7 @@ async fn two_hundred_parks_into_fifty_slots_fill_it_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_twenty_concurrent_retrieves_exactly_one_wins() {
-    let db = support::TestDb::create().await;
+    let db = support::TestDb::migrated().await;
     let mut config = db.config();
     config.pool_size = 20;
     let store = Arc::new(PgStore::connect(&config).await.unwrap());
@@ -142,7 +142,7 @@ async fn of_twenty_concurrent_retrieves_exactly_one_wins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_sweepers_on_separate_pools_fire_each_deadline_once() {
     const CALLS: u128 = 60;
-    let db = support::TestDb::create().await;
+    let db = support::TestDb::migrated().await;
     let writer = PgStore::connect(&db.config()).await.unwrap();
     let mut org = organisation("acme", 100);
     org.timeout_action = TimeoutAction::Voicemail;

@@ -75,7 +75,7 @@ async fn kill_listener(db: &support::TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn another_instance_sees_every_event_in_order_even_when_its_listener_is_killed() {
-    let db = support::TestDb::create().await;
+    let db = support::TestDb::migrated().await;
     // Instance A only listens; instance B only writes, on its own pool.
     let events_a = PgEvents::start(&db.config());
     events_a.listening().await;
@@ -152,7 +152,7 @@ async fn another_instance_sees_every_event_in_order_even_when_its_listener_is_ki
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locally_published_events_are_delivered_once_in_order_with_other_instances_events() {
-    let db = support::TestDb::create().await;
+    let db = support::TestDb::migrated().await;
     let store_a = PgStore::connect(&db.config()).await.unwrap();
     let store_b = PgStore::connect(&db.config()).await.unwrap();
     store_a.create_org(&organisation("acme", 50)).await.unwrap();
@@ -180,7 +180,7 @@ async fn locally_published_events_are_delivered_once_in_order_with_other_instanc
 
 #[tokio::test]
 async fn a_subscriber_that_falls_behind_is_told_and_a_dropped_feed_closes() {
-    let db = support::TestDb::create().await;
+    let db = support::TestDb::migrated().await;
     let events = PgEvents::start(&db.config());
     events.listening().await;
     let mut slow = events.subscribe();

@@ -4,6 +4,8 @@ mod availability;
 mod concurrency;
 mod conformance;
 mod events;
+mod functions;
 mod migrations;
 mod plans;
+mod schema;
 mod support;

@@ -3,24 +3,37 @@
 use callpark_postgres::{MIGRATIONS, run_migrations};
 use diesel::migration::MigrationSource;
 
-use crate::support;
+use crate::support::TestDb;
+
+fn embedded() -> usize {
+    MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+        .unwrap()
+        .len()
+}
+
+/// A database migrated here, rather than cloned from the migrated template.
+async fn migrated_here() -> TestDb {
+    let db = TestDb::empty().await;
+    let applied = run_migrations(&db.config()).await.unwrap();
+    assert_eq!(applied.len(), embedded());
+    db
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_runs_apply_nothing_twice() {
-    let db = support::TestDb::create().await; // already migrated once
+    let db = migrated_here().await;
     let config = db.config();
     let (a, b) = tokio::join!(run_migrations(&config), run_migrations(&config));
     assert_eq!((a.unwrap(), b.unwrap()), (vec![], vec![]));
     let applied = db
         .query("SELECT version FROM __diesel_schema_migrations")
         .await;
-    let embedded = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap();
-    assert_eq!(applied.len(), embedded.len());
+    assert_eq!(applied.len(), embedded());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_database_gets_every_migration_and_the_functions() {
-    let db = support::TestDb::create().await;
+    let db = migrated_here().await;
     let functions = db
         .query(
             "SELECT proname::text FROM pg_proc WHERE proname LIKE 'callpark\\_%' ORDER BY proname",
@@ -34,7 +47,6 @@ async fn a_fresh_database_gets_every_migration_and_the_functions() {
             "callpark_apply_and_set_agent",
             "callpark_claim_slot",
             "callpark_link_browser_leg",
-            "callpark_notify",
             "callpark_notify_all",
             "callpark_record_call",
             "callpark_set_agent_status",
@@ -45,7 +57,7 @@ async fn a_fresh_database_gets_every_migration_and_the_functions() {
 /// Migrations also run on a single-threaded runtime, which is what actix gives the app.
 #[tokio::test(flavor = "current_thread")]
 async fn migrations_run_on_a_current_thread_runtime() {
-    let db = support::TestDb::create().await;
+    let db = migrated_here().await;
     assert_eq!(
         run_migrations(&db.config()).await.unwrap(),
         Vec::<String>::new()

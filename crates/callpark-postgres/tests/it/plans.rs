@@ -14,7 +14,7 @@ const LOOKUPS: i64 = 20;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookups_of_live_calls_use_the_partial_indexes_under_generic_plans() {
-    let db = support::TestDb::create().await;
+    let db = support::TestDb::migrated().await;
     db.admin(&format!(
         "ALTER DATABASE {} SET plan_cache_mode = force_generic_plan",
         db.name()

@@ -1,0 +1,175 @@
+//! Agents: created with a token, looked up by identity or token, and their status.
+
+use callpark_domain::{
+    Agent, AgentIdentity, AgentStatus, CallSid, CreateAgentError, DisplayName, NewAgent, OrgSlug,
+    StoreError, TokenHash,
+};
+use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
+use diesel::sql_types::{Nullable, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::error::{self, violated_constraint};
+use crate::rows::{CorruptRow, optional, unknown, valid};
+use crate::schema::agents;
+
+diesel::define_sql_function! {
+    /// See `sql/functions.sql`.
+    fn callpark_set_agent_status(
+        org: Text,
+        identity: Text,
+        status: Text,
+        current_call: Nullable<Text>,
+    ) -> Bool;
+}
+
+pub(crate) fn agent_status_name(status: AgentStatus) -> &'static str {
+    match status {
+        AgentStatus::Available => "available",
+        AgentStatus::OnCall => "on_call",
+        AgentStatus::Offline => "offline",
+    }
+}
+
+fn agent_status(name: &str) -> Result<AgentStatus, CorruptRow> {
+    match name {
+        "available" => Ok(AgentStatus::Available),
+        "on_call" => Ok(AgentStatus::OnCall),
+        "offline" => Ok(AgentStatus::Offline),
+        other => Err(unknown("agents.status", other)),
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = agents, check_for_backend(diesel::pg::Pg))]
+struct AgentRow {
+    org: String,
+    identity: String,
+    display_name: Option<String>,
+    status: String,
+    current_call: Option<String>,
+}
+
+impl TryFrom<AgentRow> for Agent {
+    type Error = CorruptRow;
+
+    fn try_from(row: AgentRow) -> Result<Self, CorruptRow> {
+        Ok(Agent {
+            org: valid("agents.org", OrgSlug::parse(&row.org))?,
+            identity: valid("agents.identity", AgentIdentity::parse(&row.identity))?,
+            display_name: optional(
+                "agents.display_name",
+                row.display_name.as_deref(),
+                DisplayName::parse,
+            )?,
+            status: agent_status(&row.status)?,
+            current_call: optional(
+                "agents.current_call",
+                row.current_call.as_deref(),
+                CallSid::parse,
+            )?,
+        })
+    }
+}
+
+/// The agent a lookup of at most one row found.
+fn found(row: QueryResult<AgentRow>) -> Result<Option<Agent>, StoreError> {
+    row.optional()
+        .map_err(error::query)?
+        .map(|row| Agent::try_from(row).map_err(error::corrupt))
+        .transpose()
+}
+
+/// A new agent, offline.
+pub(crate) async fn create(
+    conn: &mut AsyncPgConnection,
+    agent: &NewAgent,
+) -> Result<Agent, CreateAgentError> {
+    let inserted = diesel::insert_into(agents::table)
+        .values((
+            agents::org.eq(agent.org.as_str()),
+            agents::identity.eq(agent.identity.as_str()),
+            agents::display_name.eq(agent.display_name.as_ref().map(|n| n.as_str())),
+            agents::status.eq(agent_status_name(AgentStatus::Offline)),
+            agents::token_hash.eq(agent.token_hash.as_bytes().as_slice()),
+        ))
+        .returning(AgentRow::as_returning())
+        .get_result(conn)
+        .await;
+    match inserted {
+        Ok(row) => Agent::try_from(row).map_err(|e| error::corrupt(e).into()),
+        Err(e) if violated_constraint(&e, DatabaseErrorKind::ForeignKeyViolation).is_some() => {
+            Err(CreateAgentError::UnknownOrg)
+        }
+        Err(e)
+            if violated_constraint(&e, DatabaseErrorKind::UniqueViolation)
+                == Some("agents_pkey") =>
+        {
+            Err(CreateAgentError::AlreadyExists)
+        }
+        // A token hash shared by two agents is a bug of the token issuer, not a refusal the
+        // caller can act on.
+        Err(e) => Err(error::query(e).into()),
+    }
+}
+
+pub(crate) async fn find(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+    identity: &AgentIdentity,
+) -> Result<Option<Agent>, StoreError> {
+    let row = agents::table
+        .find((org.as_str(), identity.as_str()))
+        .select(AgentRow::as_select())
+        .get_result(conn)
+        .await;
+    found(row)
+}
+
+pub(crate) async fn find_by_token(
+    conn: &mut AsyncPgConnection,
+    hash: &TokenHash,
+) -> Result<Option<Agent>, StoreError> {
+    let row = agents::table
+        .filter(agents::token_hash.eq(hash.as_bytes().as_slice()))
+        .select(AgentRow::as_select())
+        .get_result(conn)
+        .await;
+    found(row)
+}
+
+/// The organisation's agents, by identity.
+pub(crate) async fn of_org(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+) -> Result<Vec<Agent>, StoreError> {
+    agents::table
+        .filter(agents::org.eq(org.as_str()))
+        .order(agents::identity)
+        .select(AgentRow::as_select())
+        .load(conn)
+        .await
+        .map_err(error::query)?
+        .into_iter()
+        .map(|row| Agent::try_from(row).map_err(error::corrupt))
+        .collect()
+}
+
+/// Whether the agent exists (and so was set).
+pub(crate) async fn set_status(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+    identity: &AgentIdentity,
+    status: AgentStatus,
+    current_call: Option<&CallSid>,
+) -> Result<bool, StoreError> {
+    diesel::select(callpark_set_agent_status(
+        org.as_str(),
+        identity.as_str(),
+        agent_status_name(status),
+        current_call.map(CallSid::as_str),
+    ))
+    .get_result(conn)
+    .await
+    .map_err(error::query)
+}

@@ -1,0 +1,214 @@
+//! Organisations, the numbers that route to them, and the lot-state row each is created with.
+
+use std::time::Duration;
+
+use callpark_domain::{
+    Announcement, AutoSlot, CreateOrgError, DisplayName, HttpUrl, LotSize, NewOrganisation,
+    OrgSlug, Organisation, PhoneNumber, StoreError, TimeoutAction, Voice,
+};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::error;
+use crate::rows::{CorruptRow, number, optional, unknown, valid};
+use crate::schema::{org_lot_state, org_numbers, organisations};
+
+pub(crate) fn timeout_action_name(action: TimeoutAction) -> &'static str {
+    match action {
+        TimeoutAction::Ringback => "ringback",
+        TimeoutAction::Voicemail => "voicemail",
+    }
+}
+
+pub(crate) fn auto_slot_name(policy: AutoSlot) -> &'static str {
+    match policy {
+        AutoSlot::FirstFree => "first_free",
+        AutoSlot::NextAfterLastUsed => "next_after_last_used",
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organisations, check_for_backend(diesel::pg::Pg))]
+struct OrgRow {
+    slug: String,
+    name: String,
+    lot_size: i32,
+    hold_music_url: Option<String>,
+    announcement: String,
+    voice: Option<String>,
+    max_park_seconds: i64,
+    timeout_action: String,
+    auto_slot: String,
+}
+
+impl OrgRow {
+    /// The row for a new organisation. Park time is kept in whole seconds (the domain caps it
+    /// at four hours); sub-second parts are dropped.
+    fn new(org: &Organisation) -> Self {
+        Self {
+            slug: org.slug.as_str().to_owned(),
+            name: org.name.as_str().to_owned(),
+            lot_size: i32::from(org.lot_size.get()),
+            hold_music_url: org.hold_music_url.as_ref().map(|u| u.as_str().to_owned()),
+            announcement: org.announcement.as_str().to_owned(),
+            voice: org.voice.as_ref().map(|v| v.as_str().to_owned()),
+            max_park_seconds: i64::try_from(org.max_park.as_secs()).unwrap_or(i64::MAX),
+            timeout_action: timeout_action_name(org.timeout_action).to_owned(),
+            auto_slot: auto_slot_name(org.auto_slot).to_owned(),
+        }
+    }
+
+    fn into_domain(self, numbers: Vec<String>) -> Result<Organisation, CorruptRow> {
+        Ok(Organisation {
+            slug: valid("organisations.slug", OrgSlug::parse(&self.slug))?,
+            name: valid("organisations.name", DisplayName::parse(&self.name))?,
+            lot_size: valid(
+                "organisations.lot_size",
+                LotSize::new(number("organisations.lot_size", self.lot_size)?),
+            )?,
+            numbers: numbers
+                .iter()
+                .map(|n| valid("org_numbers.number", PhoneNumber::parse(n)))
+                .collect::<Result<_, _>>()?,
+            hold_music_url: optional(
+                "organisations.hold_music_url",
+                self.hold_music_url.as_deref(),
+                HttpUrl::parse,
+            )?,
+            announcement: valid(
+                "organisations.announcement",
+                Announcement::parse(&self.announcement),
+            )?,
+            voice: optional("organisations.voice", self.voice.as_deref(), Voice::parse)?,
+            max_park: Duration::from_secs(
+                u64::try_from(self.max_park_seconds)
+                    .map_err(|_| unknown("organisations.max_park_seconds", "negative"))?,
+            ),
+            timeout_action: match self.timeout_action.as_str() {
+                "ringback" => TimeoutAction::Ringback,
+                "voicemail" => TimeoutAction::Voicemail,
+                other => return Err(unknown("organisations.timeout_action", other)),
+            },
+            auto_slot: match self.auto_slot.as_str() {
+                "first_free" => AutoSlot::FirstFree,
+                "next_after_last_used" => AutoSlot::NextAfterLastUsed,
+                other => return Err(unknown("organisations.auto_slot", other)),
+            },
+        })
+    }
+}
+
+/// The organisation `slug`, with its numbers in the order they were given.
+pub(crate) async fn find(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> Result<Option<Organisation>, StoreError> {
+    // Both queries go out at once (diesel-async pipelines futures polled together).
+    let conn = &*conn;
+    let org = organisations::table
+        .find(slug)
+        .select(OrgRow::as_select())
+        .get_result(&mut &*conn);
+    let numbers = org_numbers::table
+        .filter(org_numbers::org.eq(slug))
+        .order(org_numbers::position)
+        .select(org_numbers::number)
+        .load::<String>(&mut &*conn);
+    let (org, numbers) = futures_util::future::join(org, numbers).await;
+    let Some(org) = org.optional().map_err(error::query)? else {
+        return Ok(None);
+    };
+    let numbers = numbers.map_err(error::query)?;
+    org.into_domain(numbers).map(Some).map_err(error::corrupt)
+}
+
+/// The slug of the organisation `number` routes to.
+pub(crate) async fn slug_of_number(
+    conn: &mut AsyncPgConnection,
+    number: &PhoneNumber,
+) -> Result<Option<String>, StoreError> {
+    org_numbers::table
+        .find(number.as_str())
+        .select(org_numbers::org)
+        .get_result::<String>(conn)
+        .await
+        .optional()
+        .map_err(error::query)
+}
+
+/// A transaction's failure: the caller's own refusal, or the database's.
+enum TxError<E> {
+    Refused(E),
+    Db(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Creates the organisation, its numbers and its lot-state row in one transaction, and reads
+/// back what was stored (so that what create returns is what [`find`] returns).
+pub(crate) async fn create(
+    conn: &mut AsyncPgConnection,
+    org: &NewOrganisation,
+) -> Result<Organisation, CreateOrgError> {
+    let row = OrgRow::new(org);
+    let numbers: Vec<_> = org
+        .numbers
+        .iter()
+        .zip(0..)
+        .map(|(number, position)| {
+            (
+                org_numbers::number.eq(number.as_str()),
+                org_numbers::org.eq(org.slug.as_str()),
+                org_numbers::position.eq(position),
+            )
+        })
+        .collect();
+    let created = conn
+        .transaction::<_, TxError<CreateOrgError>, _>(async |conn| {
+            let inserted = diesel::insert_into(organisations::table)
+                .values(&row)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            if inserted == 0 {
+                return Err(TxError::Refused(CreateOrgError::AlreadyExists));
+            }
+            // ON CONFLICT DO NOTHING waits for a concurrent insert of the same number and
+            // then skips it, so a number is never claimed twice.
+            let routed: Vec<String> = if numbers.is_empty() {
+                Vec::new()
+            } else {
+                diesel::insert_into(org_numbers::table)
+                    .values(&numbers)
+                    .on_conflict_do_nothing()
+                    .returning(org_numbers::number)
+                    .get_results(conn)
+                    .await?
+            };
+            if let Some(taken) = org
+                .numbers
+                .iter()
+                .find(|n| !routed.iter().any(|r| r == n.as_str()))
+            {
+                return Err(TxError::Refused(CreateOrgError::NumberTaken(taken.clone())));
+            }
+            diesel::insert_into(org_lot_state::table)
+                .values(org_lot_state::org.eq(org.slug.as_str()))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await;
+    match created {
+        Ok(()) => {}
+        Err(TxError::Refused(e)) => return Err(e),
+        Err(TxError::Db(e)) => return Err(error::query(e).into()),
+    }
+    Ok(find(conn, org.slug.as_str()).await?.ok_or_else(|| {
+        StoreError::Internal("the organisation vanished after it was created".into())
+    })?)
+}
