@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use callpark_http::routes::paths;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
 use crate::db::TestDatabase;
 use crate::helpers::{
-    ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, TestApp, accepted, answer_updates, calls_are, sid,
+    ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, TestApp, accepted, answer_updates, calls_are,
+    post_signed, sid,
 };
 
 const NUMBER: &str = "+15550005000";
@@ -82,16 +84,7 @@ impl Drop for Service {
 }
 
 async fn signed(http: &reqwest::Client, base: &str, path: &str, params: &[(&str, &str)]) {
-    let url = format!("{base}{path}");
-    let signature =
-        callpark_twilio::signature::compute(&SecretString::from(AUTH_TOKEN), &url, params);
-    let response = http
-        .post(&url)
-        .header("X-Twilio-Signature", signature)
-        .form(params)
-        .send()
-        .await
-        .unwrap();
+    let response = post_signed(http, &format!("{base}{path}"), params).await;
     assert!(
         response.status().is_success(),
         "{path}: {}",
@@ -112,7 +105,7 @@ async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_resta
     .await;
     answer_updates(&twilio, accepted(), None, 5).await;
     calls_are(&twilio, "in-progress").await;
-    let database = TestDatabase::create().await.unwrap();
+    let database = TestDatabase::create().await;
     let port = free_port();
     let mut service = Service::start(port, database.url(), &twilio).await;
     let http = reqwest::Client::new();
@@ -145,7 +138,7 @@ async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_resta
     signed(
         &http,
         &base,
-        "/twilio/voice",
+        paths::VOICE,
         &[
             ("CallSid", &sid(1)),
             ("From", "+14155550100"),
@@ -156,7 +149,7 @@ async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_resta
     signed(
         &http,
         &base,
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         &[
             ("CallSid", &sid(2)),
             ("ParentCallSid", &sid(1)),
@@ -392,26 +385,7 @@ async fn postgres_restarted_under_load_gives_503s_then_recovers_with_the_lot_int
     .await;
     app.create_org("acme", 6, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    for n in 1..=3u32 {
-        app.inbound_call_answered(
-            &sid(n * 10),
-            "+14155550100",
-            NUMBER,
-            &sid(n * 10 + 1),
-            "alice",
-        )
-        .await;
-        assert_eq!(
-            app.post_json(
-                "/api/park",
-                &alice,
-                json!({"callSid": sid(n * 10 + 1), "slot": n})
-            )
-            .await
-            .status(),
-            201
-        );
-    }
+    app.park_calls(&alice, "alice", NUMBER, 3).await;
     let before = app.lot(&alice).await;
 
     // Load: agents keep reading the lot while the database goes away and comes back.
@@ -472,11 +446,6 @@ async fn postgres_restarted_under_load_gives_503s_then_recovers_with_the_lot_int
     // And it works as before.
     app.inbound_call_answered(&sid(90), "+14155550100", NUMBER, &sid(91), "alice")
         .await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(91), "slot": 4}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&alice, &sid(91), Some(4)).await;
     app.stop().await;
 }

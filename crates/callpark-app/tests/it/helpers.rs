@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use callpark_app::config::{Settings, TwilioSettings};
 use callpark_app::{Application, Stopper};
+use callpark_http::routes::paths;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
@@ -25,7 +26,7 @@ pub(crate) struct TestApp {
     pub(crate) http: reqwest::Client,
     pub(crate) twilio: MockServer,
     stopper: Stopper,
-    _database: Option<crate::db::TestDatabase>,
+    database: crate::db::TestDatabase,
 }
 
 impl TestApp {
@@ -46,10 +47,10 @@ impl TestApp {
         adjust: impl FnOnce(&mut Settings),
     ) -> Self {
         let database = crate::db::TestDatabase::create().await;
-        let settings = Settings {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".to_owned(),
             public_url: None,
-            database: database.as_ref().map(crate::db::TestDatabase::settings),
+            database: Some(database.settings()),
             twilio: Some(TwilioSettings {
                 account_sid: ACCOUNT_SID.to_owned(),
                 auth_token: SecretString::from(AUTH_TOKEN),
@@ -65,43 +66,27 @@ impl TestApp {
             reconcile_grace: Duration::from_secs(30),
             workers: Some(2),
         };
-        let mut settings = settings;
         adjust(&mut settings);
-        let app = Application::build(settings.clone())
-            .await
-            .expect("the app starts");
-        let base = app.public_url().to_owned();
-        let stopper = app.stopper();
-        tokio::spawn(app.run_until_stopped());
+        let Instance { base, stopper } = Instance::start(settings.clone()).await;
         Self {
             base,
             settings,
             http: reqwest::Client::new(),
             twilio,
             stopper,
-            _database: database,
+            database,
         }
     }
 
     /// A second instance of the service on the same database and the same Twilio: what a
     /// load balancer spreads requests over.
     pub(crate) async fn second_instance(&self) -> Instance {
-        let app = Application::build(self.settings.clone())
-            .await
-            .expect("the app starts");
-        let base = app.public_url().to_owned();
-        let stopper = app.stopper();
-        tokio::spawn(app.run_until_stopped());
-        Instance { base, stopper }
+        Instance::start(self.settings.clone()).await
     }
 
     /// The database this instance runs on (for checks no API exposes).
     pub(crate) async fn sql(&self, query: &str) -> Vec<tokio_postgres::Row> {
-        self._database
-            .as_ref()
-            .expect("a database")
-            .query(query)
-            .await
+        self.database.query(query).await
     }
 
     pub(crate) async fn stop(&self) {
@@ -157,16 +142,7 @@ impl TestApp {
 
     /// POSTs a webhook signed as Twilio signs it.
     pub(crate) async fn webhook(&self, path: &str, params: &[(&str, &str)]) -> reqwest::Response {
-        let url = self.url(path);
-        let signature =
-            callpark_twilio::signature::compute(&SecretString::from(AUTH_TOKEN), &url, params);
-        self.http
-            .post(url)
-            .header("X-Twilio-Signature", signature)
-            .form(params)
-            .send()
-            .await
-            .unwrap()
+        post_signed(&self.http, &self.url(path), params).await
     }
 
     /// A webhook that must succeed; returns its body (TwiML or empty).
@@ -252,7 +228,7 @@ impl TestApp {
     ) -> String {
         let twiml = self
             .webhook_ok(
-                "/twilio/voice",
+                paths::VOICE,
                 &[
                     ("CallSid", pstn),
                     ("From", from),
@@ -263,7 +239,7 @@ impl TestApp {
             .await;
         let client = format!("client:{agent}");
         self.webhook_ok(
-            "/twilio/call-status",
+            paths::CALL_STATUS,
             &[
                 ("CallSid", browser),
                 ("ParentCallSid", pstn),
@@ -274,6 +250,45 @@ impl TestApp {
         .await;
         twiml
     }
+
+    /// `agent` (signed in with `token`) parks `call` into `slot` (the lowest free one for
+    /// `None`), which must succeed; returns the parked call.
+    pub(crate) async fn park(&self, token: &str, call: &str, slot: Option<u32>) -> Value {
+        let body = match slot {
+            Some(slot) => json!({"callSid": call, "slot": slot}),
+            None => json!({"callSid": call}),
+        };
+        let response = self.post_json("/api/park", token, body).await;
+        assert_eq!(response.status(), 201, "parking {call} into {slot:?}");
+        response.json().await.unwrap()
+    }
+
+    /// `count` calls to `number`, answered by `agent` and parked by it into slots 1, 2, …:
+    /// call `n`'s caller leg is `sid(n * 10)`, the agent's `sid(n * 10 + 1)`.
+    pub(crate) async fn park_calls(&self, token: &str, agent: &str, number: &str, count: u32) {
+        for n in 1..=count {
+            let browser = sid(n * 10 + 1);
+            self.inbound_call_answered(&sid(n * 10), "+14155550100", number, &browser, agent)
+                .await;
+            self.park(token, &browser, Some(n)).await;
+        }
+    }
+}
+
+/// POSTs `params` to `url`, signed as Twilio signs a webhook.
+pub(crate) async fn post_signed(
+    http: &reqwest::Client,
+    url: &str,
+    params: &[(&str, &str)],
+) -> reqwest::Response {
+    let signature =
+        callpark_twilio::signature::compute(&SecretString::from(AUTH_TOKEN), url, params);
+    http.post(url)
+        .header("X-Twilio-Signature", signature)
+        .form(params)
+        .send()
+        .await
+        .unwrap()
 }
 
 pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -285,18 +300,45 @@ pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'
 
 /// Waits until `check` holds, polling; fails the test after ten seconds (generous, for a loaded
 /// CI machine: it returns as soon as `check` holds).
-pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..500 {
+    eventually_within(Duration::from_secs(10), what, check).await;
+}
+
+/// Waits until `check` holds, polling; fails the test after `limit`.
+pub(crate) async fn eventually_within<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
         if check().await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("timed out waiting until {what}");
+}
+
+/// An error response's status and code; every error says what went wrong in its message.
+pub(crate) async fn error_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (status, code)
 }
 
 /// Another instance of a [`TestApp`]'s service.
@@ -306,6 +348,18 @@ pub(crate) struct Instance {
 }
 
 impl Instance {
+    async fn start(settings: Settings) -> Self {
+        let app = Application::build(settings).await.expect("the app starts");
+        let base = app.public_url().to_owned();
+        let stopper = app.stopper();
+        tokio::spawn(app.run_until_stopped());
+        Self { base, stopper }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub(crate) async fn stop(&self) {
         self.stopper.stop().await;
     }

@@ -3,10 +3,14 @@
 
 use std::time::Duration;
 
+use callpark_http::routes::paths::{self, with_id};
 use serde_json::{Value, json};
 use wiremock::{MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, accepted, answer_updates, calls_are, eventually, field, sid};
+use crate::helpers::{
+    TestApp, accepted, answer_updates, calls_are, error_code, eventually, eventually_within, field,
+    post_signed, sid,
+};
 
 const NUMBER: &str = "+15550004000";
 const CALLER: &str = "+14155550177";
@@ -33,18 +37,6 @@ async fn alice_on_a_call(app: &TestApp) -> (String, String) {
     app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
         .await;
     (alice, bob)
-}
-
-async fn error_code(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (
-        status,
-        body["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    )
 }
 
 #[tokio::test]
@@ -144,12 +136,7 @@ async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked() {
     ] {
         let app = reconciling_app(twilio_failing_the_retrieve(fault, times).await).await;
         let (alice, bob) = alice_on_a_call(&app).await;
-        assert_eq!(
-            app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
-                .await
-                .status(),
-            201
-        );
+        app.park(&alice, &sid(2), Some(1)).await;
         let retrieve = app.post_json("/api/lot/1/retrieve", &bob, json!({})).await;
         assert_eq!(error_code(retrieve).await, (answer.0, answer.1.to_owned()));
         assert_eq!(app.slot(&bob, 1).await["state"], right_after, "{answer:?}");
@@ -256,7 +243,7 @@ async fn life(
     };
     deliver(
         app,
-        "/twilio/voice",
+        paths::VOICE,
         p(&[
             ("CallSid", &pstn),
             ("From", CALLER),
@@ -267,7 +254,7 @@ async fn life(
     .await;
     deliver(
         app,
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         p(&[
             ("CallSid", &browser),
             ("ParentCallSid", &pstn),
@@ -276,18 +263,13 @@ async fn life(
         ]),
     )
     .await;
-    let parked: Value = app
-        .post_json("/api/park", alice, json!({"callSid": browser, "slot": 2}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let parked = app.park(alice, &browser, Some(2)).await;
     let id = parked["id"].as_str().unwrap().to_owned();
     let conference = format!("park-{}", id.replace('-', ""));
     let cf = format!("CF{:032x}", 9);
     deliver(
         app,
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         p(&[
             ("CallSid", &browser),
             ("ParentCallSid", &pstn),
@@ -298,15 +280,15 @@ async fn life(
     .await;
     deliver(
         app,
-        "/twilio/inbound-dial-result",
+        paths::INBOUND_DIAL_RESULT,
         p(&[("CallSid", &pstn), ("DialCallStatus", "completed")]),
     )
     .await;
-    deliver(app, &format!("/twilio/park/{id}"), p(&[("CallSid", &pstn)])).await;
-    deliver(app, &format!("/twilio/hold/{id}"), p(&[("CallSid", &pstn)])).await;
+    deliver(app, &with_id(paths::PARK, &id), p(&[("CallSid", &pstn)])).await;
+    deliver(app, &with_id(paths::HOLD, &id), p(&[("CallSid", &pstn)])).await;
     deliver(
         app,
-        "/twilio/conference-status",
+        paths::CONFERENCE_STATUS,
         p(&[
             ("ConferenceSid", &cf),
             ("FriendlyName", &conference),
@@ -324,7 +306,7 @@ async fn life(
     );
     deliver(
         app,
-        "/twilio/conference-status",
+        paths::CONFERENCE_STATUS,
         p(&[
             ("ConferenceSid", &cf),
             ("FriendlyName", &conference),
@@ -337,7 +319,7 @@ async fn life(
     .await;
     deliver(
         app,
-        "/twilio/conference-status",
+        paths::CONFERENCE_STATUS,
         p(&[
             ("ConferenceSid", &cf),
             ("FriendlyName", &conference),
@@ -348,13 +330,13 @@ async fn life(
     .await;
     deliver(
         app,
-        &format!("/twilio/retrieve/{id}"),
+        &with_id(paths::RETRIEVE, &id),
         p(&[("CallSid", &pstn)]),
     )
     .await;
     deliver(
         app,
-        &format!("/twilio/retrieve/{id}/answered"),
+        &with_id(paths::RETRIEVE_ANSWERED, &id),
         p(&[
             ("CallSid", &bob_leg),
             ("ParentCallSid", &pstn),
@@ -364,13 +346,13 @@ async fn life(
     .await;
     deliver(
         app,
-        &format!("/twilio/dial-result/{id}"),
+        &with_id(paths::DIAL_RESULT, &id),
         p(&[("CallSid", &pstn), ("DialCallStatus", "completed")]),
     )
     .await;
     deliver(
         app,
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         p(&[("CallSid", &pstn), ("CallStatus", "completed")]),
     )
     .await;
@@ -444,12 +426,7 @@ async fn no_agent_of_one_org_reaches_another_orgs_lot_through_any_endpoint() {
     let (alice, _) = alice_on_a_call(&app).await;
     app.create_org("other", 5, "+15550004999").await;
     let mallory = app.agent("other", "mallory").await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&alice, &sid(2), Some(1)).await;
     let acme_lot = app.lot(&alice).await;
 
     // Every agent endpoint, as mallory, aimed at acme's call, slot, agents and events.
@@ -534,7 +511,7 @@ async fn oversized_bodies_are_refused() {
     let huge = "x".repeat(100 * 1024);
     let webhook = app
         .http
-        .post(app.url("/twilio/call-status"))
+        .post(app.url(paths::CALL_STATUS))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("CallSid={huge}"))
         .send()
@@ -564,16 +541,11 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     let alice = app.agent("acme", "alice").await;
     app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
         .await;
-    let parked: Value = app
-        .post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let parked = app.park(&alice, &sid(2), Some(1)).await;
     let id = parked["id"].as_str().unwrap().to_owned();
     // Alice is free again (her leg dropped as the caller left it), so the deadline rings her back.
     app.webhook_ok(
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         &[
             ("CallSid", &sid(2)),
             ("ParentCallSid", &sid(1)),
@@ -588,7 +560,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
             .await
             .into_iter()
             .filter(|(_, f)| {
-                field(f, "Url").is_some_and(|u| u.ends_with(&format!("/twilio/retrieve/{id}")))
+                field(f, "Url").is_some_and(|u| u.ends_with(&with_id(paths::RETRIEVE, &id)))
             })
             .count()
     };
@@ -612,7 +584,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
 
     // The ring-back TwiML rings alice; she does not answer: voicemail.
     let ring = app
-        .webhook_ok(&format!("/twilio/retrieve/{id}"), &[("CallSid", &sid(1))])
+        .webhook_ok(&with_id(paths::RETRIEVE, &id), &[("CallSid", &sid(1))])
         .await;
     assert!(
         ring.contains("<Identity>alice</Identity>") && ring.contains("value=\"ringback\""),
@@ -620,7 +592,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     );
     let voicemail = app
         .webhook_ok(
-            &format!("/twilio/dial-result/{id}"),
+            &with_id(paths::DIAL_RESULT, &id),
             &[("CallSid", &sid(1)), ("DialCallStatus", "no-answer")],
         )
         .await;
@@ -628,7 +600,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
         voicemail.contains("<Record ")
             && voicemail.contains(&format!(
                 "recordingStatusCallback=\"{}\"",
-                app.url(&format!("/twilio/recording/{id}"))
+                app.url(&with_id(paths::RECORDING, &id))
             )),
         "{voicemail}"
     );
@@ -638,25 +610,16 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     let recording = "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef";
     // Signatures are checked against each instance's public URL (behind a load balancer they
     // share one); sign for the instance that receives it.
-    let url = format!("{}/twilio/recording/{id}", second.base);
-    let params = [
-        ("CallSid", sid(1)),
-        ("RecordingUrl", recording.to_owned()),
-        ("RecordingStatus", "completed".to_owned()),
-    ];
-    let signature_second = callpark_twilio::signature::compute(
-        &secrecy::SecretString::from(crate::helpers::AUTH_TOKEN),
-        &url,
-        &params,
-    );
-    let stored = app
-        .http
-        .post(&url)
-        .header("X-Twilio-Signature", signature_second)
-        .form(&params)
-        .send()
-        .await
-        .unwrap();
+    let stored = post_signed(
+        &app.http,
+        &second.url(&with_id(paths::RECORDING, &id)),
+        &[
+            ("CallSid", &sid(1)),
+            ("RecordingUrl", recording),
+            ("RecordingStatus", "completed"),
+        ],
+    )
+    .await;
     assert_eq!(stored.status(), 204);
     let rows = app
         .sql(&format!(
@@ -670,19 +633,4 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     );
     second.stop().await;
     app.stop().await;
-}
-
-async fn eventually_within<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
 }
