@@ -6,15 +6,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use callpark_http::routes::paths;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
 use crate::db::TestDatabase;
 use crate::helpers::{
-    ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, TestApp, accepted, answer_updates, calls_are,
-    post_signed, sid,
+    ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, Api, TestApp, accepted, answer_updates, calls_are, sid,
 };
 
 const NUMBER: &str = "+15550005000";
@@ -30,7 +28,7 @@ fn free_port() -> u16 {
 /// The real `callpark` binary, as an operator runs it.
 struct Service {
     child: Child,
-    base: String,
+    api: Api,
 }
 
 impl Service {
@@ -53,12 +51,13 @@ impl Service {
             .expect("the callpark binary starts");
         let service = Self {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            api: Api::new(format!("http://127.0.0.1:{port}")),
         };
-        let http = reqwest::Client::new();
         for _ in 0..100 {
-            if http
-                .get(format!("{}/healthz", service.base))
+            if service
+                .api
+                .http
+                .get(service.api.url("/healthz"))
                 .send()
                 .await
                 .is_ok_and(|r| r.status() == 200)
@@ -83,15 +82,6 @@ impl Drop for Service {
     }
 }
 
-async fn signed(http: &reqwest::Client, base: &str, path: &str, params: &[(&str, &str)]) {
-    let response = post_signed(http, &format!("{base}{path}"), params).await;
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-}
-
 #[tokio::test]
 async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_restart() {
     // Twilio takes its time with the first redirect: the service dies while waiting for it.
@@ -108,61 +98,17 @@ async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_resta
     let database = TestDatabase::create().await;
     let port = free_port();
     let mut service = Service::start(port, database.url(), &twilio).await;
-    let http = reqwest::Client::new();
-    let base = service.base.clone();
-
-    let org = http
-        .post(format!("{base}/admin/orgs"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"slug": "acme", "name": "Acme", "slots": 4, "numbers": [NUMBER]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(org.status(), 201);
-    let agent: Value = http
-        .post(format!("{base}/admin/orgs/acme/agents"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"identity": "alice"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let alice = agent["token"].as_str().unwrap().to_owned();
-    http.post(format!("{base}/api/session"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
-    signed(
-        &http,
-        &base,
-        paths::VOICE,
-        &[
-            ("CallSid", &sid(1)),
-            ("From", "+14155550100"),
-            ("To", NUMBER),
-        ],
-    )
-    .await;
-    signed(
-        &http,
-        &base,
-        paths::CALL_STATUS,
-        &[
-            ("CallSid", &sid(2)),
-            ("ParentCallSid", &sid(1)),
-            ("CallStatus", "in-progress"),
-            ("To", "client:alice"),
-        ],
-    )
-    .await;
+    let api = service.api.clone();
+    api.create_org("acme", 4, NUMBER).await;
+    let alice = api.agent("acme", "alice").await;
+    api.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+        .await;
 
     let park = tokio::spawn({
-        let (http, base, alice) = (http.clone(), base.clone(), alice.clone());
+        let (api, alice) = (api.clone(), alice.clone());
         async move {
-            http.post(format!("{base}/api/park"))
+            api.http
+                .post(api.url("/api/park"))
                 .bearer_auth(&alice)
                 .json(&json!({"callSid": sid(2), "slot": 2}))
                 .send()
@@ -189,16 +135,7 @@ async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_resta
 
     let killed_at = Instant::now();
     let restarted = Service::start(port, database.url(), &twilio).await;
-    let lot = || async {
-        http.get(format!("{}/api/lot", restarted.base))
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
+    let lot = || restarted.api.lot(&alice);
     assert_eq!(
         lot().await["slots"][1]["state"],
         "parking",

@@ -1,5 +1,6 @@
 //! A running callpark for tests: port 0, wiremock as Twilio, a real store, correctly signed
-//! webhooks, and an HTTP client for the agents' and admin APIs.
+//! webhooks, and an HTTP client for the agents' and admin APIs ([`Api`], which also drives
+//! the binary the crash tests start and the sandbox).
 
 use std::time::Duration;
 
@@ -20,12 +21,12 @@ pub(crate) fn sid(n: u32) -> String {
     format!("CA{n:032x}")
 }
 
+/// The service on a database of its own, with wiremock as Twilio. It derefs to its
+/// [`Instance`] (and so to the [`Api`]), which is how tests call it.
 pub(crate) struct TestApp {
-    pub(crate) base: String,
+    instance: Instance,
     settings: Settings,
-    pub(crate) http: reqwest::Client,
     pub(crate) twilio: MockServer,
-    stopper: Stopper,
     database: crate::db::TestDatabase,
 }
 
@@ -67,13 +68,10 @@ impl TestApp {
             workers: Some(2),
         };
         adjust(&mut settings);
-        let Instance { base, stopper } = Instance::start(settings.clone()).await;
         Self {
-            base,
+            instance: Instance::start(settings.clone()).await,
             settings,
-            http: reqwest::Client::new(),
             twilio,
-            stopper,
             database,
         }
     }
@@ -89,8 +87,132 @@ impl TestApp {
         self.database.query(query).await
     }
 
+    /// The call-update requests Twilio received, as (call SID, form fields).
+    pub(crate) async fn twilio_updates(&self) -> Vec<(String, Vec<(String, String)>)> {
+        self.twilio
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method == wiremock::http::Method::POST)
+            .map(|r| {
+                let call = r
+                    .url
+                    .path()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(".json")
+                    .to_owned();
+                (call, serde_urlencoded::from_bytes(&r.body).unwrap())
+            })
+            .collect()
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Instance;
+
+    fn deref(&self) -> &Instance {
+        &self.instance
+    }
+}
+
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Waits until `check` holds, polling; fails the test after ten seconds (generous, for a loaded
+/// CI machine: it returns as soon as `check` holds).
+pub(crate) async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    eventually_within(Duration::from_secs(10), what, check).await;
+}
+
+/// Waits until `check` holds, polling; fails the test after `limit`.
+pub(crate) async fn eventually_within<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// An error response's status and code; every error says what went wrong in its message.
+pub(crate) async fn error_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (status, code)
+}
+
+/// A running instance of the service: its [`Api`] (which it derefs to), and the means to stop it.
+pub(crate) struct Instance {
+    api: Api,
+    stopper: Stopper,
+}
+
+impl Instance {
+    async fn start(settings: Settings) -> Self {
+        Self::run(Application::build(settings).await.expect("the app starts"))
+    }
+
+    /// Runs `app` in the background.
+    pub(crate) fn run(app: Application) -> Self {
+        let api = Api::new(app.public_url().to_owned());
+        let stopper = app.stopper();
+        tokio::spawn(app.run_until_stopped());
+        Self { api, stopper }
+    }
+
     pub(crate) async fn stop(&self) {
         self.stopper.stop().await;
+    }
+}
+
+impl std::ops::Deref for Instance {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// The service's HTTP API at `base`, as agents, admins and (with signed webhooks) Twilio call it.
+#[derive(Clone)]
+pub(crate) struct Api {
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Api {
+    pub(crate) fn new(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -129,20 +251,34 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned();
+        self.sign_in(&token).await;
+        token
+    }
+
+    /// Signs the agent with `token` in.
+    pub(crate) async fn sign_in(&self, token: &str) {
         let signed_in = self
             .http
             .post(self.url("/api/session"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap();
         assert_eq!(signed_in.status(), 200);
-        token
     }
 
     /// POSTs a webhook signed as Twilio signs it.
     pub(crate) async fn webhook(&self, path: &str, params: &[(&str, &str)]) -> reqwest::Response {
-        post_signed(&self.http, &self.url(path), params).await
+        let url = self.url(path);
+        let signature =
+            callpark_twilio::signature::compute(&SecretString::from(AUTH_TOKEN), &url, params);
+        self.http
+            .post(url)
+            .header("X-Twilio-Signature", signature)
+            .form(params)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A webhook that must succeed; returns its body (TwiML or empty).
@@ -178,6 +314,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// What the agent with `token` sees of itself.
+    pub(crate) async fn me(&self, token: &str) -> Value {
+        let response = self.get("/api/me", token).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
     pub(crate) async fn lot(&self, token: &str) -> Value {
         let response = self.get("/api/lot", token).await;
         assert_eq!(response.status(), 200);
@@ -193,28 +336,6 @@ impl TestApp {
             .find(|s| s["slot"] == slot)
             .cloned()
             .unwrap()
-    }
-
-    /// The call-update requests Twilio received, as (call SID, form fields).
-    pub(crate) async fn twilio_updates(&self) -> Vec<(String, Vec<(String, String)>)> {
-        self.twilio
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.method == wiremock::http::Method::POST)
-            .map(|r| {
-                let call = r
-                    .url
-                    .path()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .trim_end_matches(".json")
-                    .to_owned();
-                (call, serde_urlencoded::from_bytes(&r.body).unwrap())
-            })
-            .collect()
     }
 
     /// An inbound call from `from` to `to`, answered by `agent`'s browser on leg `browser`.
@@ -272,96 +393,6 @@ impl TestApp {
                 .await;
             self.park(token, &browser, Some(n)).await;
         }
-    }
-}
-
-/// POSTs `params` to `url`, signed as Twilio signs a webhook.
-pub(crate) async fn post_signed(
-    http: &reqwest::Client,
-    url: &str,
-    params: &[(&str, &str)],
-) -> reqwest::Response {
-    let signature =
-        callpark_twilio::signature::compute(&SecretString::from(AUTH_TOKEN), url, params);
-    http.post(url)
-        .header("X-Twilio-Signature", signature)
-        .form(params)
-        .send()
-        .await
-        .unwrap()
-}
-
-pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Waits until `check` holds, polling; fails the test after ten seconds (generous, for a loaded
-/// CI machine: it returns as soon as `check` holds).
-pub(crate) async fn eventually<F, Fut>(what: &str, check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    eventually_within(Duration::from_secs(10), what, check).await;
-}
-
-/// Waits until `check` holds, polling; fails the test after `limit`.
-pub(crate) async fn eventually_within<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-/// An error response's status and code; every error says what went wrong in its message.
-pub(crate) async fn error_code(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    let code = body["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    (status, code)
-}
-
-/// Another instance of a [`TestApp`]'s service.
-pub(crate) struct Instance {
-    pub(crate) base: String,
-    stopper: Stopper,
-}
-
-impl Instance {
-    async fn start(settings: Settings) -> Self {
-        let app = Application::build(settings).await.expect("the app starts");
-        let base = app.public_url().to_owned();
-        let stopper = app.stopper();
-        tokio::spawn(app.run_until_stopped());
-        Self { base, stopper }
-    }
-
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub(crate) async fn stop(&self) {
-        self.stopper.stop().await;
     }
 }
 

@@ -186,7 +186,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     )
     .await;
     assert_eq!(app.slot(&alice, 2).await["state"], "free");
-    let me: Value = app.get("/api/me", &bob).await.json().await.unwrap();
+    let me = app.me(&bob).await;
     assert_eq!(me["status"], "on_call");
     assert_eq!(me["currentCall"]["pstnCallSid"], pstn.as_str());
 

@@ -154,7 +154,7 @@ async fn agents_get_a_voice_sdk_token_for_themselves_when_voice_is_configured() 
     .await;
     app.create_org("acme", 3, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    let me: serde_json::Value = app.get("/api/me", &alice).await.json().await.unwrap();
+    let me = app.me(&alice).await;
     assert_eq!(me["voice"], true);
     let response = app.get("/api/token", &alice).await;
     assert_eq!(response.status(), 200);

@@ -9,7 +9,7 @@ use wiremock::{MockServer, ResponseTemplate};
 
 use crate::helpers::{
     TestApp, accepted, answer_updates, calls_are, error_code, eventually, eventually_within, field,
-    post_signed, sid,
+    sid,
 };
 
 const NUMBER: &str = "+15550004000";
@@ -95,7 +95,7 @@ async fn a_park_twilio_refuses_or_rate_limits_frees_the_slot_at_once() {
         );
         assert_eq!(app.slot(&alice, 1).await["state"], "free");
         // The caller is still with alice, who can try again.
-        let me: Value = app.get("/api/me", &alice).await.json().await.unwrap();
+        let me = app.me(&alice).await;
         assert_eq!(me["currentCall"]["pstnCallSid"], sid(1).as_str());
         app.stop().await;
     }
@@ -610,16 +610,16 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     let recording = "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef";
     // Signatures are checked against each instance's public URL (behind a load balancer they
     // share one); sign for the instance that receives it.
-    let stored = post_signed(
-        &app.http,
-        &second.url(&with_id(paths::RECORDING, &id)),
-        &[
-            ("CallSid", &sid(1)),
-            ("RecordingUrl", recording),
-            ("RecordingStatus", "completed"),
-        ],
-    )
-    .await;
+    let stored = second
+        .webhook(
+            &with_id(paths::RECORDING, &id),
+            &[
+                ("CallSid", &sid(1)),
+                ("RecordingUrl", recording),
+                ("RecordingStatus", "completed"),
+            ],
+        )
+        .await;
     assert_eq!(stored.status(), 204);
     let rows = app
         .sql(&format!(
