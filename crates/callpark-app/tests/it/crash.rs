@@ -188,22 +188,35 @@ fn pg_bin() -> PathBuf {
 }
 
 impl Cluster {
-    fn run(&self, tool: &str, args: &[&str]) {
+    /// `tool` of the server's installation, run as the cluster's owner.
+    fn command(&self, tool: &str) -> Command {
         let tool = self.bin.join(tool);
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&tool);
-            c
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(tool);
+            command
         } else {
-            Command::new(&tool)
-        };
-        let output = command.args(args).output().unwrap();
+            Command::new(tool)
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let output = self.command(tool).args(args).output().unwrap();
         assert!(
             output.status.success(),
-            "{}: {}",
-            tool.display(),
+            "{tool}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").to_str().unwrap().to_owned()
+    }
+
+    /// `pg_ctl` on this cluster's data directory.
+    fn pg_ctl(&self, args: &[&str]) {
+        let data = self.data();
+        self.run("pg_ctl", &[&["-D", data.as_str()], args].concat());
     }
 
     fn create() -> Self {
@@ -230,12 +243,11 @@ impl Cluster {
             as_postgres,
             dir,
         };
-        let data = cluster.dir.join("data");
         cluster.run(
             "initdb",
             &[
                 "-D",
-                data.to_str().unwrap(),
+                &cluster.data(),
                 "-U",
                 "postgres",
                 "-A",
@@ -248,41 +260,17 @@ impl Cluster {
     }
 
     fn start(&self) {
-        let data = self.dir.join("data");
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
             self.port,
             self.dir.display()
         );
         let log = self.dir.join("server.log");
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "-o",
-                &options,
-                "start",
-            ],
-        );
+        self.pg_ctl(&["-l", log.to_str().unwrap(), "-w", "-o", &options, "start"]);
     }
 
     fn stop(&self) {
-        let data = self.dir.join("data");
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ],
-        );
+        self.pg_ctl(&["-m", "immediate", "-w", "stop"]);
     }
 
     fn url(&self) -> String {
@@ -292,15 +280,9 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let data = self.dir.join("data");
-        let _ = Command::new(if self.as_postgres { "runuser" } else { "true" })
-            .args(if self.as_postgres {
-                vec!["-u", "postgres", "--"]
-            } else {
-                vec![]
-            })
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"])
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
