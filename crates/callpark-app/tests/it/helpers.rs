@@ -118,6 +118,12 @@ impl std::ops::Deref for TestApp {
     }
 }
 
+/// The friendly name of parked call `id`'s conference, as Twilio reports it back.
+pub(crate) fn conference_of(id: &str) -> String {
+    format!("park-{}", id.replace('-', ""))
+}
+
+/// The value of form field `name`.
 pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields
         .iter()

@@ -4,7 +4,7 @@
 use callpark_http::routes::paths::{self, with_id};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, eventually, field, sid};
+use crate::helpers::{TestApp, conference_of, eventually, field, sid};
 
 const NUMBER: &str = "+15550001000";
 const CALLER: &str = "+14155550123";
@@ -74,7 +74,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     let twiml = app
         .webhook_ok(&with_id(paths::PARK, &id), &[("CallSid", &pstn)])
         .await;
-    let conference = format!("park-{}", id.replace('-', ""));
+    let conference = conference_of(&id);
     assert!(
         twiml.contains("<Say>Please hold while we find someone for you.</Say>"),
         "{twiml}"
@@ -205,7 +205,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
 async fn a_caller_who_hangs_up_while_parked_frees_the_slot() {
     let app = TestApp::spawn().await;
     let Parked { id, pstn, bob, .. } = park_one(&app).await;
-    let conference = format!("park-{}", id.replace('-', ""));
+    let conference = conference_of(&id);
     app.webhook_ok(
         paths::CONFERENCE_STATUS,
         &[
@@ -263,7 +263,7 @@ async fn a_caller_nobody_answers_goes_back_to_the_same_slot() {
             &[("CallSid", &pstn), ("DialCallStatus", "no-answer")],
         )
         .await;
-    let conference = format!("park-{}", id.replace('-', ""));
+    let conference = conference_of(&id);
     assert!(
         twiml.contains(&format!(">{conference}</Conference>")),
         "back into the same conference: {twiml}"

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use wiremock::{MockServer, ResponseTemplate};
 
 use crate::helpers::{
-    TestApp, accepted, answer_updates, calls_are, error_code, eventually, eventually_within, field,
-    sid,
+    TestApp, accepted, answer_updates, calls_are, conference_of, error_code, eventually,
+    eventually_within, field, sid,
 };
 
 const NUMBER: &str = "+15550004000";
@@ -29,11 +29,18 @@ async fn reconciling_app(twilio: MockServer) -> TestApp {
     TestApp::spawn_configured(twilio, |s| s.reconcile_grace = Duration::from_millis(300)).await
 }
 
+/// acme with alice and bob signed in.
+async fn alice_and_bob(app: &TestApp) -> (String, String) {
+    app.create_org("acme", 5, NUMBER).await;
+    (
+        app.agent("acme", "alice").await,
+        app.agent("acme", "bob").await,
+    )
+}
+
 /// acme with alice and bob signed in, and alice on a call (caller's leg sid(1), hers sid(2)).
 async fn alice_on_a_call(app: &TestApp) -> (String, String) {
-    app.create_org("acme", 5, NUMBER).await;
-    let alice = app.agent("acme", "alice").await;
-    let bob = app.agent("acme", "bob").await;
+    let (alice, bob) = alice_and_bob(app).await;
     app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
         .await;
     (alice, bob)
@@ -265,7 +272,7 @@ async fn life(
     .await;
     let parked = app.park(alice, &browser, Some(2)).await;
     let id = parked["id"].as_str().unwrap().to_owned();
-    let conference = format!("park-{}", id.replace('-', ""));
+    let conference = conference_of(&id);
     let cf = format!("CF{:032x}", 9);
     deliver(
         app,
@@ -410,14 +417,6 @@ async fn webhooks_delivered_twice_and_replayed_shuffled_end_where_a_clean_run_en
     }
     assert_eq!(outcome(&messy, &alice).await, expected);
     messy.stop().await;
-}
-
-async fn alice_and_bob(app: &TestApp) -> (String, String) {
-    app.create_org("acme", 5, NUMBER).await;
-    (
-        app.agent("acme", "alice").await,
-        app.agent("acme", "bob").await,
-    )
 }
 
 #[tokio::test]
