@@ -1,27 +1,12 @@
 //! Bad input gets a clear error and changes nothing: unsigned webhooks, malformed bodies,
 //! invalid SIDs and slots, missing tokens, and other organisations' lots.
 
-use serde_json::{Value, json};
+use callpark_http::routes::paths;
+use serde_json::json;
 
-use crate::helpers::{AUTH_TOKEN, TestApp, sid};
+use crate::helpers::{AUTH_TOKEN, TestApp, error_code, sid};
 
 const NUMBER: &str = "+15550003000";
-
-async fn error_code(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    let code = body["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    (status, code)
-}
 
 #[tokio::test]
 async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing() {
@@ -30,17 +15,12 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing() {
     let alice = app.agent("acme", "alice").await;
     app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
         .await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&alice, &sid(2), Some(1)).await;
     let hang_up = [("CallSid", sid(1)), ("CallStatus", "completed".to_owned())];
 
     let unsigned = app
         .http
-        .post(app.url("/twilio/call-status"))
+        .post(app.url(paths::CALL_STATUS))
         .form(&hang_up)
         .send()
         .await
@@ -50,7 +30,7 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing() {
         (403, "invalid_signature".to_owned())
     );
 
-    let url = app.url("/twilio/call-status");
+    let url = app.url(paths::CALL_STATUS);
     let signed_by_someone_else = callpark_twilio::signature::compute(
         &secrecy::SecretString::from("not-the-token"),
         &url,
@@ -177,12 +157,7 @@ async fn an_agent_of_another_org_can_neither_see_nor_retrieve_nor_park_into_this
     let mallory = app.agent("other", "mallory").await;
     app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
         .await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 2}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&alice, &sid(2), Some(2)).await;
 
     // Mallory's lot is her own: three free slots, nothing of acme's.
     let lot = app.lot(&mallory).await;

@@ -12,7 +12,7 @@ use wiremock::MockServer;
 
 use crate::db::TestDatabase;
 use crate::helpers::{
-    ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, TestApp, accepted, answer_updates, calls_are, sid,
+    ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, Api, TestApp, accepted, answer_updates, calls_are, sid,
 };
 
 const NUMBER: &str = "+15550005000";
@@ -28,7 +28,7 @@ fn free_port() -> u16 {
 /// The real `callpark` binary, as an operator runs it.
 struct Service {
     child: Child,
-    base: String,
+    api: Api,
 }
 
 impl Service {
@@ -51,12 +51,13 @@ impl Service {
             .expect("the callpark binary starts");
         let service = Self {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            api: Api::new(format!("http://127.0.0.1:{port}")),
         };
-        let http = reqwest::Client::new();
         for _ in 0..100 {
-            if http
-                .get(format!("{}/healthz", service.base))
+            if service
+                .api
+                .http
+                .get(service.api.url("/healthz"))
                 .send()
                 .await
                 .is_ok_and(|r| r.status() == 200)
@@ -81,24 +82,6 @@ impl Drop for Service {
     }
 }
 
-async fn signed(http: &reqwest::Client, base: &str, path: &str, params: &[(&str, &str)]) {
-    let url = format!("{base}{path}");
-    let signature =
-        callpark_twilio::signature::compute(&SecretString::from(AUTH_TOKEN), &url, params);
-    let response = http
-        .post(&url)
-        .header("X-Twilio-Signature", signature)
-        .form(params)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-}
-
 #[tokio::test]
 async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_restart() {
     // Twilio takes its time with the first redirect: the service dies while waiting for it.
@@ -112,64 +95,20 @@ async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_resta
     .await;
     answer_updates(&twilio, accepted(), None, 5).await;
     calls_are(&twilio, "in-progress").await;
-    let database = TestDatabase::create().await.unwrap();
+    let database = TestDatabase::create().await;
     let port = free_port();
     let mut service = Service::start(port, database.url(), &twilio).await;
-    let http = reqwest::Client::new();
-    let base = service.base.clone();
-
-    let org = http
-        .post(format!("{base}/admin/orgs"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"slug": "acme", "name": "Acme", "slots": 4, "numbers": [NUMBER]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(org.status(), 201);
-    let agent: Value = http
-        .post(format!("{base}/admin/orgs/acme/agents"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"identity": "alice"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let alice = agent["token"].as_str().unwrap().to_owned();
-    http.post(format!("{base}/api/session"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
-    signed(
-        &http,
-        &base,
-        "/twilio/voice",
-        &[
-            ("CallSid", &sid(1)),
-            ("From", "+14155550100"),
-            ("To", NUMBER),
-        ],
-    )
-    .await;
-    signed(
-        &http,
-        &base,
-        "/twilio/call-status",
-        &[
-            ("CallSid", &sid(2)),
-            ("ParentCallSid", &sid(1)),
-            ("CallStatus", "in-progress"),
-            ("To", "client:alice"),
-        ],
-    )
-    .await;
+    let api = service.api.clone();
+    api.create_org("acme", 4, NUMBER).await;
+    let alice = api.agent("acme", "alice").await;
+    api.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+        .await;
 
     let park = tokio::spawn({
-        let (http, base, alice) = (http.clone(), base.clone(), alice.clone());
+        let (api, alice) = (api.clone(), alice.clone());
         async move {
-            http.post(format!("{base}/api/park"))
+            api.http
+                .post(api.url("/api/park"))
                 .bearer_auth(&alice)
                 .json(&json!({"callSid": sid(2), "slot": 2}))
                 .send()
@@ -196,16 +135,7 @@ async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_resta
 
     let killed_at = Instant::now();
     let restarted = Service::start(port, database.url(), &twilio).await;
-    let lot = || async {
-        http.get(format!("{}/api/lot", restarted.base))
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
+    let lot = || restarted.api.lot(&alice);
     assert_eq!(
         lot().await["slots"][1]["state"],
         "parking",
@@ -258,22 +188,35 @@ fn pg_bin() -> PathBuf {
 }
 
 impl Cluster {
-    fn run(&self, tool: &str, args: &[&str]) {
+    /// `tool` of the server's installation, run as the cluster's owner.
+    fn command(&self, tool: &str) -> Command {
         let tool = self.bin.join(tool);
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&tool);
-            c
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(tool);
+            command
         } else {
-            Command::new(&tool)
-        };
-        let output = command.args(args).output().unwrap();
+            Command::new(tool)
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let output = self.command(tool).args(args).output().unwrap();
         assert!(
             output.status.success(),
-            "{}: {}",
-            tool.display(),
+            "{tool}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").to_str().unwrap().to_owned()
+    }
+
+    /// `pg_ctl` on this cluster's data directory.
+    fn pg_ctl(&self, args: &[&str]) {
+        let data = self.data();
+        self.run("pg_ctl", &[&["-D", data.as_str()], args].concat());
     }
 
     fn create() -> Self {
@@ -300,12 +243,11 @@ impl Cluster {
             as_postgres,
             dir,
         };
-        let data = cluster.dir.join("data");
         cluster.run(
             "initdb",
             &[
                 "-D",
-                data.to_str().unwrap(),
+                &cluster.data(),
                 "-U",
                 "postgres",
                 "-A",
@@ -318,41 +260,17 @@ impl Cluster {
     }
 
     fn start(&self) {
-        let data = self.dir.join("data");
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
             self.port,
             self.dir.display()
         );
         let log = self.dir.join("server.log");
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "-o",
-                &options,
-                "start",
-            ],
-        );
+        self.pg_ctl(&["-l", log.to_str().unwrap(), "-w", "-o", &options, "start"]);
     }
 
     fn stop(&self) {
-        let data = self.dir.join("data");
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ],
-        );
+        self.pg_ctl(&["-m", "immediate", "-w", "stop"]);
     }
 
     fn url(&self) -> String {
@@ -362,15 +280,9 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let data = self.dir.join("data");
-        let _ = Command::new(if self.as_postgres { "runuser" } else { "true" })
-            .args(if self.as_postgres {
-                vec!["-u", "postgres", "--"]
-            } else {
-                vec![]
-            })
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"])
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -392,26 +304,7 @@ async fn postgres_restarted_under_load_gives_503s_then_recovers_with_the_lot_int
     .await;
     app.create_org("acme", 6, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    for n in 1..=3u32 {
-        app.inbound_call_answered(
-            &sid(n * 10),
-            "+14155550100",
-            NUMBER,
-            &sid(n * 10 + 1),
-            "alice",
-        )
-        .await;
-        assert_eq!(
-            app.post_json(
-                "/api/park",
-                &alice,
-                json!({"callSid": sid(n * 10 + 1), "slot": n})
-            )
-            .await
-            .status(),
-            201
-        );
-    }
+    app.park_calls(&alice, "alice", NUMBER, 3).await;
     let before = app.lot(&alice).await;
 
     // Load: agents keep reading the lot while the database goes away and comes back.
@@ -472,11 +365,6 @@ async fn postgres_restarted_under_load_gives_503s_then_recovers_with_the_lot_int
     // And it works as before.
     app.inbound_call_answered(&sid(90), "+14155550100", NUMBER, &sid(91), "alice")
         .await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(91), "slot": 4}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&alice, &sid(91), Some(4)).await;
     app.stop().await;
 }

@@ -1,10 +1,12 @@
 //! A running callpark for tests: port 0, wiremock as Twilio, a real store, correctly signed
-//! webhooks, and an HTTP client for the agents' and admin APIs.
+//! webhooks, and an HTTP client for the agents' and admin APIs ([`Api`], which also drives
+//! the binary the crash tests start and the sandbox).
 
 use std::time::Duration;
 
 use callpark_app::config::{Settings, TwilioSettings};
 use callpark_app::{Application, Stopper};
+use callpark_http::routes::paths;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
@@ -19,13 +21,13 @@ pub(crate) fn sid(n: u32) -> String {
     format!("CA{n:032x}")
 }
 
+/// The service on a database of its own, with wiremock as Twilio. It derefs to its
+/// [`Instance`] (and so to the [`Api`]), which is how tests call it.
 pub(crate) struct TestApp {
-    pub(crate) base: String,
+    instance: Instance,
     settings: Settings,
-    pub(crate) http: reqwest::Client,
     pub(crate) twilio: MockServer,
-    stopper: Stopper,
-    _database: Option<crate::db::TestDatabase>,
+    database: crate::db::TestDatabase,
 }
 
 impl TestApp {
@@ -46,10 +48,10 @@ impl TestApp {
         adjust: impl FnOnce(&mut Settings),
     ) -> Self {
         let database = crate::db::TestDatabase::create().await;
-        let settings = Settings {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".to_owned(),
             public_url: None,
-            database: database.as_ref().map(crate::db::TestDatabase::settings),
+            database: Some(database.settings()),
             twilio: Some(TwilioSettings {
                 account_sid: ACCOUNT_SID.to_owned(),
                 auth_token: SecretString::from(AUTH_TOKEN),
@@ -65,47 +67,158 @@ impl TestApp {
             reconcile_grace: Duration::from_secs(30),
             workers: Some(2),
         };
-        let mut settings = settings;
         adjust(&mut settings);
-        let app = Application::build(settings.clone())
-            .await
-            .expect("the app starts");
-        let base = app.public_url().to_owned();
-        let stopper = app.stopper();
-        tokio::spawn(app.run_until_stopped());
         Self {
-            base,
+            instance: Instance::start(settings.clone()).await,
             settings,
-            http: reqwest::Client::new(),
             twilio,
-            stopper,
-            _database: database,
+            database,
         }
     }
 
     /// A second instance of the service on the same database and the same Twilio: what a
     /// load balancer spreads requests over.
     pub(crate) async fn second_instance(&self) -> Instance {
-        let app = Application::build(self.settings.clone())
-            .await
-            .expect("the app starts");
-        let base = app.public_url().to_owned();
-        let stopper = app.stopper();
-        tokio::spawn(app.run_until_stopped());
-        Instance { base, stopper }
+        Instance::start(self.settings.clone()).await
     }
 
     /// The database this instance runs on (for checks no API exposes).
     pub(crate) async fn sql(&self, query: &str) -> Vec<tokio_postgres::Row> {
-        self._database
-            .as_ref()
-            .expect("a database")
-            .query(query)
+        self.database.query(query).await
+    }
+
+    /// The call-update requests Twilio received, as (call SID, form fields).
+    pub(crate) async fn twilio_updates(&self) -> Vec<(String, Vec<(String, String)>)> {
+        self.twilio
+            .received_requests()
             .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method == wiremock::http::Method::POST)
+            .map(|r| {
+                let call = r
+                    .url
+                    .path()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(".json")
+                    .to_owned();
+                (call, serde_urlencoded::from_bytes(&r.body).unwrap())
+            })
+            .collect()
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Instance;
+
+    fn deref(&self) -> &Instance {
+        &self.instance
+    }
+}
+
+/// The friendly name of parked call `id`'s conference, as Twilio reports it back.
+pub(crate) fn conference_of(id: &str) -> String {
+    format!("park-{}", id.replace('-', ""))
+}
+
+/// The value of form field `name`.
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Waits until `check` holds, polling; fails the test after ten seconds (generous, for a loaded
+/// CI machine: it returns as soon as `check` holds).
+pub(crate) async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    eventually_within(Duration::from_secs(10), what, check).await;
+}
+
+/// Waits until `check` holds, polling; fails the test after `limit`.
+pub(crate) async fn eventually_within<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// An error response's status and code; every error says what went wrong in its message.
+pub(crate) async fn error_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (status, code)
+}
+
+/// A running instance of the service: its [`Api`] (which it derefs to), and the means to stop it.
+pub(crate) struct Instance {
+    api: Api,
+    stopper: Stopper,
+}
+
+impl Instance {
+    async fn start(settings: Settings) -> Self {
+        Self::run(Application::build(settings).await.expect("the app starts"))
+    }
+
+    /// Runs `app` in the background.
+    pub(crate) fn run(app: Application) -> Self {
+        let api = Api::new(app.public_url().to_owned());
+        let stopper = app.stopper();
+        tokio::spawn(app.run_until_stopped());
+        Self { api, stopper }
     }
 
     pub(crate) async fn stop(&self) {
         self.stopper.stop().await;
+    }
+}
+
+impl std::ops::Deref for Instance {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// The service's HTTP API at `base`, as agents, admins and (with signed webhooks) Twilio call it.
+#[derive(Clone)]
+pub(crate) struct Api {
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Api {
+    pub(crate) fn new(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -144,15 +257,20 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned();
+        self.sign_in(&token).await;
+        token
+    }
+
+    /// Signs the agent with `token` in.
+    pub(crate) async fn sign_in(&self, token: &str) {
         let signed_in = self
             .http
             .post(self.url("/api/session"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap();
         assert_eq!(signed_in.status(), 200);
-        token
     }
 
     /// POSTs a webhook signed as Twilio signs it.
@@ -202,6 +320,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// What the agent with `token` sees of itself.
+    pub(crate) async fn me(&self, token: &str) -> Value {
+        let response = self.get("/api/me", token).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
     pub(crate) async fn lot(&self, token: &str) -> Value {
         let response = self.get("/api/lot", token).await;
         assert_eq!(response.status(), 200);
@@ -219,28 +344,6 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The call-update requests Twilio received, as (call SID, form fields).
-    pub(crate) async fn twilio_updates(&self) -> Vec<(String, Vec<(String, String)>)> {
-        self.twilio
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.method == wiremock::http::Method::POST)
-            .map(|r| {
-                let call = r
-                    .url
-                    .path()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .trim_end_matches(".json")
-                    .to_owned();
-                (call, serde_urlencoded::from_bytes(&r.body).unwrap())
-            })
-            .collect()
-    }
-
     /// An inbound call from `from` to `to`, answered by `agent`'s browser on leg `browser`.
     pub(crate) async fn inbound_call_answered(
         &self,
@@ -252,7 +355,7 @@ impl TestApp {
     ) -> String {
         let twiml = self
             .webhook_ok(
-                "/twilio/voice",
+                paths::VOICE,
                 &[
                     ("CallSid", pstn),
                     ("From", from),
@@ -263,7 +366,7 @@ impl TestApp {
             .await;
         let client = format!("client:{agent}");
         self.webhook_ok(
-            "/twilio/call-status",
+            paths::CALL_STATUS,
             &[
                 ("CallSid", browser),
                 ("ParentCallSid", pstn),
@@ -274,40 +377,28 @@ impl TestApp {
         .await;
         twiml
     }
-}
 
-pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Waits until `check` holds, polling; fails the test after ten seconds (generous, for a loaded
-/// CI machine: it returns as soon as `check` holds).
-pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..500 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    /// `agent` (signed in with `token`) parks `call` into `slot` (the lowest free one for
+    /// `None`), which must succeed; returns the parked call.
+    pub(crate) async fn park(&self, token: &str, call: &str, slot: Option<u32>) -> Value {
+        let body = match slot {
+            Some(slot) => json!({"callSid": call, "slot": slot}),
+            None => json!({"callSid": call}),
+        };
+        let response = self.post_json("/api/park", token, body).await;
+        assert_eq!(response.status(), 201, "parking {call} into {slot:?}");
+        response.json().await.unwrap()
     }
-    panic!("timed out waiting until {what}");
-}
 
-/// Another instance of a [`TestApp`]'s service.
-pub(crate) struct Instance {
-    pub(crate) base: String,
-    stopper: Stopper,
-}
-
-impl Instance {
-    pub(crate) async fn stop(&self) {
-        self.stopper.stop().await;
+    /// `count` calls to `number`, answered by `agent` and parked by it into slots 1, 2, …:
+    /// call `n`'s caller leg is `sid(n * 10)`, the agent's `sid(n * 10 + 1)`.
+    pub(crate) async fn park_calls(&self, token: &str, agent: &str, number: &str, count: u32) {
+        for n in 1..=count {
+            let browser = sid(n * 10 + 1);
+            self.inbound_call_answered(&sid(n * 10), "+14155550100", number, &browser, agent)
+                .await;
+            self.park(token, &browser, Some(n)).await;
+        }
     }
 }
 

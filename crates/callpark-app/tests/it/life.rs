@@ -1,9 +1,10 @@
 //! A parked call's whole life over HTTP: Twilio's signed webhooks in, the REST calls callpark
 //! makes to (wiremock) Twilio out, the agents' API in between.
 
+use callpark_http::routes::paths::{self, with_id};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, eventually, field, sid};
+use crate::helpers::{TestApp, conference_of, eventually, field, sid};
 
 const NUMBER: &str = "+15550001000";
 const CALLER: &str = "+14155550123";
@@ -34,11 +35,7 @@ async fn park_one(app: &TestApp) -> Parked {
         "{ring}"
     );
 
-    let parked = app
-        .post_json("/api/park", &alice, json!({"callSid": browser, "slot": 2}))
-        .await;
-    assert_eq!(parked.status(), 201);
-    let parked: Value = parked.json().await.unwrap();
+    let parked = app.park(&alice, &browser, Some(2)).await;
     assert_eq!(parked["slot"], 2);
     assert_eq!(parked["pstnCallSid"], pstn.as_str());
     Parked {
@@ -64,20 +61,20 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     assert_eq!(updates.len(), 1, "{updates:?}");
     let (call, fields) = &updates[0];
     assert_eq!(call, &pstn);
-    let park_url = app.url(&format!("/twilio/park/{id}"));
+    let park_url = app.url(&with_id(paths::PARK, &id));
     assert_eq!(field(fields, "Url"), Some(park_url.as_str()));
     assert_eq!(field(fields, "Method"), Some("POST"));
     assert_eq!(
         field(fields, "StatusCallback"),
-        Some(app.url("/twilio/call-status").as_str())
+        Some(app.url(paths::CALL_STATUS).as_str())
     );
     assert_eq!(field(fields, "Twiml"), None);
 
     // Twilio fetches the park TwiML: the announcement, then the conference with hold music.
     let twiml = app
-        .webhook_ok(&format!("/twilio/park/{id}"), &[("CallSid", &pstn)])
+        .webhook_ok(&with_id(paths::PARK, &id), &[("CallSid", &pstn)])
         .await;
-    let conference = format!("park-{}", id.replace('-', ""));
+    let conference = conference_of(&id);
     assert!(
         twiml.contains("<Say>Please hold while we find someone for you.</Say>"),
         "{twiml}"
@@ -89,7 +86,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     assert!(
         twiml.contains(&format!(
             "waitUrl=\"{}\"",
-            app.url(&format!("/twilio/hold/{id}"))
+            app.url(&with_id(paths::HOLD, &id))
         )),
         "{twiml}"
     );
@@ -98,7 +95,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
         "{twiml}"
     );
     let hold = app
-        .webhook_ok(&format!("/twilio/hold/{id}"), &[("CallSid", &pstn)])
+        .webhook_ok(&with_id(paths::HOLD, &id), &[("CallSid", &pstn)])
         .await;
     assert!(hold.contains("<Play loop=\"0\">"), "{hold}");
 
@@ -110,7 +107,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     assert_eq!(slot["call"]["parkedBy"], "alice");
     let conference_sid = format!("CF{:032x}", 7);
     app.webhook_ok(
-        "/twilio/conference-status",
+        paths::CONFERENCE_STATUS,
         &[
             ("ConferenceSid", &conference_sid),
             ("FriendlyName", &conference),
@@ -134,7 +131,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     assert_eq!(call, &pstn);
     assert_eq!(
         field(fields, "Url"),
-        Some(app.url(&format!("/twilio/retrieve/{id}")).as_str())
+        Some(app.url(&with_id(paths::RETRIEVE, &id)).as_str())
     );
     assert_eq!(app.slot(&alice, 2).await["state"], "retrieving");
 
@@ -144,7 +141,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
         ("conference-end", ""),
     ] {
         app.webhook_ok(
-            "/twilio/conference-status",
+            paths::CONFERENCE_STATUS,
             &[
                 ("ConferenceSid", &conference_sid),
                 ("FriendlyName", &conference),
@@ -158,14 +155,14 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     assert_eq!(app.slot(&alice, 2).await["state"], "retrieving");
 
     let twiml = app
-        .webhook_ok(&format!("/twilio/retrieve/{id}"), &[("CallSid", &pstn)])
+        .webhook_ok(&with_id(paths::RETRIEVE, &id), &[("CallSid", &pstn)])
         .await;
     assert!(twiml.contains("<Identity>bob</Identity>"), "{twiml}");
     assert!(twiml.contains(&format!("callerId=\"{CALLER}\"")), "{twiml}");
     assert!(
         twiml.contains(&format!(
             "action=\"{}\"",
-            app.url(&format!("/twilio/dial-result/{id}"))
+            app.url(&with_id(paths::DIAL_RESULT, &id))
         )),
         "{twiml}"
     );
@@ -180,7 +177,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
 
     // Bob's browser answers: the slot is free at once.
     app.webhook_ok(
-        &format!("/twilio/retrieve/{id}/answered"),
+        &with_id(paths::RETRIEVE_ANSWERED, &id),
         &[
             ("CallSid", &sid(3)),
             ("ParentCallSid", &pstn),
@@ -189,14 +186,14 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     )
     .await;
     assert_eq!(app.slot(&alice, 2).await["state"], "free");
-    let me: Value = app.get("/api/me", &bob).await.json().await.unwrap();
+    let me = app.me(&bob).await;
     assert_eq!(me["status"], "on_call");
     assert_eq!(me["currentCall"]["pstnCallSid"], pstn.as_str());
 
     // After the conversation the dial's action comes with `completed`: nothing to do.
     let after = app
         .webhook_ok(
-            &format!("/twilio/dial-result/{id}"),
+            &with_id(paths::DIAL_RESULT, &id),
             &[("CallSid", &pstn), ("DialCallStatus", "completed")],
         )
         .await;
@@ -208,9 +205,9 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
 async fn a_caller_who_hangs_up_while_parked_frees_the_slot() {
     let app = TestApp::spawn().await;
     let Parked { id, pstn, bob, .. } = park_one(&app).await;
-    let conference = format!("park-{}", id.replace('-', ""));
+    let conference = conference_of(&id);
     app.webhook_ok(
-        "/twilio/conference-status",
+        paths::CONFERENCE_STATUS,
         &[
             ("ConferenceSid", &format!("CF{:032x}", 1)),
             ("FriendlyName", &conference),
@@ -223,7 +220,7 @@ async fn a_caller_who_hangs_up_while_parked_frees_the_slot() {
     assert_eq!(app.slot(&bob, 2).await["state"], "free");
     // The call-status callback that follows changes nothing.
     app.webhook_ok(
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         &[("CallSid", &pstn), ("CallStatus", "completed")],
     )
     .await;
@@ -240,7 +237,7 @@ async fn a_hang_up_reported_by_call_status_alone_frees_the_slot() {
     let app = TestApp::spawn().await;
     let Parked { pstn, bob, .. } = park_one(&app).await;
     app.webhook_ok(
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         &[("CallSid", &pstn), ("CallStatus", "completed")],
     )
     .await;
@@ -262,11 +259,11 @@ async fn a_caller_nobody_answers_goes_back_to_the_same_slot() {
 
     let twiml = app
         .webhook_ok(
-            &format!("/twilio/dial-result/{id}"),
+            &with_id(paths::DIAL_RESULT, &id),
             &[("CallSid", &pstn), ("DialCallStatus", "no-answer")],
         )
         .await;
-    let conference = format!("park-{}", id.replace('-', ""));
+    let conference = conference_of(&id);
     assert!(
         twiml.contains(&format!(">{conference}</Conference>")),
         "back into the same conference: {twiml}"
@@ -291,7 +288,7 @@ async fn a_caller_nobody_answers_goes_back_to_the_same_slot() {
 #[tokio::test]
 async fn two_simultaneous_retrieves_give_one_success_and_one_conflict() {
     let app = TestApp::spawn().await;
-    let Parked { alice, bob, .. } = park_one(&app).await;
+    let Parked { id, alice, bob, .. } = park_one(&app).await;
     let (a, b) = tokio::join!(
         app.post_json("/api/lot/2/retrieve", &alice, json!({})),
         app.post_json("/api/lot/2/retrieve", &bob, json!({}))
@@ -303,11 +300,12 @@ async fn two_simultaneous_retrieves_give_one_success_and_one_conflict() {
     let body: Value = loser.json().await.unwrap();
     assert_eq!(body["error"]["code"], "already_retrieving");
     // Exactly one retrieve redirect reached Twilio.
+    let retrieve = app.url(&with_id(paths::RETRIEVE, &id));
     let retrieves = app
         .twilio_updates()
         .await
         .into_iter()
-        .filter(|(_, f)| field(f, "Url").is_some_and(|u| u.contains("/twilio/retrieve/")))
+        .filter(|(_, f)| field(f, "Url").is_some_and(|u| u.starts_with(&retrieve)))
         .count();
     assert_eq!(retrieves, 1);
     app.stop().await;

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use callpark_app::config::{Settings, TwilioSettings};
 use callpark_app::{Application, StartupError};
+use callpark_http::routes::paths;
 use secrecy::SecretString;
-use serde_json::json;
 
 use crate::db::TestDatabase;
 use crate::helpers::{ACCOUNT_SID, AUTH_TOKEN, TestApp, sid};
@@ -75,12 +75,7 @@ async fn metrics_count_parks_and_time_webhooks() {
     let alice = app.agent("acme", "alice").await;
     app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
         .await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(2)}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&alice, &sid(2), None).await;
     let metrics = app
         .http
         .get(app.url("/metrics"))
@@ -98,36 +93,28 @@ async fn metrics_count_parks_and_time_webhooks() {
     ] {
         assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
     }
-    assert!(metrics.contains("route=\"/twilio/voice\""), "{metrics}");
+    let voice_route = format!("route=\"{}\"", paths::VOICE);
+    assert!(metrics.contains(&voice_route), "{metrics}");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn callpark_migrate_prepares_an_empty_database() {
-    let database = TestDatabase::create().await.unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_callpark"))
-        .arg("migrate")
-        .env("DATABASE_URL", database.url())
-        .env("RUST_LOG", "warn")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let database = TestDatabase::create().await;
+    let migrate = || {
+        Command::new(env!("CARGO_BIN_EXE_callpark"))
+            .arg("migrate")
+            .env("DATABASE_URL", database.url())
+            .env("RUST_LOG", "warn")
+            .status()
+            .unwrap()
+    };
+    assert!(migrate().success());
     // Applying them again is a no-op, not an error.
-    let again = Command::new(env!("CARGO_BIN_EXE_callpark"))
-        .arg("migrate")
-        .env("DATABASE_URL", database.url())
-        .env("RUST_LOG", "warn")
-        .status()
-        .unwrap();
-    assert!(again.success());
-    let (client, connection) = tokio_postgres::connect(database.url(), tokio_postgres::NoTls)
+    assert!(migrate().success());
+    let tables = database
+        .query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
         .await
-        .unwrap();
-    tokio::spawn(connection);
-    let tables = client
-        .query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", &[])
-        .await
-        .unwrap()
         .iter()
         .map(|r| r.get::<_, String>(0))
         .collect::<Vec<_>>();
@@ -167,7 +154,7 @@ async fn agents_get_a_voice_sdk_token_for_themselves_when_voice_is_configured() 
     .await;
     app.create_org("acme", 3, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    let me: serde_json::Value = app.get("/api/me", &alice).await.json().await.unwrap();
+    let me = app.me(&alice).await;
     assert_eq!(me["voice"], true);
     let response = app.get("/api/token", &alice).await;
     assert_eq!(response.status(), 200);

@@ -3,10 +3,14 @@
 
 use std::time::Duration;
 
+use callpark_http::routes::paths::{self, with_id};
 use serde_json::{Value, json};
 use wiremock::{MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, accepted, answer_updates, calls_are, eventually, field, sid};
+use crate::helpers::{
+    TestApp, accepted, answer_updates, calls_are, conference_of, error_code, eventually,
+    eventually_within, field, sid,
+};
 
 const NUMBER: &str = "+15550004000";
 const CALLER: &str = "+14155550177";
@@ -25,26 +29,21 @@ async fn reconciling_app(twilio: MockServer) -> TestApp {
     TestApp::spawn_configured(twilio, |s| s.reconcile_grace = Duration::from_millis(300)).await
 }
 
+/// acme with alice and bob signed in.
+async fn alice_and_bob(app: &TestApp) -> (String, String) {
+    app.create_org("acme", 5, NUMBER).await;
+    (
+        app.agent("acme", "alice").await,
+        app.agent("acme", "bob").await,
+    )
+}
+
 /// acme with alice and bob signed in, and alice on a call (caller's leg sid(1), hers sid(2)).
 async fn alice_on_a_call(app: &TestApp) -> (String, String) {
-    app.create_org("acme", 5, NUMBER).await;
-    let alice = app.agent("acme", "alice").await;
-    let bob = app.agent("acme", "bob").await;
+    let (alice, bob) = alice_and_bob(app).await;
     app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
         .await;
     (alice, bob)
-}
-
-async fn error_code(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (
-        status,
-        body["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    )
 }
 
 #[tokio::test]
@@ -103,7 +102,7 @@ async fn a_park_twilio_refuses_or_rate_limits_frees_the_slot_at_once() {
         );
         assert_eq!(app.slot(&alice, 1).await["state"], "free");
         // The caller is still with alice, who can try again.
-        let me: Value = app.get("/api/me", &alice).await.json().await.unwrap();
+        let me = app.me(&alice).await;
         assert_eq!(me["currentCall"]["pstnCallSid"], sid(1).as_str());
         app.stop().await;
     }
@@ -144,12 +143,7 @@ async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked() {
     ] {
         let app = reconciling_app(twilio_failing_the_retrieve(fault, times).await).await;
         let (alice, bob) = alice_on_a_call(&app).await;
-        assert_eq!(
-            app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
-                .await
-                .status(),
-            201
-        );
+        app.park(&alice, &sid(2), Some(1)).await;
         let retrieve = app.post_json("/api/lot/1/retrieve", &bob, json!({})).await;
         assert_eq!(error_code(retrieve).await, (answer.0, answer.1.to_owned()));
         assert_eq!(app.slot(&bob, 1).await["state"], right_after, "{answer:?}");
@@ -256,7 +250,7 @@ async fn life(
     };
     deliver(
         app,
-        "/twilio/voice",
+        paths::VOICE,
         p(&[
             ("CallSid", &pstn),
             ("From", CALLER),
@@ -267,7 +261,7 @@ async fn life(
     .await;
     deliver(
         app,
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         p(&[
             ("CallSid", &browser),
             ("ParentCallSid", &pstn),
@@ -276,18 +270,13 @@ async fn life(
         ]),
     )
     .await;
-    let parked: Value = app
-        .post_json("/api/park", alice, json!({"callSid": browser, "slot": 2}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let parked = app.park(alice, &browser, Some(2)).await;
     let id = parked["id"].as_str().unwrap().to_owned();
-    let conference = format!("park-{}", id.replace('-', ""));
+    let conference = conference_of(&id);
     let cf = format!("CF{:032x}", 9);
     deliver(
         app,
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         p(&[
             ("CallSid", &browser),
             ("ParentCallSid", &pstn),
@@ -298,15 +287,15 @@ async fn life(
     .await;
     deliver(
         app,
-        "/twilio/inbound-dial-result",
+        paths::INBOUND_DIAL_RESULT,
         p(&[("CallSid", &pstn), ("DialCallStatus", "completed")]),
     )
     .await;
-    deliver(app, &format!("/twilio/park/{id}"), p(&[("CallSid", &pstn)])).await;
-    deliver(app, &format!("/twilio/hold/{id}"), p(&[("CallSid", &pstn)])).await;
+    deliver(app, &with_id(paths::PARK, &id), p(&[("CallSid", &pstn)])).await;
+    deliver(app, &with_id(paths::HOLD, &id), p(&[("CallSid", &pstn)])).await;
     deliver(
         app,
-        "/twilio/conference-status",
+        paths::CONFERENCE_STATUS,
         p(&[
             ("ConferenceSid", &cf),
             ("FriendlyName", &conference),
@@ -324,7 +313,7 @@ async fn life(
     );
     deliver(
         app,
-        "/twilio/conference-status",
+        paths::CONFERENCE_STATUS,
         p(&[
             ("ConferenceSid", &cf),
             ("FriendlyName", &conference),
@@ -337,7 +326,7 @@ async fn life(
     .await;
     deliver(
         app,
-        "/twilio/conference-status",
+        paths::CONFERENCE_STATUS,
         p(&[
             ("ConferenceSid", &cf),
             ("FriendlyName", &conference),
@@ -348,13 +337,13 @@ async fn life(
     .await;
     deliver(
         app,
-        &format!("/twilio/retrieve/{id}"),
+        &with_id(paths::RETRIEVE, &id),
         p(&[("CallSid", &pstn)]),
     )
     .await;
     deliver(
         app,
-        &format!("/twilio/retrieve/{id}/answered"),
+        &with_id(paths::RETRIEVE_ANSWERED, &id),
         p(&[
             ("CallSid", &bob_leg),
             ("ParentCallSid", &pstn),
@@ -364,13 +353,13 @@ async fn life(
     .await;
     deliver(
         app,
-        &format!("/twilio/dial-result/{id}"),
+        &with_id(paths::DIAL_RESULT, &id),
         p(&[("CallSid", &pstn), ("DialCallStatus", "completed")]),
     )
     .await;
     deliver(
         app,
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         p(&[("CallSid", &pstn), ("CallStatus", "completed")]),
     )
     .await;
@@ -430,26 +419,13 @@ async fn webhooks_delivered_twice_and_replayed_shuffled_end_where_a_clean_run_en
     messy.stop().await;
 }
 
-async fn alice_and_bob(app: &TestApp) -> (String, String) {
-    app.create_org("acme", 5, NUMBER).await;
-    (
-        app.agent("acme", "alice").await,
-        app.agent("acme", "bob").await,
-    )
-}
-
 #[tokio::test]
 async fn no_agent_of_one_org_reaches_another_orgs_lot_through_any_endpoint() {
     let app = TestApp::spawn().await;
     let (alice, _) = alice_on_a_call(&app).await;
     app.create_org("other", 5, "+15550004999").await;
     let mallory = app.agent("other", "mallory").await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&alice, &sid(2), Some(1)).await;
     let acme_lot = app.lot(&alice).await;
 
     // Every agent endpoint, as mallory, aimed at acme's call, slot, agents and events.
@@ -534,7 +510,7 @@ async fn oversized_bodies_are_refused() {
     let huge = "x".repeat(100 * 1024);
     let webhook = app
         .http
-        .post(app.url("/twilio/call-status"))
+        .post(app.url(paths::CALL_STATUS))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("CallSid={huge}"))
         .send()
@@ -564,16 +540,11 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     let alice = app.agent("acme", "alice").await;
     app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
         .await;
-    let parked: Value = app
-        .post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 1}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let parked = app.park(&alice, &sid(2), Some(1)).await;
     let id = parked["id"].as_str().unwrap().to_owned();
     // Alice is free again (her leg dropped as the caller left it), so the deadline rings her back.
     app.webhook_ok(
-        "/twilio/call-status",
+        paths::CALL_STATUS,
         &[
             ("CallSid", &sid(2)),
             ("ParentCallSid", &sid(1)),
@@ -588,7 +559,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
             .await
             .into_iter()
             .filter(|(_, f)| {
-                field(f, "Url").is_some_and(|u| u.ends_with(&format!("/twilio/retrieve/{id}")))
+                field(f, "Url").is_some_and(|u| u.ends_with(&with_id(paths::RETRIEVE, &id)))
             })
             .count()
     };
@@ -612,7 +583,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
 
     // The ring-back TwiML rings alice; she does not answer: voicemail.
     let ring = app
-        .webhook_ok(&format!("/twilio/retrieve/{id}"), &[("CallSid", &sid(1))])
+        .webhook_ok(&with_id(paths::RETRIEVE, &id), &[("CallSid", &sid(1))])
         .await;
     assert!(
         ring.contains("<Identity>alice</Identity>") && ring.contains("value=\"ringback\""),
@@ -620,7 +591,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     );
     let voicemail = app
         .webhook_ok(
-            &format!("/twilio/dial-result/{id}"),
+            &with_id(paths::DIAL_RESULT, &id),
             &[("CallSid", &sid(1)), ("DialCallStatus", "no-answer")],
         )
         .await;
@@ -628,7 +599,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
         voicemail.contains("<Record ")
             && voicemail.contains(&format!(
                 "recordingStatusCallback=\"{}\"",
-                app.url(&format!("/twilio/recording/{id}"))
+                app.url(&with_id(paths::RECORDING, &id))
             )),
         "{voicemail}"
     );
@@ -638,25 +609,16 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     let recording = "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef";
     // Signatures are checked against each instance's public URL (behind a load balancer they
     // share one); sign for the instance that receives it.
-    let url = format!("{}/twilio/recording/{id}", second.base);
-    let params = [
-        ("CallSid", sid(1)),
-        ("RecordingUrl", recording.to_owned()),
-        ("RecordingStatus", "completed".to_owned()),
-    ];
-    let signature_second = callpark_twilio::signature::compute(
-        &secrecy::SecretString::from(crate::helpers::AUTH_TOKEN),
-        &url,
-        &params,
-    );
-    let stored = app
-        .http
-        .post(&url)
-        .header("X-Twilio-Signature", signature_second)
-        .form(&params)
-        .send()
-        .await
-        .unwrap();
+    let stored = second
+        .webhook(
+            &with_id(paths::RECORDING, &id),
+            &[
+                ("CallSid", &sid(1)),
+                ("RecordingUrl", recording),
+                ("RecordingStatus", "completed"),
+            ],
+        )
+        .await;
     assert_eq!(stored.status(), 204);
     let rows = app
         .sql(&format!(
@@ -670,19 +632,4 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     );
     second.stop().await;
     app.stop().await;
-}
-
-async fn eventually_within<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
 }

@@ -105,24 +105,7 @@ async fn two_agents_see_the_same_events_in_order_and_a_reconnect_misses_nothing(
     }
 
     // Three calls parked into slots 1..3.
-    for n in 1..=3u32 {
-        app.inbound_call_answered(
-            &sid(n * 10),
-            "+14155550100",
-            NUMBER,
-            &sid(n * 10 + 1),
-            "alice",
-        )
-        .await;
-        let parked = app
-            .post_json(
-                "/api/park",
-                &alice,
-                json!({"callSid": sid(n * 10 + 1), "slot": n}),
-            )
-            .await;
-        assert_eq!(parked.status(), 201);
-    }
+    app.park_calls(&alice, "alice", NUMBER, 3).await;
     let mut seen_a = Vec::new();
     let mut seen_b = Vec::new();
     for _ in 0..6 {
@@ -172,21 +155,11 @@ async fn an_agent_sees_only_its_own_organisations_events() {
     assert_eq!(spy.next().await.event, "snapshot");
     app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
         .await;
-    assert_eq!(
-        app.post_json("/api/park", &alice, json!({"callSid": sid(2)}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&alice, &sid(2), None).await;
     // mallory's org then has an event of its own; it must be the first mallory sees.
     app.inbound_call_answered(&sid(3), "+14155550100", "+15550002999", &sid(4), "mallory")
         .await;
-    assert_eq!(
-        app.post_json("/api/park", &mallory, json!({"callSid": sid(4)}))
-            .await
-            .status(),
-        201
-    );
+    app.park(&mallory, &sid(4), None).await;
     let first = spy.next().await;
     assert_eq!(first.id, Some(1));
     assert_eq!(first.data["call"]["pstnCallSid"], sid(3).as_str());
