@@ -221,7 +221,7 @@ fn serve(
     let ctx = web::Data::new(ctx);
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<telemetry::RequestSpan>::new())
             .configure(callpark_http::configure(ctx.clone()))
     })
     .disable_signals()

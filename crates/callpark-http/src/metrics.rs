@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use actix_web::http::StatusCode;
 use async_trait::async_trait;
 use callpark_domain::{
     CallSid, CallStatus, EventPublisher, EventSubscription, HttpUrl, LotEvent, LotEventKind,
@@ -171,12 +172,27 @@ pub async fn follow_occupancy(service: ParkingService) {
     }
 }
 
-/// Shared for the middleware that times webhooks.
-pub fn record_webhook(route: &str, started: Instant, status: u16) {
+/// Records how long a webhook took, by route pattern and status.
+pub fn record_webhook(route: &'static str, started: Instant, status: StatusCode) {
     metrics::histogram!(
         "callpark_webhook_seconds",
-        "route" => route.to_owned(),
-        "status" => status.to_string()
+        "route" => route,
+        "status" => status_label(status)
     )
     .record(started.elapsed().as_secs_f64());
+}
+
+/// The status as a label, without an allocation for the ones webhooks answer.
+fn status_label(status: StatusCode) -> metrics::SharedString {
+    match status.as_u16() {
+        200 => "200".into(),
+        204 => "204".into(),
+        400 => "400".into(),
+        403 => "403".into(),
+        404 => "404".into(),
+        409 => "409".into(),
+        500 => "500".into(),
+        503 => "503".into(),
+        other => other.to_string().into(),
+    }
 }
