@@ -75,7 +75,7 @@ pub enum TelephonyError {
 }
 
 /// What callpark asks of the telephony provider.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait Telephony: Send + Sync {
     /// Finds the caller's (PSTN) leg of an agent's browser leg: the browser leg's parent, or for
@@ -121,7 +121,7 @@ pub trait Telephony: Send + Sync {
 
 /// The URLs the service hands to the telephony provider. The front end that serves them
 /// implements this, so the domain knows no routes.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait WebhookUrls: Send + Sync {
     /// TwiML that announces and puts the caller into the parked call's conference.
     fn park(&self, id: ParkedCallId) -> HttpUrl;
@@ -204,7 +204,7 @@ pub struct LotSnapshot {
 }
 
 /// Durable state. Every method is one short, atomic operation.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait ParkingStore: Send + Sync {
     /// # Errors
@@ -414,7 +414,7 @@ pub trait EventSubscription: Send {
 }
 
 /// Fans stored events out to live subscribers (on every instance, for a shared store).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     /// Publishes an event the store has written.
@@ -427,7 +427,7 @@ pub trait EventPublisher: Send + Sync {
 // ---------------------------------------------------------------------------------------------
 // Clock
 
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
 }

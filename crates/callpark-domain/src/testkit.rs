@@ -1,6 +1,6 @@
 //! Test support for embedders and adapters (feature `testkit`):
 //!
-//! - [`conformance`]: the behavioural contract of [`ParkingStore`], as async checks that every
+//! - [`conformance`]: the behavioural contract of [`ParkingStore`](crate::ParkingStore), as async checks that every
 //!   store adapter runs unchanged — `callpark_domain::store_conformance_tests!`
 //!   turns them into one `#[tokio::test]` each;
 //! - [`ManualClock`], [`ScriptedTelephony`] and [`StaticUrls`]: deterministic doubles of the
