@@ -121,6 +121,8 @@
 
 // The modules are private: every item an embedder uses is re-exported here, so each has one
 // path, `callpark_domain::Item`. Test support has its own modules, behind its features.
+#![deny(missing_docs)]
+
 mod events;
 mod machine;
 mod model;

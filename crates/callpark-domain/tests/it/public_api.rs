@@ -47,7 +47,11 @@ fn depth_change(code: &str) -> i32 {
 fn is_listed(line: &str, parent: Option<&str>) -> bool {
     let public = line.starts_with("pub ");
     let in_pub_enum_or_trait = parent.is_some_and(|p| {
-        p.contains("pub enum ") || p.contains("pub trait ") || p.starts_with("macro_rules!")
+        p.contains("pub enum ")
+            || p.contains("pub trait ")
+            || p.starts_with("macro_rules!")
+            // A variant with named fields, of a public enum.
+            || p.chars().all(|c| c.is_alphanumeric() || c == '_')
     });
     let opens_context = line.starts_with("impl") || line.starts_with("macro_rules!");
     let invocation = !line.starts_with("macro_rules!")
@@ -192,6 +196,7 @@ fn the_walk_sees_items_fields_variants_methods_and_macros() {
     for expected in [
         "ports.rs: pub struct PstnLeg > pub sid: CallSid,",
         "machine.rs: pub enum ParkState > Parking,",
+        "ports.rs: SlotOutOfRange > lot_size: LotSize,",
         "ports.rs: #[cfg_attr(feature = \"mocks\", mockall::automock)] #[async_trait] pub trait Telephony: Send + Sync",
         "ports.rs: pub trait Telephony: Send + Sync > async fn redirect(&self, call: &CallSid, url: &HttpUrl, status_callback: &HttpUrl) -> Result<(), TelephonyError>;",
         "service/retrieve.rs: impl ParkingService > pub async fn retrieve(",
