@@ -3,11 +3,13 @@
 //!
 //! The listing comes from a walk of `src/`: every `pub` item (not `pub(crate)`/`pub(super)`)
 //! with the attributes in front of it (derives, features, mocks) and the block it sits in
-//! (its type, trait, impl or macro arm), every variant of a public enum, every method of a public trait,
-//! every `impl` header, every macro invocation and every item a `macro_rules!` template makes.
-//! The workspace denies `unreachable_pub`, so every `pub` item in `src/` is reachable. Doc
-//! comments and function bodies are not part of it.
+//! (its type, trait, impl or macro arm), every variant of a public enum, every method of a
+//! public trait, every trait `impl` for a public type, every macro invocation and every item a
+//! `macro_rules!` template makes. The workspace's `unreachable_pub` lint (an error under
+//! `clippy -D warnings`) keeps every `pub` item in `src/` reachable. Doc comments and function
+//! bodies are not part of it.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -65,8 +67,38 @@ fn is_listed(line: &str, parent: Option<&str>) -> bool {
         || (in_pub_enum_or_trait && !line.starts_with('#') && !line.starts_with('}'))
 }
 
+/// The types of the crate that are not public (`struct Before`, `pub(super) enum ApplyError`).
+fn private_types(sources: &[String]) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for line in sources.iter().flat_map(|s| s.lines()).map(str::trim) {
+        let rest = line
+            .strip_prefix("pub(crate) ")
+            .or_else(|| line.strip_prefix("pub(super) "))
+            .unwrap_or(line);
+        for kind in ["struct ", "enum ", "trait ", "type "] {
+            if let Some(name) = rest.strip_prefix(kind) {
+                let name: String = name
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+/// Whether an `impl` header is API: a trait implemented for a public type with public types.
+/// An inherent `impl` is shown as the context of its public items instead.
+fn impl_is_listed(header: &str, private: &HashSet<String>) -> bool {
+    let mentions_private = header
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| private.contains(word));
+    header.contains(" for ") && !mentions_private
+}
+
 /// The listing of one file: one line per item, `file: context > item`.
-fn list_file(root: &Path, path: &Path, out: &mut String) {
+fn list_file(root: &Path, path: &Path, private: &HashSet<String>, out: &mut String) {
     let source = std::fs::read_to_string(path).expect("a readable source file");
     let file = path
         .strip_prefix(root)
@@ -111,7 +143,9 @@ fn list_file(root: &Path, path: &Path, out: &mut String) {
                 .join(" ")
                 .trim()
                 .to_owned();
-            writeln!(out, "{file}: {context}{shown}").expect("a String");
+            if !header.starts_with("impl") || impl_is_listed(&header, private) {
+                writeln!(out, "{file}: {context}{shown}").expect("a String");
+            }
             attrs.clear();
             // Only bodies of functions are left out; other blocks are where items live.
             let is_fn = header.contains("fn ");
@@ -152,9 +186,14 @@ fn listing() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&root, &mut files);
+    let sources: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("a readable source file"))
+        .collect();
+    let private = private_types(&sources);
     let mut out = String::new();
     for file in &files {
-        list_file(&root, file, &mut out);
+        list_file(&root, file, &private, &mut out);
     }
     out
 }
