@@ -28,6 +28,14 @@ else
   cargo test --workspace --all-features --no-fail-fast
 fi
 
+echo "==> the domain crate as a library: its embedding example, docs and package"
+# The example checks every step itself and exits non-zero on a failed check; its last line
+# says that every check passed.
+cargo run -q -p callpark-domain --example embed --all-features | tee /dev/stderr \
+  | tail -n 1 | grep -qx 'embed: every check passed'
+RUSTDOCFLAGS="-D warnings" cargo doc -p callpark-domain --no-deps --all-features
+cargo package -p callpark-domain --allow-dirty --no-verify --offline
+
 echo "==> sandbox walk (the real binary, over HTTP)"
 bash scripts/sandbox-walk.sh
 

@@ -35,6 +35,7 @@ pub enum LotEventKind {
 }
 
 impl LotEventKind {
+    /// Every kind, in declaration order.
     pub const ALL: [Self; 10] = [
         Self::Parked,
         Self::Updated,
@@ -79,9 +80,14 @@ impl fmt::Display for LotEventKind {
 /// One change of one organisation's lot, with the parked call as it is after the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotEvent {
+    /// The organisation whose lot changed.
     pub org: OrgSlug,
+    /// The event's number in the organisation's sequence, one more than the previous one's.
     pub sequence: Sequence,
+    /// What happened.
     pub kind: LotEventKind,
+    /// When it happened (the service clock).
     pub at: OffsetDateTime,
+    /// The parked call as it is after the change.
     pub call: ParkedCall,
 }

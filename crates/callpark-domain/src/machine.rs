@@ -45,6 +45,7 @@ pub enum ParkState {
 }
 
 impl ParkState {
+    /// Every state, in declaration order.
     pub const ALL: [Self; 7] = [
         Self::Parking,
         Self::Parked,
@@ -55,6 +56,7 @@ impl ParkState {
         Self::Voicemail,
     ];
 
+    /// The parked call is over (retrieved, abandoned, failed, voicemail): its slot is free.
     pub fn is_terminal(self) -> bool {
         !self.occupies_slot()
     }
@@ -103,7 +105,9 @@ pub enum Refusal {
 /// whether the parker can take a call.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TimeoutRoute {
+    /// Ring the agent who parked it.
     Ringback(AgentIdentity),
+    /// Send the caller to voicemail.
     Voicemail,
 }
 
@@ -167,8 +171,11 @@ pub enum Effect {
 /// telephony effect to carry out once it is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Move {
+    /// The record as it must be stored.
     pub next: ParkedCall,
+    /// The event the store writes with it.
     pub event: LotEventKind,
+    /// The telephony work to carry out once the record is stored.
     pub effect: Option<Effect>,
 }
 
@@ -179,6 +186,7 @@ pub enum Step {
     Absorbed,
     /// The record is live, and the signal needs nothing of it (an expected or stale signal).
     Unchanged,
+    /// The record changes, as the move says.
     Moved(Box<Move>),
 }
 
@@ -186,17 +194,22 @@ pub enum Step {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
 pub enum TransitionError {
     #[error("the call is still being parked")]
+    /// A retrieve of a call still being parked.
     NotYetParked,
     #[error("the call is already being retrieved")]
+    /// A retrieve of a call another retrieve (or a ring-back) is moving.
     AlreadyRetrieving,
     #[error("the parked call has ended ({0})")]
+    /// A retrieve of a call in a terminal state.
     Ended(ParkState),
 }
 
 /// What a transition needs besides the record: the time, and the organisation's park time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransitionContext {
+    /// The time of the transition.
     pub now: OffsetDateTime,
+    /// How long a call may stay parked before its deadline fires.
     pub max_park: Duration,
 }
 

@@ -33,7 +33,9 @@ pub enum AutoSlot {
 /// Which slot a park asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SlotRequest {
+    /// This slot, or nothing if it is taken.
     Requested(SlotNumber),
+    /// Whichever free slot the organisation's policy chooses.
     Auto(AutoSlot),
 }
 
@@ -44,15 +46,25 @@ pub const MAX_PARK_TIME: Duration = Duration::from_secs(4 * 60 * 60);
 /// A tenant with its own parking lot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organisation {
+    /// The short name in URLs and logs; unique.
     pub slug: OrgSlug,
+    /// The name shown to agents.
     pub name: DisplayName,
+    /// How many slots the lot has.
     pub lot_size: LotSize,
+    /// The phone numbers that route to this organisation.
     pub numbers: Vec<PhoneNumber>,
+    /// What parked callers hear; `None` for the telephony's default.
     pub hold_music_url: Option<HttpUrl>,
+    /// What a parked caller hears before the hold music.
     pub announcement: Announcement,
+    /// The text-to-speech voice of the announcement; `None` for the default.
     pub voice: Option<Voice>,
+    /// How long a call may stay parked (capped at [`MAX_PARK_TIME`]).
     pub max_park: Duration,
+    /// What happens when a parked call's deadline passes.
     pub timeout_action: TimeoutAction,
+    /// How a slot is chosen when the parker names none.
     pub auto_slot: AutoSlot,
 }
 
@@ -62,17 +74,24 @@ pub type NewOrganisation = Organisation;
 /// Whether an agent can take a call now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AgentStatus {
+    /// Signed in and free: may be rung.
     Available,
+    /// On a call: not rung.
     OnCall,
+    /// Not signed in: not rung.
     Offline,
 }
 
 /// A person who parks and retrieves calls, inside one organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
+    /// The organisation the agent belongs to.
     pub org: OrgSlug,
+    /// Its identity inside the organisation.
     pub identity: AgentIdentity,
+    /// The name shown to other agents.
     pub display_name: Option<DisplayName>,
+    /// Whether it can take a call now.
     pub status: AgentStatus,
     /// The agent's browser leg, while on a call.
     pub current_call: Option<CallSid>,
@@ -82,8 +101,11 @@ pub struct Agent {
 /// [`crate::ParkingStore::apply_and_set_agent`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentStatusChange {
+    /// The organisation of the agent.
     pub org: OrgSlug,
+    /// The agent.
     pub identity: AgentIdentity,
+    /// Its new status.
     pub status: AgentStatus,
     /// The agent's browser leg, while on a call.
     pub current_call: Option<CallSid>,
@@ -92,16 +114,22 @@ pub struct AgentStatusChange {
 /// What [`crate::ParkingStore::create_agent`] takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAgent {
+    /// The organisation the agent joins.
     pub org: OrgSlug,
+    /// Its identity inside the organisation.
     pub identity: AgentIdentity,
+    /// The name shown to other agents.
     pub display_name: Option<DisplayName>,
+    /// The digest of the agent's API token.
     pub token_hash: TokenHash,
 }
 
 /// Who is on the other end of a parked call.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Caller {
+    /// The caller's number, when the network gives it.
     pub number: Option<PhoneNumber>,
+    /// The caller's name, when caller name lookup gives it.
     pub name: Option<CallerName>,
 }
 
@@ -109,8 +137,11 @@ pub struct Caller {
 /// Agents' browser legs are linked to it as they are dialled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
+    /// The organisation the dialled number routes to.
     pub org: OrgSlug,
+    /// The caller's leg.
     pub pstn: CallSid,
+    /// Who is calling.
     pub caller: Caller,
 }
 
@@ -119,8 +150,11 @@ pub struct Call {
 /// the slot stays occupied, so a caller whose move fails is never lost from the lot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Retrieval {
+    /// An agent asked to retrieve the call: that agent is rung.
     ByAgent(AgentIdentity),
+    /// The deadline passed: the agent who parked it is rung back.
     Ringback(AgentIdentity),
+    /// The deadline passed and nobody can be rung: the caller goes to voicemail.
     ToVoicemail,
 }
 
@@ -137,13 +171,21 @@ impl Retrieval {
 /// One occupancy of one slot. Records in a terminal state are kept as history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkedCall {
+    /// Assigned by the store when the slot is claimed.
     pub id: ParkedCallId,
+    /// The organisation whose lot the slot is in.
     pub org: OrgSlug,
+    /// The slot it occupies (or occupied, once terminal).
     pub slot: SlotNumber,
+    /// Where it is in its life.
     pub state: ParkState,
+    /// The caller's leg, the one that is redirected.
     pub pstn_call: CallSid,
+    /// Who is on hold.
     pub caller: Caller,
+    /// The agent who parked it (and whom a ring-back rings).
     pub parked_by: AgentIdentity,
+    /// When the slot was claimed.
     pub parked_at: OffsetDateTime,
     /// `None` until Twilio tells us; nothing waits for it.
     pub conference_sid: Option<ConferenceSid>,
@@ -162,10 +204,12 @@ pub struct ParkedCall {
 }
 
 impl ParkedCall {
+    /// The conference the caller waits in: see [`ParkedCallId::conference_name`](crate::ParkedCallId::conference_name).
     pub fn conference_name(&self) -> String {
         self.id.conference_name()
     }
 
+    /// Whether its slot is occupied (parking, parked or being retrieved).
     pub fn occupies_slot(&self) -> bool {
         self.state.occupies_slot()
     }
@@ -174,10 +218,16 @@ impl ParkedCall {
 /// What [`crate::ParkingStore::claim_slot`] takes: the store assigns id, slot and version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewParkedCall {
+    /// The organisation whose lot to park in.
     pub org: OrgSlug,
+    /// Which slot to claim.
     pub request: SlotRequest,
+    /// The caller's leg to park.
     pub pstn_call: CallSid,
+    /// Who is calling.
     pub caller: Caller,
+    /// The agent who parks it.
     pub parked_by: AgentIdentity,
+    /// The time of the claim.
     pub now: OffsetDateTime,
 }

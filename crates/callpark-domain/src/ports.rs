@@ -24,21 +24,32 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// The caller's leg of a call, as the telephony provider reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PstnLeg {
+    /// The caller's leg.
     pub sid: CallSid,
+    /// Who is calling.
     pub caller: Caller,
 }
 
 /// A call's status as the telephony provider reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CallStatus {
+    /// Waiting to be placed.
     Queued,
+    /// Being placed.
     Initiated,
+    /// Ringing.
     Ringing,
+    /// Answered and connected.
     InProgress,
+    /// Ended after being answered.
     Completed,
+    /// The called party was busy.
     Busy,
+    /// Could not be placed.
     Failed,
+    /// Nobody answered.
     NoAnswer,
+    /// Ended before it was answered.
     Canceled,
 }
 
@@ -75,7 +86,7 @@ pub enum TelephonyError {
 }
 
 /// What callpark asks of the telephony provider.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait Telephony: Send + Sync {
     /// Finds the caller's (PSTN) leg of an agent's browser leg: the browser leg's parent, or for
@@ -121,7 +132,7 @@ pub trait Telephony: Send + Sync {
 
 /// The URLs the service hands to the telephony provider. The front end that serves them
 /// implements this, so the domain knows no routes.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait WebhookUrls: Send + Sync {
     /// TwiML that announces and puts the caller into the parked call's conference.
     fn park(&self, id: ParkedCallId) -> HttpUrl;
@@ -149,62 +160,86 @@ pub enum StoreError {
 }
 
 #[derive(Debug, Error)]
+/// Why [`ParkingStore::create_org`] failed.
 pub enum CreateOrgError {
     #[error("an organisation with this slug exists")]
+    /// The slug is taken.
     AlreadyExists,
     #[error("the number {0} already routes to another organisation")]
+    /// The number routes to another organisation.
     NumberTaken(PhoneNumber),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
 #[derive(Debug, Error)]
+/// Why [`ParkingStore::create_agent`] failed.
 pub enum CreateAgentError {
     #[error("no such organisation")]
+    /// The organisation does not exist.
     UnknownOrg,
     #[error("an agent with this identity exists in the organisation")]
+    /// The identity is taken in the organisation.
     AlreadyExists,
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
 #[derive(Debug, Error)]
+/// Why [`ParkingStore::claim_slot`] failed.
 pub enum ClaimError {
     #[error("no such organisation")]
+    /// The organisation does not exist.
     UnknownOrg,
     #[error("slot {slot} is outside the lot of {} slots", .lot_size.get())]
-    SlotOutOfRange { slot: SlotNumber, lot_size: LotSize },
+    /// The requested slot is not in the lot.
+    SlotOutOfRange {
+        /// The slot asked for.
+        slot: SlotNumber,
+        /// The size of the lot.
+        lot_size: LotSize,
+    },
     #[error("slot {0} is occupied")]
+    /// The requested slot is taken.
     SlotOccupied(SlotNumber),
     #[error("every slot of the lot is occupied")]
+    /// No slot is free.
     LotFull,
     /// The call is parked already (in this slot of the same organisation).
     #[error("the call is already parked in slot {1}")]
     AlreadyParked(ParkedCallId, SlotNumber),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
 #[derive(Debug, Error)]
+/// Why [`ParkingStore::apply`] failed.
 pub enum CasError {
     /// The record is no longer in the state and version the change was computed from.
     #[error("the parked call changed meanwhile")]
     Conflict,
     #[error("no such parked call")]
+    /// No parked call has this id.
     NotFound,
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
 /// The occupied slots of one lot, and the sequence of the last event they reflect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotSnapshot {
+    /// The parked calls occupying a slot, in no particular order.
     pub occupied: Vec<ParkedCall>,
+    /// The sequence of the last event the snapshot reflects.
     pub sequence: Sequence,
 }
 
 /// Durable state. Every method is one short, atomic operation.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait ParkingStore: Send + Sync {
     /// # Errors
@@ -414,7 +449,7 @@ pub trait EventSubscription: Send {
 }
 
 /// Fans stored events out to live subscribers (on every instance, for a shared store).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     /// Publishes an event the store has written.
@@ -427,8 +462,10 @@ pub trait EventPublisher: Send + Sync {
 // ---------------------------------------------------------------------------------------------
 // Clock
 
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(feature = "mocks", mockall::automock)]
+/// The time, for deadlines and event timestamps. [`SystemClock`] in production; a manual clock in tests.
 pub trait Clock: Send + Sync {
+    /// The current time.
     fn now(&self) -> OffsetDateTime;
 }
 

@@ -8,7 +8,9 @@ use crate::values::{CallSid, OrgSlug};
 /// The call an agent's browser is on: its own leg, and the caller's leg it bridges to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentCall {
+    /// The agent's own (browser) leg.
     pub browser_leg: CallSid,
+    /// The caller's leg it is bridged to.
     pub call: Call,
 }
 

@@ -1,6 +1,6 @@
 //! Test support for embedders and adapters (feature `testkit`):
 //!
-//! - [`conformance`]: the behavioural contract of [`ParkingStore`], as async checks that every
+//! - [`conformance`]: the behavioural contract of [`ParkingStore`](crate::ParkingStore), as async checks that every
 //!   store adapter runs unchanged — `callpark_domain::store_conformance_tests!`
 //!   turns them into one `#[tokio::test]` each;
 //! - [`ManualClock`], [`ScriptedTelephony`] and [`StaticUrls`]: deterministic doubles of the
@@ -32,10 +32,12 @@ pub fn conference_sid(n: u128) -> crate::values::ConferenceSid {
     crate::values::ConferenceSid::parse(&format!("CF{n:032x}")).expect("a well-formed SID")
 }
 
+/// An agent identity, for tests.
 pub fn agent_identity(s: &str) -> AgentIdentity {
     AgentIdentity::parse(s).expect("a well-formed identity")
 }
 
+/// An organisation slug, for tests.
 pub fn org_slug(s: &str) -> OrgSlug {
     OrgSlug::parse(s).expect("a well-formed slug")
 }
@@ -90,14 +92,17 @@ pub fn epoch() -> OffsetDateTime {
 pub struct ManualClock(Mutex<OffsetDateTime>);
 
 impl ManualClock {
+    /// A clock that reads `start` until moved.
     pub fn new(start: OffsetDateTime) -> Self {
         Self(Mutex::new(start))
     }
 
+    /// Moves the time forward.
     pub fn advance(&self, by: Duration) {
         *self.0.lock().expect("clock lock") += by;
     }
 
+    /// Sets the time.
     pub fn set(&self, to: OffsetDateTime) {
         *self.0.lock().expect("clock lock") = to;
     }
@@ -126,14 +131,22 @@ pub enum CallScript {
 /// A request [`ScriptedTelephony`] received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TelephonyRequest {
+    /// [`Telephony::find_pstn_leg`].
     FindPstnLeg(CallSid),
+    /// [`Telephony::redirect`].
     Redirect {
+        /// The leg redirected.
         call: CallSid,
+        /// The URL it was redirected to.
         url: HttpUrl,
+        /// Where it reports its status.
         status_callback: HttpUrl,
     },
+    /// [`Telephony::call_status`].
     CallStatus(CallSid),
+    /// [`Telephony::connected_legs`].
     ConnectedLegs(CallSid),
+    /// [`Telephony::hang_up`].
     HangUp(CallSid),
 }
 
@@ -150,6 +163,7 @@ struct Script {
 pub struct ScriptedTelephony(Mutex<Script>);
 
 impl ScriptedTelephony {
+    /// A telephony that knows no call yet: every call is [`CallScript::Live`].
     pub fn new() -> Self {
         Self::default()
     }

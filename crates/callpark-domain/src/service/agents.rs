@@ -7,13 +7,13 @@ use crate::values::{OrgSlug, TokenHash};
 
 impl ParkingService {
     /// # Errors
-    /// As [`ParkingStore::create_org`].
+    /// As [`crate::ParkingStore::create_org`].
     pub async fn create_org(&self, org: &NewOrganisation) -> Result<Organisation, CreateOrgError> {
         self.ports.store.create_org(org).await
     }
 
     /// # Errors
-    /// As [`ParkingStore::create_agent`].
+    /// As [`crate::ParkingStore::create_agent`].
     pub async fn create_agent(&self, agent: &NewAgent) -> Result<Agent, CreateAgentError> {
         self.ports.store.create_agent(agent).await
     }

@@ -17,18 +17,28 @@ pub enum TelephonyFailure {
 }
 
 #[derive(Debug, Error)]
+/// Why [`ParkingService::park`](crate::ParkingService::park) failed.
 pub enum ParkError {
     /// Neither callpark nor the provider knows a caller's leg for this call in the agent's
     /// organisation.
     #[error("no call of yours with this SID is in progress")]
     CallNotFound,
     #[error("the call is already parked in slot {0}")]
+    /// The caller's leg is parked already, in this slot.
     AlreadyParked(SlotNumber),
     #[error("slot {slot} is outside the lot of {lot_size} slots")]
-    SlotOutOfRange { slot: SlotNumber, lot_size: u16 },
+    /// The requested slot is not in the lot.
+    SlotOutOfRange {
+        /// The slot asked for.
+        slot: SlotNumber,
+        /// How many slots the lot has.
+        lot_size: u16,
+    },
     #[error("slot {0} is occupied")]
+    /// The requested slot is taken.
     SlotOccupied(SlotNumber),
     #[error("every slot of the lot is occupied")]
+    /// No slot is free.
     LotFull,
     /// The caller hung up before the call reached the lot.
     #[error("the caller has hung up")]
@@ -37,22 +47,35 @@ pub enum ParkError {
     #[error("the parked call kept changing; try again")]
     Contended,
     #[error(transparent)]
+    /// The telephony failed the redirect.
     Telephony(#[from] TelephonyFailure),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
 #[derive(Debug, Error)]
+/// Why [`ParkingService::retrieve`](crate::ParkingService::retrieve) failed.
 pub enum RetrieveError {
     #[error("slot {slot} is outside the lot of {lot_size} slots")]
-    SlotOutOfRange { slot: SlotNumber, lot_size: u16 },
+    /// The slot is not in the lot.
+    SlotOutOfRange {
+        /// The slot asked for.
+        slot: SlotNumber,
+        /// How many slots the lot has.
+        lot_size: u16,
+    },
     #[error("no call is parked in slot {0}")]
+    /// No call occupies the slot.
     SlotEmpty(SlotNumber),
     #[error("no agent {0} in this organisation")]
+    /// The agent to connect does not exist in the organisation.
     UnknownAgent(AgentIdentity),
     #[error("the call in slot {0} is still being parked")]
+    /// The call in the slot is still being parked.
     NotYetParked(SlotNumber),
     #[error("the call in slot {0} is already being retrieved")]
+    /// Another retrieve (or a ring-back) is moving the call.
     AlreadyRetrieving(SlotNumber),
     /// The caller hung up; the slot is free now.
     #[error("the caller in slot {0} has hung up")]
@@ -61,8 +84,10 @@ pub enum RetrieveError {
     #[error("the parked call kept changing; try again")]
     Contended,
     #[error(transparent)]
+    /// The telephony failed the redirect.
     Telephony(#[from] TelephonyFailure),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
@@ -71,6 +96,7 @@ pub enum RetrieveError {
 #[derive(Debug, Error)]
 pub enum SignalError {
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
     /// A record changed on every attempt to apply the signal.
     #[error("the parked call kept changing; the signal was not applied")]
@@ -78,9 +104,12 @@ pub enum SignalError {
 }
 
 #[derive(Debug, Error)]
+/// Why [`ParkingService::on_inbound_call`](crate::ParkingService::on_inbound_call) failed.
 pub enum InboundError {
     #[error("no organisation answers {0}")]
+    /// No organisation answers the dialled number.
     UnknownNumber(PhoneNumber),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }

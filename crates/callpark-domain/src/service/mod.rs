@@ -36,10 +36,15 @@ pub use sweeps::SweepReport;
 /// The ports the service works through.
 #[derive(Clone)]
 pub struct Ports {
+    /// Durable state.
     pub store: Arc<dyn ParkingStore>,
+    /// The telephony that moves the calls.
     pub telephony: Arc<dyn Telephony>,
+    /// The live event feed.
     pub events: Arc<dyn EventPublisher>,
+    /// The time.
     pub clock: Arc<dyn Clock>,
+    /// The front end's URLs handed to the telephony.
     pub urls: Arc<dyn WebhookUrls>,
 }
 
@@ -62,10 +67,12 @@ impl std::fmt::Debug for ParkingService {
 }
 
 impl ParkingService {
+    /// The use cases over these ports.
     pub fn new(ports: Ports) -> Self {
         Self { ports }
     }
 
+    /// The time, by the service's clock.
     pub fn now(&self) -> OffsetDateTime {
         self.ports.clock.now()
     }

@@ -29,6 +29,7 @@ impl PhoneNumber {
         }
     }
 
+    /// The number, `+` and digits.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -68,6 +69,7 @@ impl HttpUrl {
         Ok(Self(s.to_owned()))
     }
 
+    /// The URL as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -34,6 +34,7 @@ macro_rules! sid_type {
                 }
             }
 
+            /// The SID as Twilio writes it.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -83,10 +84,12 @@ impl ParkedCallId {
         Self(uuid::Uuid::new_v4())
     }
 
+    /// The id stored as this UUID.
     pub fn from_uuid(id: uuid::Uuid) -> Self {
         Self(id)
     }
 
+    /// The id as a UUID, for storing it.
     pub fn as_uuid(&self) -> uuid::Uuid {
         self.0
     }
@@ -127,10 +130,12 @@ impl fmt::Display for ParkedCallId {
 pub struct TokenHash([u8; 32]);
 
 impl TokenHash {
+    /// The digest as computed by the front end.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
+    /// The digest, for storing it.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

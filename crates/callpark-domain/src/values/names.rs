@@ -29,6 +29,7 @@ impl AgentIdentity {
         Ok(Self(s.to_owned()))
     }
 
+    /// The identity as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -68,6 +69,7 @@ impl OrgSlug {
         Ok(Self(s.to_owned()))
     }
 
+    /// The slug as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -113,6 +115,7 @@ macro_rules! text_type {
                 display_text(s, $kind, $max).map(Self)
             }
 
+            /// The trimmed text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }

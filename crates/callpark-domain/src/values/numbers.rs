@@ -24,6 +24,7 @@ impl SlotNumber {
         }
     }
 
+    /// The slot number, 1..=999.
     pub fn get(self) -> u16 {
         self.0
     }
@@ -49,10 +50,12 @@ impl LotSize {
         }
     }
 
+    /// The number of slots.
     pub fn get(self) -> u16 {
         self.0
     }
 
+    /// Whether the slot is one of this lot's.
     pub fn contains(self, slot: SlotNumber) -> bool {
         slot.0 <= self.0
     }
@@ -71,15 +74,18 @@ impl Sequence {
     /// Before the first event.
     pub const ZERO: Self = Self(0);
 
+    /// The sequence number `n`.
     pub fn new(n: u64) -> Self {
         Self(n)
     }
 
+    /// The number.
     pub fn get(self) -> u64 {
         self.0
     }
 
     #[must_use]
+    /// The sequence number after this one.
     pub fn next(self) -> Self {
         Self(self.0 + 1)
     }

@@ -4,11 +4,13 @@
 //! - [`service`]: the use cases on the in-memory store and scripted telephony;
 //! - [`mocks`]: the use cases against mockall mocks of the ports;
 //! - [`properties`]: random interleavings, with the lot's invariants after every step;
+//! - [`public_api`]: the public API is the checked-in `public-api.txt`;
 //! - [`dependencies`]: the domain depends on no runtime, web, SQL or serde crate.
 
 mod dependencies;
 mod machine;
 mod mocks;
 mod properties;
+mod public_api;
 mod service;
 mod support;

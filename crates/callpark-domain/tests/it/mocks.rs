@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use callpark_domain::ports::{
+use callpark_domain::mocks::{
     MockClock, MockEventPublisher, MockParkingStore, MockTelephony, MockWebhookUrls,
 };
 use callpark_domain::testkit::{agent_identity, call_sid, caller, epoch, new_agent, organisation};
