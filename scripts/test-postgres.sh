@@ -14,7 +14,7 @@
 #   4. otherwise it fails, saying how to install PostgreSQL.
 #
 # CALLPARK_PG_THROWAWAY=1 skips 1 and 2 (a clean cluster every run; also how this script's
-# step 3 is tested).
+# step 3 is tested). CALLPARK_PG_ROOT puts the throwaway cluster elsewhere than target/pg.
 
 _callpark_pg_log() { echo "test-postgres: $*" >&2; }
 
@@ -77,7 +77,7 @@ _callpark_pg_throwaway() {
     _callpark_pg_log "no free port in 55432-55531 for a throwaway cluster"
     return 1
   fi
-  root="$(pwd)/target/pg"
+  root="${CALLPARK_PG_ROOT:-$(pwd)/target/pg}"
   rm -rf "$root"
   mkdir -p "$root"
   # initdb refuses to run as root: run the cluster as the `postgres` system user then.

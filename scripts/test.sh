@@ -39,6 +39,9 @@ cargo package -p callpark-domain --allow-dirty --no-verify --offline
 echo "==> sandbox walk (the real binary, over HTTP)"
 bash scripts/sandbox-walk.sh
 
+echo "==> every command of docs/deploy.md"
+bash scripts/test-deploy-doc.sh
+
 echo "==> the API description against the running service"
 bash scripts/test-api.sh
 

@@ -10,8 +10,9 @@ use callpark_domain::{
 
 use crate::HttpContext;
 use crate::auth::{Admin, new_token, token_hash};
+use crate::body::JsonBody;
 use crate::dto::{NewAgentBody, NewAgentDto, NewOrgBody, OrgDto};
-use crate::error::ApiError;
+use crate::error::{ApiError, only};
 
 /// What a parked caller hears when the organisation sets nothing else.
 pub const DEFAULT_ANNOUNCEMENT: &str = "Please hold. Your call is being transferred.";
@@ -22,16 +23,21 @@ pub const DEFAULT_MAX_PARK: Duration = Duration::from_secs(300);
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(16 * 1024)
-                    .error_handler(|e, _| {
-                        ApiError::invalid(format!("malformed JSON body: {e}")).into()
-                    }),
+            .service(
+                web::resource("/orgs")
+                    .post(create_org)
+                    .default_service(only("POST")),
             )
-            .route("/orgs", web::post().to(create_org))
-            .route("/orgs/{slug}", web::get().to(get_org))
-            .route("/orgs/{slug}/agents", web::post().to(create_agent)),
+            .service(
+                web::resource("/orgs/{slug}")
+                    .get(get_org)
+                    .default_service(only("GET")),
+            )
+            .service(
+                web::resource("/orgs/{slug}/agents")
+                    .post(create_agent)
+                    .default_service(only("POST")),
+            ),
     );
 }
 
@@ -90,12 +96,9 @@ pub fn new_organisation(body: NewOrgBody) -> Result<NewOrganisation, ApiError> {
 async fn create_org(
     ctx: web::Data<HttpContext>,
     _: Admin,
-    body: web::Json<NewOrgBody>,
+    JsonBody(body): JsonBody<NewOrgBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = ctx
-        .service
-        .create_org(&new_organisation(body.into_inner())?)
-        .await?;
+    let org = ctx.service.create_org(&new_organisation(body)?).await?;
     Ok(HttpResponse::Created().json(OrgDto::from(&org)))
 }
 
@@ -117,9 +120,8 @@ async fn create_agent(
     ctx: web::Data<HttpContext>,
     _: Admin,
     path: web::Path<String>,
-    body: web::Json<NewAgentBody>,
+    JsonBody(body): JsonBody<NewAgentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
     let token = new_token();
     let agent = NewAgent {
         org: OrgSlug::parse(&path)?,

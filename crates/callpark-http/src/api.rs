@@ -9,10 +9,11 @@ use callpark_domain::{
 
 use crate::HttpContext;
 use crate::auth::{AuthedAgent, presented_token, session_cookie};
+use crate::body::JsonBody;
 use crate::dto::{
     AgentDto, CurrentCallDto, LotDto, MeDto, ParkBody, ParkedDto, RetrieveBody, RetrievedDto,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, only};
 use crate::idempotency::{self, Recorded};
 use crate::sse;
 
@@ -20,29 +21,51 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api")
             .app_data(
-                web::JsonConfig::default()
-                    .limit(16 * 1024)
-                    .error_handler(|e, _| {
-                        ApiError::invalid(format!("malformed JSON body: {e}")).into()
-                    }),
-            )
-            .app_data(
                 web::PathConfig::default()
                     .error_handler(|e, _| ApiError::invalid(format!("malformed path: {e}")).into()),
             )
-            .route("/session", web::post().to(sign_in))
-            .route("/session", web::delete().to(sign_out))
-            .route("/me", web::get().to(me))
-            .route("/agents", web::get().to(agents))
-            .route("/lot", web::get().to(lot))
-            .route("/park", web::post().to(park))
-            .route("/lot/{slot}/retrieve", web::post().to(retrieve))
-            .route("/events", web::get().to(sse::events))
-            .route("/token", web::get().to(voice_token))
-            .route("/sandbox/calls", web::post().to(sandbox_call))
-            .route(
-                "/sandbox/calls/{sid}/hangup",
-                web::post().to(sandbox_hangup),
+            .service(
+                web::resource("/session")
+                    .post(sign_in)
+                    .delete(sign_out)
+                    .default_service(only("POST, DELETE")),
+            )
+            .service(web::resource("/me").get(me).default_service(only("GET")))
+            .service(
+                web::resource("/agents")
+                    .get(agents)
+                    .default_service(only("GET")),
+            )
+            .service(web::resource("/lot").get(lot).default_service(only("GET")))
+            .service(
+                web::resource("/park")
+                    .post(park)
+                    .default_service(only("POST")),
+            )
+            .service(
+                web::resource("/lot/{slot}/retrieve")
+                    .post(retrieve)
+                    .default_service(only("POST")),
+            )
+            .service(
+                web::resource("/events")
+                    .get(sse::events)
+                    .default_service(only("GET")),
+            )
+            .service(
+                web::resource("/token")
+                    .get(voice_token)
+                    .default_service(only("GET")),
+            )
+            .service(
+                web::resource("/sandbox/calls")
+                    .post(sandbox_call)
+                    .default_service(only("POST")),
+            )
+            .service(
+                web::resource("/sandbox/calls/{sid}/hangup")
+                    .post(sandbox_hangup)
+                    .default_service(only("POST")),
             ),
     );
 }
@@ -126,9 +149,8 @@ async fn park(
     ctx: web::Data<HttpContext>,
     AuthedAgent(agent): AuthedAgent,
     req: HttpRequest,
-    body: web::Json<ParkBody>,
+    JsonBody(body): JsonBody<ParkBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
     let request = ParkRequest {
         call: CallSid::parse(&body.call_sid)?,
         slot: body.slot.map(slot_number).transpose()?,
@@ -188,14 +210,14 @@ async fn retrieve(
     ctx: web::Data<HttpContext>,
     AuthedAgent(agent): AuthedAgent,
     path: web::Path<String>,
-    body: Option<web::Json<RetrieveBody>>,
+    JsonBody(body): JsonBody<Option<RetrieveBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let slot = path
         .parse::<u32>()
         .map_err(|_| ApiError::invalid("the slot must be a number"))
         .and_then(slot_number)?;
     let target = body
-        .and_then(|b| b.into_inner().agent)
+        .and_then(|b| b.agent)
         .map(|a| AgentIdentity::parse(&a))
         .transpose()?;
     let call = ctx.service.retrieve(&agent, slot, target).await?;
@@ -255,7 +277,7 @@ struct SandboxCallBody {
 async fn sandbox_call(
     ctx: web::Data<HttpContext>,
     AuthedAgent(agent): AuthedAgent,
-    body: Option<web::Json<SandboxCallBody>>,
+    JsonBody(body): JsonBody<Option<SandboxCallBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let sandbox = sandbox(&ctx)?;
     let org = ctx
@@ -267,7 +289,7 @@ async fn sandbox_call(
         .numbers
         .first()
         .ok_or_else(|| ApiError::invalid("the organisation has no phone number"))?;
-    let from = match body.and_then(|b| b.into_inner().from) {
+    let from = match body.and_then(|b| b.from) {
         Some(from) => PhoneNumber::parse(&from)?,
         None => sandbox.random_caller(),
     };

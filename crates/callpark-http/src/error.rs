@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use callpark_domain::{
     CreateAgentError, CreateOrgError, InvalidValue, ParkError, RetrieveError, SignalError,
     StoreError, TelephonyFailure,
@@ -22,6 +22,8 @@ pub struct ApiError {
     message: String,
     /// Seconds after which a retry may succeed, sent as `Retry-After`.
     retry_after: Option<u32>,
+    /// The methods a path answers, sent as `Allow` with a 405.
+    allow: Option<&'static str>,
     cause: Option<Cause>,
 }
 
@@ -32,7 +34,20 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            allow: None,
             cause: None,
+        }
+    }
+
+    /// 405: the path exists, the method does not.
+    pub fn method_not_allowed(method: &Method, path: &str, allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{path} does not answer {method}; it answers {allow}"),
+            )
         }
     }
 
@@ -128,6 +143,9 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
+        if let Some(allow) = self.allow {
+            response.insert_header((header::ALLOW, allow));
+        }
         response.json(Body {
             error: Inner {
                 code: self.code,
@@ -135,6 +153,28 @@ impl ResponseError for ApiError {
             },
         })
     }
+}
+
+/// The default service of a resource answering `allow` (e.g. `"GET, POST"`): any other method
+/// is a 405 that says which ones it takes.
+pub(crate) fn only(allow: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        Err::<HttpResponse, _>(ApiError::method_not_allowed(
+            req.method(),
+            req.path(),
+            allow,
+        ))
+    })
+}
+
+/// The service's default: a path it does not have is a 404 like every other.
+pub(crate) fn unknown_path() -> actix_web::Route {
+    web::to(|req: HttpRequest| async move {
+        Err::<HttpResponse, _>(ApiError::not_found(
+            "not_found",
+            format!("there is nothing at {}", req.path()),
+        ))
+    })
 }
 
 impl From<InvalidValue> for ApiError {

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 mod admin;
 mod api;
 pub mod auth;
+pub mod body;
 pub mod dto;
 pub mod error;
 mod idempotency;
@@ -124,11 +125,11 @@ impl std::fmt::Debug for HttpContext {
 pub fn configure(ctx: web::Data<HttpContext>) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg| {
         cfg.app_data(ctx.clone())
-            .app_data(web::JsonConfig::default().limit(16 * 1024))
             .configure(ops::configure)
             .configure(ui::configure)
             .configure(api::configure)
             .configure(admin::configure)
-            .configure(webhooks::configure);
+            .configure(webhooks::configure)
+            .default_service(error::unknown_path());
     }
 }

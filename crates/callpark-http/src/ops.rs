@@ -3,12 +3,24 @@
 use actix_web::{HttpResponse, web};
 
 use crate::HttpContext;
-use crate::error::ApiError;
+use crate::error::{ApiError, only};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+    cfg.service(
+        web::resource("/healthz")
+            .get(healthz)
+            .default_service(only("GET")),
+    )
+    .service(
+        web::resource("/readyz")
+            .get(readyz)
+            .default_service(only("GET")),
+    )
+    .service(
+        web::resource("/metrics")
+            .get(metrics)
+            .default_service(only("GET")),
+    );
 }
 
 /// The process is up.
@@ -22,11 +34,11 @@ async fn readyz(ctx: web::Data<HttpContext>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
-async fn metrics(ctx: web::Data<HttpContext>) -> HttpResponse {
-    match &ctx.metrics {
-        Some(handle) => HttpResponse::Ok()
-            .content_type("text/plain; version=0.0.4")
-            .body(handle.render()),
-        None => HttpResponse::NotFound().finish(),
-    }
+async fn metrics(ctx: web::Data<HttpContext>) -> Result<HttpResponse, ApiError> {
+    let handle = ctx.metrics.as_ref().ok_or_else(|| {
+        ApiError::not_found("metrics_disabled", "metrics are off in this process")
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(handle.render()))
 }

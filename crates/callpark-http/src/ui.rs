@@ -2,8 +2,10 @@
 //! no build step and no third-party CDN.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError as _, web};
 use rust_embed::RustEmbed;
+
+use crate::error::{ApiError, only};
 
 #[derive(RustEmbed)]
 #[folder = "ui/"]
@@ -17,8 +19,12 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src
     base-uri 'none'; form-action 'self'; object-src 'none'";
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/ui/{path:.*}", web::get().to(asset));
+    cfg.service(web::resource("/").get(index).default_service(only("GET")))
+        .service(
+            web::resource("/ui/{path:.*}")
+                .get(asset)
+                .default_service(only("GET")),
+        );
 }
 
 async fn index() -> HttpResponse {
@@ -31,7 +37,8 @@ async fn asset(path: web::Path<String>) -> HttpResponse {
 
 fn serve(path: &str) -> HttpResponse {
     let Some(file) = Assets::get(path) else {
-        return HttpResponse::NotFound().finish();
+        return ApiError::not_found("not_found", format!("there is nothing at /ui/{path}"))
+            .error_response();
     };
     let mime = match path.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",

@@ -16,7 +16,7 @@ use callpark_twilio::twiml::documents;
 use callpark_twilio::{signature, webhook};
 
 use crate::HttpContext;
-use crate::error::ApiError;
+use crate::error::{ApiError, only};
 use crate::routes::paths;
 
 /// Said to the parked caller when a retrieve did not connect.
@@ -72,7 +72,8 @@ where
     F::Output: Responder + 'static,
 {
     web::resource(path)
-        .route(web::post().to(handler))
+        .post(handler)
+        .default_service(only("POST"))
         .wrap_fn(move |req, srv| {
             let started = std::time::Instant::now();
             let response = srv.call(req);

@@ -193,3 +193,118 @@ async fn an_agent_of_another_org_can_neither_see_nor_retrieve_nor_park_into_this
     );
     app.stop().await;
 }
+
+/// The status, code, message and `Allow` header of an error answer.
+async fn refusal(response: reqwest::Response) -> (u16, String, String, Option<String>) {
+    let status = response.status().as_u16();
+    let allow = response
+        .headers()
+        .get("allow")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: serde_json::Value = response.json().await.expect("a JSON error body");
+    let text = |key: &str| body["error"][key].as_str().unwrap_or_default().to_owned();
+    (status, text("code"), text("message"), allow)
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_the_documented_json_error() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    for path in ["/nope", "/api/lots", "/twilio/park", "/ui/missing.js"] {
+        let (status, code, message, _) = refusal(app.get(path, &alice).await).await;
+        assert_eq!((status, code.as_str()), (404, "not_found"), "{path}");
+        assert!(message.contains(path), "{message}");
+    }
+    let wrong_methods = [
+        (reqwest::Method::GET, "/api/park".to_owned(), "POST"),
+        (reqwest::Method::DELETE, "/api/lot".to_owned(), "GET"),
+        (
+            reqwest::Method::PUT,
+            "/api/session".to_owned(),
+            "POST, DELETE",
+        ),
+        (reqwest::Method::GET, paths::CALL_STATUS.to_owned(), "POST"),
+        (
+            reqwest::Method::GET,
+            paths::with_id(paths::PARK, "67e55044-10b1-426f-9247-bb680e5fe0c8"),
+            "POST",
+        ),
+        (reqwest::Method::POST, "/healthz".to_owned(), "GET"),
+    ];
+    for (method, path, allowed) in wrong_methods {
+        let response = app
+            .http
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap();
+        let (status, code, message, allow) = refusal(response).await;
+        assert_eq!(
+            (status, code.as_str(), allow.as_deref()),
+            (405, "method_not_allowed", Some(allowed)),
+            "{method} {path}"
+        );
+        assert!(message.contains(method.as_str()), "{message}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_bodies_are_refused_in_the_callers_terms_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+        .await;
+    app.park(&alice, &sid(2), Some(3)).await;
+
+    let wrong_type = app
+        .post_json(
+            "/api/park",
+            &alice,
+            json!({"callSid": sid(2), "slot": "two"}),
+        )
+        .await;
+    assert_eq!(
+        refusal(wrong_type).await,
+        (
+            400,
+            "invalid_request".to_owned(),
+            r#"slot: expected a whole number from 0 to 4294967295, got the string "two""#
+                .to_owned(),
+            None
+        )
+    );
+    // An optional body is optional, not ignored: a misspelt field is refused, and the call
+    // stays parked.
+    let misspelt = app
+        .post_json("/api/lot/3/retrieve", &alice, json!({"agnet": "bob"}))
+        .await;
+    let (status, _, message, _) = refusal(misspelt).await;
+    assert_eq!(status, 400);
+    assert_eq!(message, "unknown field `agnet` (the fields are `agent`)");
+    let not_json = app
+        .http
+        .post(app.url("/api/lot/3/retrieve"))
+        .bearer_auth(&alice)
+        .body(r#"{"agent":"alice"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refusal(not_json).await.0, 400, "no Content-Type: refused");
+    let too_large = app
+        .http
+        .post(app.url("/api/park"))
+        .bearer_auth(&alice)
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"callSid":"{}"}}"#, "x".repeat(20_000)))
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _, _) = refusal(too_large).await;
+    assert_eq!((status, code.as_str()), (413, "body_too_large"));
+    assert_eq!(app.slot(&alice, 3).await["state"], "parked");
+    app.stop().await;
+}

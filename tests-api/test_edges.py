@@ -1,0 +1,66 @@
+"""The edges of the API, over every path of docs/openapi.yaml: a method a path does not have is
+a 405 naming the ones it has (in `Allow` and in the documented JSON error), and a path the
+service does not have is a 404 with the same JSON error, never an empty page.
+"""
+
+import re
+
+import pytest
+import requests
+import yaml
+
+from conftest import SPEC
+
+RAW = yaml.safe_load(SPEC.read_text())
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# Path parameters filled with values of the right shape: the method is refused before the
+# parameters are looked at.
+SAMPLES = {"slug": "demo", "slot": "1", "sid": "CA" + "0" * 32,
+           "id": "67e55044-10b1-426f-9247-bb680e5fe0c8"}
+
+
+def concrete(template):
+    return re.sub(r"\{(\w+)\}", lambda m: SAMPLES[m.group(1)], template)
+
+
+def error_of(response):
+    assert response.headers.get("content-type", "").startswith("application/json"), (
+        response.status_code, response.headers, response.text[:200])
+    error = response.json()["error"]
+    assert set(error) == {"code", "message"} and error["message"], error
+    return error
+
+
+ROUTES = [(template, sorted(m.upper() for m in operations if m.upper() in METHODS))
+          for template, operations in RAW["paths"].items()]
+
+
+@pytest.mark.parametrize("template,documented", ROUTES, ids=[t for t, _ in ROUTES])
+def test_a_method_a_path_does_not_have_is_a_405_naming_the_ones_it_has(service, template,
+                                                                        documented):
+    assert documented, template
+    for method in METHODS:
+        if method in documented:
+            continue
+        response = requests.request(method, service.base + concrete(template),
+                                    headers=service.headers("alice"), timeout=10)
+        assert response.status_code == 405, (method, template, response.status_code, response.text)
+        allowed = sorted(m.strip() for m in response.headers["allow"].split(","))
+        assert allowed == documented, (method, template, response.headers["allow"])
+        error = error_of(response)
+        assert error["code"] == "method_not_allowed", error
+
+
+@pytest.mark.parametrize("path", ["/nope", "/api", "/api/", "/api/lots", "/api/lot/1",
+                                  "/admin/orgs/demo/agents/alice", "/twilio/park",
+                                  "/twilio/unknown", "/ui/missing.js", "/healthz/deep"])
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_a_path_the_service_does_not_have_is_a_json_404(service, path, method):
+    response = requests.request(method, service.base + path, headers=service.headers("alice"),
+                                timeout=10)
+    assert response.status_code in (404, 405), (method, path, response.status_code)
+    if response.status_code == 405:
+        # /ui/{path} exists for GET; any other method on it is a 405 like everywhere.
+        assert path.startswith("/ui/"), (method, path)
+    error = error_of(response)
+    assert error["code"] in ("not_found", "method_not_allowed"), error
