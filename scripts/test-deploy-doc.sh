@@ -89,8 +89,9 @@ admin_token=$(sed -n 's/^CALLPARK_ADMIN_TOKEN=//p' "$WORK/etc/callpark/callpark.
 org=$(curl -fsS "$base/admin/orgs/acme" -H "Authorization: Bearer $admin_token")
 echo "$org" | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["name"] == "Acme Support" and o["numbers"] == ["+14155550100"], o' ||
   fail "the organisation is not as the doc created it: $org"
-grep -q '"message":"listening"\|listening' "$WORK/serve.log" || fail "the service did not log that it listens"
-grep -qi 'sandbox' "$WORK/serve.log" && fail "the documented configuration started the sandbox, not real Twilio"
+# CALLPARK_LOG_FORMAT=json: the start line says whether it runs the sandbox.
+grep -q '"message":"callpark is listening".*"sandbox":false' "$WORK/serve.log" ||
+  fail "the documented configuration did not start callpark on real Twilio"
 agents=$(psql -d callpark_restored -XAtc "SELECT count(*) FROM agents WHERE identity = 'alice'")
 [ "$agents" = 1 ] || fail "the restored database does not hold the agent (found $agents)"
 echo "deploy doc: every runnable command of $DOC worked"
