@@ -50,6 +50,11 @@ pub enum RetrieveError {
     SlotEmpty(SlotNumber),
     #[error("no agent {0} in this organisation")]
     UnknownAgent(AgentIdentity),
+    /// The agent to connect is on a call: ringing them would cost a caller (the browser does
+    /// not present a second call, and connecting would drop the first). The parked call stays
+    /// parked; park the current call first.
+    #[error("{0} is on a call: park or end that call first")]
+    AgentBusy(AgentIdentity),
     #[error("the call in slot {0} is still being parked")]
     NotYetParked(SlotNumber),
     #[error("the call in slot {0} is already being retrieved")]
