@@ -258,6 +258,7 @@ impl From<RetrieveError> for ApiError {
             }
             RetrieveError::SlotEmpty(_) => Self::new(S::NOT_FOUND, "slot_empty", message),
             RetrieveError::UnknownAgent(_) => Self::new(S::NOT_FOUND, "agent_not_found", message),
+            RetrieveError::AgentBusy(_) => Self::new(S::CONFLICT, "agent_busy", message),
             RetrieveError::NotYetParked(_) => Self::new(S::CONFLICT, "not_yet_parked", message),
             RetrieveError::AlreadyRetrieving(_) => {
                 Self::new(S::CONFLICT, "already_retrieving", message)

@@ -4,7 +4,7 @@
 use callpark_http::routes::paths::{self, with_id};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, conference_of, eventually, field, sid};
+use crate::helpers::{TestApp, conference_of, error_code, eventually, field, sid};
 
 const NUMBER: &str = "+15550001000";
 const CALLER: &str = "+14155550123";
@@ -308,6 +308,41 @@ async fn two_simultaneous_retrieves_give_one_success_and_one_conflict() {
         .filter(|(_, f)| field(f, "Url").is_some_and(|u| u.starts_with(&retrieve)))
         .count();
     assert_eq!(retrieves, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_agent_on_a_call_cannot_retrieve_and_no_caller_moves() {
+    let app = TestApp::spawn().await;
+    let Parked { id, pstn, bob, .. } = park_one(&app).await;
+    // Bob answers another caller.
+    let (bobs_caller, bobs_leg) = (sid(10), sid(11));
+    app.inbound_call_answered(&bobs_caller, CALLER, NUMBER, &bobs_leg, "bob")
+        .await;
+    let updates = app.twilio_updates().await.len();
+
+    let refused = app.post_json("/api/lot/2/retrieve", &bob, json!({})).await;
+    assert_eq!(error_code(refused).await, (409, "agent_busy".to_owned()));
+    // The parked call is still parked, nobody asked Twilio to move anyone, and Bob keeps his
+    // caller.
+    let slot = app.slot(&bob, 2).await;
+    assert_eq!(
+        (
+            &slot["state"],
+            &slot["call"]["id"],
+            &slot["call"]["pstnCallSid"]
+        ),
+        (&json!("parked"), &json!(id), &json!(pstn))
+    );
+    assert_eq!(app.twilio_updates().await.len(), updates);
+    let me = app.me(&bob).await;
+    assert_eq!(me["status"], "on_call");
+    assert_eq!(me["currentCall"]["pstnCallSid"], bobs_caller.as_str());
+
+    // Park his caller first, then the retrieve goes through.
+    app.park(&bob, &bobs_leg, None).await;
+    let retrieved = app.post_json("/api/lot/2/retrieve", &bob, json!({})).await;
+    assert_eq!(retrieved.status(), 200);
     app.stop().await;
 }
 

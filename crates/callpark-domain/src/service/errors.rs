@@ -71,6 +71,11 @@ pub enum RetrieveError {
     #[error("no agent {0} in this organisation")]
     /// The agent to connect does not exist in the organisation.
     UnknownAgent(AgentIdentity),
+    /// The agent to connect is on a call: ringing them would cost a caller (the browser does
+    /// not present a second call, and connecting would drop the first). The parked call stays
+    /// parked; park the current call first.
+    #[error("{0} is on a call: park or end that call first")]
+    AgentBusy(AgentIdentity),
     #[error("the call in slot {0} is still being parked")]
     /// The call in the slot is still being parked.
     NotYetParked(SlotNumber),

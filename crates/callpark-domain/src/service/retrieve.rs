@@ -11,7 +11,9 @@ impl ParkingService {
     ///
     /// # Errors
     /// See [`RetrieveError`]. Of concurrent retrieves of one slot exactly one succeeds; the
-    /// others get [`RetrieveError::AlreadyRetrieving`].
+    /// others get [`RetrieveError::AlreadyRetrieving`]. An agent to connect who is on a call
+    /// (see [`ParkingService::current_call`]) gets [`RetrieveError::AgentBusy`], and the call
+    /// stays parked.
     pub async fn retrieve(
         &self,
         agent: &Agent,
@@ -34,6 +36,10 @@ impl ParkingService {
             .occupant(&org.slug, slot)
             .await?
             .ok_or(RetrieveError::SlotEmpty(slot))?;
+        if self.current_call(&target).await?.is_some() {
+            return Err(RetrieveError::AgentBusy(target.identity));
+        }
+        let target = target.identity;
 
         let retrieve = Signal::RetrieveRequested(target);
         let applied = self
@@ -59,17 +65,15 @@ impl ParkingService {
         org: &Organisation,
         agent: &Agent,
         target: Option<AgentIdentity>,
-    ) -> Result<AgentIdentity, RetrieveError> {
+    ) -> Result<Agent, RetrieveError> {
         Ok(match target {
-            Some(identity) if identity != agent.identity => {
-                self.ports
-                    .store
-                    .agent(&org.slug, &identity)
-                    .await?
-                    .ok_or(RetrieveError::UnknownAgent(identity))?
-                    .identity
-            }
-            _ => agent.identity.clone(),
+            Some(identity) if identity != agent.identity => self
+                .ports
+                .store
+                .agent(&org.slug, &identity)
+                .await?
+                .ok_or(RetrieveError::UnknownAgent(identity))?,
+            _ => agent.clone(),
         })
     }
 }

@@ -291,6 +291,14 @@ async fn a_retrieve_that_loses_the_compare_and_set_is_already_retrieving() {
 
     let mut store = MockParkingStore::new();
     store.expect_org().returning(|_| Ok(Some(acme())));
+    // Bob is free to take the call.
+    store.expect_agent().returning(|_, _| {
+        Ok(Some(Agent {
+            status: AgentStatus::Available,
+            current_call: None,
+            ..agent("bob")
+        }))
+    });
     let occupant = parked.clone();
     store
         .expect_occupant()

@@ -774,27 +774,79 @@ async fn retrieve_refuses_what_it_cannot_do() {
     let acme = organisation("acme", 3);
     let w = World::new(std::slice::from_ref(&acme)).await;
     let alice = w.agent("acme", "alice", 1).await;
+    let bob = w.agent("acme", "bob", 2).await;
     w.answered_call(&acme, PSTN, BROWSER, &alice).await;
     w.telephony.script(&call_sid(PSTN), CallScript::Unanswered);
     let _ = w.park(&alice, BROWSER, Some(1)).await;
 
     assert!(matches!(
-        w.service.retrieve(&alice, slot(1), None).await,
+        w.service.retrieve(&bob, slot(1), None).await,
         Err(RetrieveError::NotYetParked(s)) if s == slot(1)
     ));
     assert!(matches!(
-        w.service.retrieve(&alice, slot(2), None).await,
+        w.service.retrieve(&bob, slot(2), None).await,
         Err(RetrieveError::SlotEmpty(s)) if s == slot(2)
     ));
     assert!(matches!(
-        w.service.retrieve(&alice, slot(4), None).await,
+        w.service.retrieve(&bob, slot(4), None).await,
         Err(RetrieveError::SlotOutOfRange { lot_size: 3, .. })
     ));
     assert!(matches!(
-        w.service.retrieve(&alice, slot(1), Some(identity("nobody"))).await,
+        w.service.retrieve(&bob, slot(1), Some(identity("nobody"))).await,
         Err(RetrieveError::UnknownAgent(a)) if a == identity("nobody")
     ));
     assert_eq!(w.redirects().len(), 1, "only the park redirect");
+}
+
+#[tokio::test]
+async fn an_agent_on_a_call_cannot_retrieve_and_both_callers_stay() {
+    let acme = organisation("acme", 3);
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    let bob = w.agent("acme", "bob", 2).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, Some(2)).await.expect("parked");
+    // Bob is talking to another caller.
+    w.answered_call(&acme, 2, 102, &bob).await;
+    let redirects = w.redirects().len();
+
+    for (asking, target) in [(&bob, None), (&alice, Some(bob.identity.clone()))] {
+        assert!(matches!(
+            w.service.retrieve(asking, parked.slot, target).await,
+            Err(RetrieveError::AgentBusy(a)) if a == bob.identity
+        ));
+    }
+    // Nothing moved: the parked caller is still parked, Bob's caller still with Bob.
+    assert_eq!(
+        w.redirects().len(),
+        redirects,
+        "no redirect of either caller"
+    );
+    let still = w.record(parked.id).await;
+    assert_eq!((still.state, still.retrieval), (ParkState::Parked, None));
+    assert_eq!(w.occupied(&acme).await, vec![(2, parked.id)]);
+    let bob_now = w.agent_now(&bob).await;
+    assert_eq!(
+        (bob_now.status, bob_now.current_call),
+        (AgentStatus::OnCall, Some(call_sid(102)))
+    );
+    assert_eq!(
+        w.service
+            .current_call(&bob)
+            .await
+            .expect("read")
+            .map(|c| c.call.pstn),
+        Some(call_sid(2))
+    );
+
+    // Once Bob has parked his caller, the retrieve goes through.
+    w.park(&bob, 102, None).await.expect("bob parks his caller");
+    let retrieving = w
+        .service
+        .retrieve(&bob, parked.slot, None)
+        .await
+        .expect("retrieving");
+    assert_eq!(retrieving.retrieval, Some(Retrieval::ByAgent(bob.identity)));
 }
 
 #[tokio::test]
