@@ -51,7 +51,7 @@ test('retrieving while on a call is refused, and "Park my current call and retri
   assert.equal(await slot(page, 3).getByRole('button', { name: /^Retrieve/ }).count(), 1);
 
   await slot(page, 3).getByRole('button', { name: /^Retrieve/ }).click();
-  const offer = page.getByRole('button', { name: 'Park my current call and retrieve' });
+  const offer = page.getByRole('button', { name: 'Park my current call and retrieve', exact: true });
   await offer.waitFor({ timeout: 2000 });
   assert.match(await page.locator('#alert-text').textContent(), /You are on a call, so slot 3 stays parked/);
   // The service moved nobody: slot 3 still holds Bob's caller, Alice still has hers.
