@@ -88,7 +88,7 @@ mkdir -p "$CALLPARK_ARTIFACTS"
 
 echo "==> browser tests against $BASE_URL (screenshots: $CALLPARK_ARTIFACTS)"
 status=0
-(cd tests-browser && node --test --test-concurrency=1 --test-timeout=60000 lot.test.mjs) || status=$?
+(cd tests-browser && node --test --test-concurrency=1 --test-timeout=120000 ${CALLPARK_BROWSER_TESTS:-*.test.mjs}) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "browser tests failed; the service's log:" >&2
   tail -n 40 "$WORK/stderr" >&2

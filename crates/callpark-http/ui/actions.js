@@ -30,18 +30,19 @@ function expirePending(slot, op) {
 /**
  * Parks the current call in a free slot.
  * @param {number} slot
+ * @returns {Promise<boolean>} whether the service parked it
  */
 export async function park(slot) {
   const call = currentCall();
-  if (!call || state.parking) return;
+  if (!call || state.parking) return false;
   const s = state.lot.slot(slot);
   if (!s) {
     showError(`There is no slot ${slot} in this lot.`);
-    return;
+    return false;
   }
   if (!state.lot.isFree(s)) {
     showError(`Slot ${slot} is taken. Choose a free slot.`);
-    return;
+    return false;
   }
   state.choosing = false;
   state.digits = '';
@@ -61,6 +62,7 @@ export async function park(slot) {
     announce(`Parked ${callerTitle(call)} in slot ${parked.slot}.`);
     render();
     refreshMe();
+    return true;
   } catch (caught) {
     const error = apiError(caught);
     state.lot.withdraw(slot, op);
@@ -70,7 +72,27 @@ export async function park(slot) {
     showError(`Could not park the call in slot ${slot}. ${sentence(error.message)}`);
     focusCallCard();
     refreshMe();
+    return false;
   }
+}
+
+/**
+ * Parks the current call in the first free slot, then retrieves the call parked in `slot`:
+ * the agent swaps callers without either of them being dropped.
+ * @param {number} slot
+ */
+export async function parkMineAndRetrieve(slot) {
+  clearError();
+  await refreshMe();
+  if (currentCall()) {
+    const free = (state.lot.slots || []).find((s) => s.slot !== slot && state.lot.isFree(s));
+    if (!free) {
+      showError('The lot is full: there is no free slot to park your call in, so it stays with you.');
+      return;
+    }
+    if (!(await park(free.slot))) return;
+  }
+  await retrieve(slot);
 }
 
 /**
@@ -93,9 +115,17 @@ export async function retrieve(slot) {
     render();
     refreshMe();
   } catch (caught) {
+    const error = apiError(caught);
     state.lot.withdraw(slot, op);
     render();
-    showError(`Could not retrieve the call in slot ${slot}. ${sentence(apiError(caught).message)}`);
+    if (error.code === 'agent_busy') {
+      // The service knows of a call this page did not show yet: offer the swap.
+      showError(`You are on a call, so slot ${slot} stays parked.`,
+        { label: 'Park my current call and retrieve', action: 'park-and-retrieve', slot });
+      refreshMe();
+      return;
+    }
+    showError(`Could not retrieve the call in slot ${slot}. ${sentence(error.message)}`);
   }
 }
 

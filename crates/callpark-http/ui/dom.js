@@ -54,15 +54,31 @@ export function announce(message) {
   }, 50);
 }
 
-/** @param {string} message */
-export function showError(message) {
+/**
+ * An action the error banner offers: a button with `data-action` (and `data-slot`), handled
+ * like the page's other buttons.
+ * @typedef {{ label: string, action: string, slot?: number }} ErrorAction
+ */
+
+/**
+ * Shows the error banner (it floats over the page: nothing moves under the pointer).
+ * @param {string} message
+ * @param {ErrorAction} [offer]
+ */
+export function showError(message, offer) {
   $('alert-text').textContent = message;
+  const button = $('alert-action');
+  button.hidden = !offer;
+  button.textContent = offer ? offer.label : '';
+  button.dataset.action = offer ? offer.action : '';
+  button.dataset.slot = offer && offer.slot !== undefined ? String(offer.slot) : '';
   $('alert').hidden = false;
 }
 
 export function clearError() {
   $('alert').hidden = true;
   $('alert-text').textContent = '';
+  $('alert-action').hidden = true;
 }
 
 /** Focuses the current call's card, when it shows. */

@@ -1,10 +1,10 @@
 // @ts-check
 // Input: the forms and buttons, choosing a slot with the keyboard, and drag and drop.
 
-import { hangUp, park, retrieve, simulateCall } from './actions.js';
+import { hangUp, park, parkMineAndRetrieve, retrieve, simulateCall } from './actions.js';
 import { $, announce, clearError, focusCallCard, showError } from './dom.js';
 import { endChoosing, render, renderCall } from './render.js';
-import { signInWith, signOut } from './signin.js';
+import { askSignOut, signInWith, wireSignOutDialog } from './signin.js';
 import { currentCall, state } from './state.js';
 
 const DRAG_TYPE = 'application/x-callpark-call';
@@ -34,7 +34,8 @@ function wireForms() {
     signInWith(token);
   });
   tokenInput.addEventListener('input', () => tokenInput.removeAttribute('aria-invalid'));
-  $('sign-out').addEventListener('click', signOut);
+  $('sign-out').addEventListener('click', askSignOut);
+  wireSignOutDialog();
   $('simulate-call').addEventListener('click', simulateCall);
   $('alert-close').addEventListener('click', () => {
     clearError();
@@ -61,6 +62,9 @@ function onClick(event) {
       break;
     case 'retrieve':
       retrieve(slot);
+      break;
+    case 'park-and-retrieve':
+      parkMineAndRetrieve(slot);
       break;
     case 'hangup-call':
       hangUp(button.dataset.pstn || '', button.dataset.slot ? slot : null);

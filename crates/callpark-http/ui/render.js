@@ -215,14 +215,36 @@ function slotTitle(n) {
 }
 
 /**
+ * The slot's Retrieve button; for an agent on a call, "Park mine & retrieve" (a retrieve alone
+ * would be refused: it would cost the current caller).
+ * @param {number} n
+ * @param {OccupiedView} view
+ * @param {boolean} hasCall
+ */
+function retrieveButton(n, view, hasCall) {
+  const who = callerTitle(view.call || {});
+  const busy = view.optimistic || view.state !== 'parked';
+  if (hasCall && !busy) {
+    return h('button', {
+      type: 'button', class: 'btn btn-primary btn-sm', 'data-action': 'park-and-retrieve', 'data-slot': n,
+      'aria-label': `Park my current call and retrieve ${who} from slot ${n}`, text: 'Park mine & retrieve',
+    });
+  }
+  return h('button', {
+    type: 'button', class: 'btn btn-primary btn-sm', 'data-action': 'retrieve', 'data-slot': n,
+    disabled: busy, 'aria-label': `Retrieve ${who} from slot ${n}`, text: view.optimistic && view.state === 'retrieving' ? 'Retrieving…' : 'Retrieve',
+  });
+}
+
+/**
  * An occupied slot: the caller, who parked it, the timers, and Retrieve.
  * @param {number} n
  * @param {OccupiedView} view
+ * @param {boolean} hasCall whether the agent is on a call
  */
-function occupiedSlot(n, view) {
+function occupiedSlot(n, view, hasCall) {
   /** @type {Partial<import('./lot.js').ViewCall>} */
   const call = view.call || {};
-  const busy = view.optimistic || view.state !== 'parked';
   return [
     h('div', { class: 'slot-head' }, slotTitle(n),
       h('span', { class: `pill pill--${view.state}`, text: stateBadge(view) })),
@@ -242,10 +264,7 @@ function occupiedSlot(n, view) {
       h('span', { class: 'deadline-value', text: duration(Date.parse(call.deadline) - serverNow()) }),
       h('span', { class: 'deadline-label', text: ' left' }))),
     h('div', { class: 'slot-actions' },
-      h('button', {
-        type: 'button', class: 'btn btn-primary btn-sm', 'data-action': 'retrieve', 'data-slot': n,
-        disabled: busy, 'aria-label': `Retrieve ${callerTitle(call)} from slot ${n}`, text: view.optimistic && view.state === 'retrieving' ? 'Retrieving…' : 'Retrieve',
-      }),
+      retrieveButton(n, view, hasCall),
       state.me && state.me.sandbox && call.pstnCallSid && !view.optimistic && h('button', {
         type: 'button', class: 'btn btn-link btn-sm', 'data-action': 'hangup-call', 'data-pstn': call.pstnCallSid, 'data-slot': n,
         'aria-label': `Caller in slot ${n} hangs up`, text: 'Caller hangs up',
@@ -277,7 +296,7 @@ function updateSlot(li, s, view, hasCall) {
   li.setAttribute('aria-label', view.occupied
     ? `Slot ${s.slot}: ${callerTitle(view.call || {})}, ${stateLabel(view)}`
     : `Slot ${s.slot}: free`);
-  const children = view.occupied ? occupiedSlot(s.slot, view) : freeSlot(s.slot);
+  const children = view.occupied ? occupiedSlot(s.slot, view, hasCall) : freeSlot(s.slot);
   li.replaceChildren(.../** @type {HTMLElement[]} */ (children.filter(Boolean)));
 }
 

@@ -2,14 +2,15 @@
 // Signing in (a sign-in link's token, the form, or the session cookie of an earlier sign-in),
 // starting the page for the agent, and signing out.
 
+import { park } from './actions.js';
 import { api, apiError } from './api.js';
-import { $, announce, clearError } from './dom.js';
+import { $, announce, clearError, showError } from './dom.js';
 import { connectEvents, stopLive } from './live.js';
 import { ParkingLot } from './lot.js';
 import { startPhone } from './phone.js';
 import { renderCall, renderHeader } from './render.js';
-import { refreshAgents, showSignIn } from './session.js';
-import { state } from './state.js';
+import { refreshAgents, refreshMe, showSignIn } from './session.js';
+import { currentCall, state } from './state.js';
 
 /** @typedef {import('./api.js').Me} Me */
 
@@ -77,6 +78,35 @@ function start(me) {
   refreshAgents(0);
   connectEvents(null);
   if (me.voice) startPhone();
+}
+
+/**
+ * Signs out, unless the agent is on a call: then the page asks first, and offers to park the
+ * call (signing out never drops a caller).
+ */
+export async function askSignOut() {
+  await refreshMe();
+  if (!currentCall()) {
+    await signOut();
+    return;
+  }
+  const dialog = /** @type {HTMLDialogElement} */ ($('signout-dialog'));
+  if (!dialog.open) dialog.showModal();
+}
+
+/** Wires the sign-out question's buttons, once. */
+export function wireSignOutDialog() {
+  const dialog = /** @type {HTMLDialogElement} */ ($('signout-dialog'));
+  $('signout-cancel').addEventListener('click', () => dialog.close());
+  $('signout-park').addEventListener('click', async () => {
+    dialog.close();
+    const free = (state.lot.slots || []).find((s) => state.lot.isFree(s));
+    if (!free) {
+      showError('The lot is full: your call stays with you, and you stay signed in.');
+      return;
+    }
+    if (await park(free.slot)) await signOut();
+  });
 }
 
 export async function signOut() {
