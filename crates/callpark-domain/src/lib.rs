@@ -8,7 +8,7 @@
 //!
 //! callpark's own service embeds it behind HTTP and Twilio; another telephony app (a different
 //! carrier, a PBX's API) embeds it the same way. A complete, runnable embedding with a
-//! simulated switch of its own is `examples/embed.rs`
+//! simulated switch of its own is `examples/embed/` (the script in `main.rs`, the telephony port in `switch.rs`)
 //! (`cargo run -p callpark-domain --example embed`).
 //!
 //! ## The state machine
