@@ -12,7 +12,7 @@ use crate::HttpContext;
 use crate::auth::{Admin, new_token, token_hash};
 use crate::body::JsonBody;
 use crate::dto::{NewAgentBody, NewAgentDto, NewOrgBody, OrgDto};
-use crate::error::{ApiError, only};
+use crate::error::{ApiError, get, post};
 
 /// What a parked caller hears when the organisation sets nothing else.
 pub const DEFAULT_ANNOUNCEMENT: &str = "Please hold. Your call is being transferred.";
@@ -23,21 +23,9 @@ pub const DEFAULT_MAX_PARK: Duration = Duration::from_secs(300);
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .service(
-                web::resource("/orgs")
-                    .post(create_org)
-                    .default_service(only("POST")),
-            )
-            .service(
-                web::resource("/orgs/{slug}")
-                    .get(get_org)
-                    .default_service(only("GET")),
-            )
-            .service(
-                web::resource("/orgs/{slug}/agents")
-                    .post(create_agent)
-                    .default_service(only("POST")),
-            ),
+            .service(post("/orgs", create_org))
+            .service(get("/orgs/{slug}", get_org))
+            .service(post("/orgs/{slug}/agents", create_agent)),
     );
 }
 

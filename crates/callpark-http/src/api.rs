@@ -13,7 +13,7 @@ use crate::body::JsonBody;
 use crate::dto::{
     AgentDto, CurrentCallDto, LotDto, MeDto, ParkBody, ParkedDto, RetrieveBody, RetrievedDto,
 };
-use crate::error::{ApiError, only};
+use crate::error::{ApiError, get, only, post};
 use crate::idempotency::{self, Recorded};
 use crate::sse;
 
@@ -30,43 +30,15 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     .delete(sign_out)
                     .default_service(only("POST, DELETE")),
             )
-            .service(web::resource("/me").get(me).default_service(only("GET")))
-            .service(
-                web::resource("/agents")
-                    .get(agents)
-                    .default_service(only("GET")),
-            )
-            .service(web::resource("/lot").get(lot).default_service(only("GET")))
-            .service(
-                web::resource("/park")
-                    .post(park)
-                    .default_service(only("POST")),
-            )
-            .service(
-                web::resource("/lot/{slot}/retrieve")
-                    .post(retrieve)
-                    .default_service(only("POST")),
-            )
-            .service(
-                web::resource("/events")
-                    .get(sse::events)
-                    .default_service(only("GET")),
-            )
-            .service(
-                web::resource("/token")
-                    .get(voice_token)
-                    .default_service(only("GET")),
-            )
-            .service(
-                web::resource("/sandbox/calls")
-                    .post(sandbox_call)
-                    .default_service(only("POST")),
-            )
-            .service(
-                web::resource("/sandbox/calls/{sid}/hangup")
-                    .post(sandbox_hangup)
-                    .default_service(only("POST")),
-            ),
+            .service(get("/me", me))
+            .service(get("/agents", agents))
+            .service(get("/lot", lot))
+            .service(post("/park", park))
+            .service(post("/lot/{slot}/retrieve", retrieve))
+            .service(get("/events", sse::events))
+            .service(get("/token", voice_token))
+            .service(post("/sandbox/calls", sandbox_call))
+            .service(post("/sandbox/calls/{sid}/hangup", sandbox_hangup)),
     );
 }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use actix_web::http::{Method, StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, ResponseError, web};
 use callpark_domain::{
     CreateAgentError, CreateOrgError, InvalidValue, ParkError, RetrieveError, SignalError,
     StoreError, TelephonyFailure,
@@ -165,6 +165,30 @@ pub(crate) fn only(allow: &'static str) -> actix_web::Route {
             allow,
         ))
     })
+}
+
+/// `GET path`, answered by `handler`; any other method on the path is a 405 naming GET.
+pub(crate) fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .get(handler)
+        .default_service(only("GET"))
+}
+
+/// `POST path`, answered by `handler`; any other method on the path is a 405 naming POST.
+pub(crate) fn post<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .post(handler)
+        .default_service(only("POST"))
 }
 
 /// The service's default: a path it does not have is a 404 like every other.

@@ -3,24 +3,12 @@
 use actix_web::{HttpResponse, web};
 
 use crate::HttpContext;
-use crate::error::{ApiError, only};
+use crate::error::{ApiError, get};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/healthz")
-            .get(healthz)
-            .default_service(only("GET")),
-    )
-    .service(
-        web::resource("/readyz")
-            .get(readyz)
-            .default_service(only("GET")),
-    )
-    .service(
-        web::resource("/metrics")
-            .get(metrics)
-            .default_service(only("GET")),
-    );
+    cfg.service(get("/healthz", healthz))
+        .service(get("/readyz", readyz))
+        .service(get("/metrics", metrics));
 }
 
 /// The process is up.

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError as _, web};
 use rust_embed::RustEmbed;
 
-use crate::error::{ApiError, only};
+use crate::error::{ApiError, get};
 
 #[derive(RustEmbed)]
 #[folder = "ui/"]
@@ -19,12 +19,8 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src
     base-uri 'none'; form-action 'self'; object-src 'none'";
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").get(index).default_service(only("GET")))
-        .service(
-            web::resource("/ui/{path:.*}")
-                .get(asset)
-                .default_service(only("GET")),
-        );
+    cfg.service(get("/", index))
+        .service(get("/ui/{path:.*}", asset));
 }
 
 async fn index() -> HttpResponse {

@@ -16,7 +16,7 @@ use callpark_twilio::twiml::documents;
 use callpark_twilio::{signature, webhook};
 
 use crate::HttpContext;
-use crate::error::{ApiError, only};
+use crate::error::{ApiError, post};
 use crate::routes::paths;
 
 /// Said to the parked caller when a retrieve did not connect.
@@ -71,18 +71,15 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    web::resource(path)
-        .post(handler)
-        .default_service(only("POST"))
-        .wrap_fn(move |req, srv| {
-            let started = std::time::Instant::now();
-            let response = srv.call(req);
-            async move {
-                let response = response.await?;
-                crate::metrics::record_webhook(path, started, response.status());
-                Ok(response)
-            }
-        })
+    post(path, handler).wrap_fn(move |req, srv| {
+        let started = std::time::Instant::now();
+        let response = srv.call(req);
+        async move {
+            let response = response.await?;
+            crate::metrics::record_webhook(path, started, response.status());
+            Ok(response)
+        }
+    })
 }
 
 /// A webhook's form, once its signature has been verified; [`webhook`] reads it.
