@@ -36,9 +36,15 @@ fi
 require_node
 npm_ci tests-browser
 
-echo "==> cargo build -p callpark-app"
-cargo build -p callpark-app
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/callpark"
+# CALLPARK_BIN: a callpark binary built already (its debug build serves the page from
+# crates/callpark-http/ui/ on disk), for working on the page without rebuilding.
+if [ -n "${CALLPARK_BIN:-}" ]; then
+  BIN=$CALLPARK_BIN
+else
+  echo "==> cargo build -p callpark-app"
+  cargo build -p callpark-app
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/callpark"
+fi
 
 WORK=$(mktemp -d)
 SERVER_PID=""
