@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { EVENT_KINDS, ParkingLot, concerns } from '../ui/lot.js';
+import { EVENT_KINDS, ParkingLot, concerns, displayOrder } from '../ui/lot.js';
 import { CURRENT, call, event, snapshot } from './fixtures.js';
 
 /** A lot of 4 slots at sequence 10, with a parked call in slot 2 (or none). */
@@ -282,4 +282,31 @@ describe('concerns: whether an event may change the agent\'s own call or status'
       assert.equal(concerns(e, 'carol', mine), expected);
     });
   }
+});
+
+describe('displayOrder', () => {
+  /** Slots 1–6 given out of order, 5 and 2 occupied (and an optimistic park in 6). */
+  function slots() {
+    const lot = new ParkingLot();
+    lot.applySnapshot(snapshot(6, 1, { 2: call(), 5: call({ id: 'c5', pstnCallSid: 'CA-pstn-5' }) }));
+    lot.beginPark(6, CURRENT, '2026-11-24T10:01:00Z');
+    const views = (lot.slots || []).map((s) => ({ slot: s.slot, occupied: lot.view(s, 'alice').occupied }));
+    return [views[3], views[0], views[5], views[1], views[4], views[2]];
+  }
+  const numbers = (/** @type {{ slot: number }[]} */ list) => list.map((s) => s.slot);
+
+  it('shows the slots by number on a wide screen', () => {
+    assert.deepEqual(numbers(displayOrder(slots(), (s) => s.occupied, false)), [1, 2, 3, 4, 5, 6]);
+  });
+
+  it('shows the occupied slots first, each group by number, on a narrow one', () => {
+    assert.deepEqual(numbers(displayOrder(slots(), (s) => s.occupied, true)), [2, 5, 6, 1, 3, 4]);
+  });
+
+  it('leaves the slots it is given as they were', () => {
+    const given = slots();
+    const before = numbers(given);
+    displayOrder(given, (s) => s.occupied, true);
+    assert.deepEqual(numbers(given), before);
+  });
 });

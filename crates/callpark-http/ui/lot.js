@@ -234,3 +234,18 @@ export function concerns(event, me, mine) {
     || call.parkedBy === me
     || Boolean(mine && mine.pstnCallSid && mine.pstnCallSid === call.pstnCallSid);
 }
+
+/**
+ * The order the slots show in: by number; with `occupiedFirst` (a narrow screen), the occupied
+ * ones first, so the callers waiting show without scrolling past free slots.
+ * @template {{ slot: number }} T
+ * @param {T[]} slots
+ * @param {(s: T) => boolean} occupied
+ * @param {boolean} occupiedFirst
+ * @returns {T[]}
+ */
+export function displayOrder(slots, occupied, occupiedFirst) {
+  const byNumber = [...slots].sort((a, b) => a.slot - b.slot);
+  if (!occupiedFirst) return byNumber;
+  return [...byNumber.filter(occupied), ...byNumber.filter((s) => !occupied(s))];
+}
