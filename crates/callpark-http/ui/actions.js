@@ -27,6 +27,28 @@ function expirePending(slot, op) {
   }, PENDING_GRACE_MS);
 }
 
+/** How long a taken slot says so after the agent tried to park in it. */
+const REFUSAL_MS = 2500;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let refusalTimer;
+
+/**
+ * The agent tried to park in a taken slot (dropped the call on it, typed its number): the slot
+ * says so for a moment, over its own content so that nothing moves, and the live region too.
+ * @param {number} slot
+ * @param {boolean} [say] whether to announce it (not when the error banner says it already)
+ */
+export function slotTaken(slot, say = true) {
+  clearTimeout(refusalTimer);
+  state.refusal = { slot, id: (state.refusal ? state.refusal.id : 0) + 1 };
+  render();
+  if (say) announce(`Slot ${slot} is taken. Choose a free slot.`);
+  refusalTimer = setTimeout(() => {
+    state.refusal = null;
+    render();
+  }, REFUSAL_MS);
+}
+
 /**
  * Parks the current call in a free slot.
  * @param {number} slot
@@ -41,7 +63,7 @@ export async function park(slot) {
     return false;
   }
   if (!state.lot.isFree(s)) {
-    showError(`Slot ${slot} is taken. Choose a free slot.`);
+    slotTaken(slot);
     return false;
   }
   state.choosing = false;
@@ -69,6 +91,7 @@ export async function park(slot) {
     state.parking = null;
     if (error.code === 'caller_gone' || error.code === 'call_not_found') state.endedCalls.add(call.callSid);
     render();
+    if (error.code === 'slot_occupied') slotTaken(slot, false);
     showError(`Could not park the call in slot ${slot}. ${sentence(error.message)}`);
     focusCallCard();
     refreshMe();

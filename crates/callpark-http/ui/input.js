@@ -1,16 +1,26 @@
 // @ts-check
 // Input: the forms and buttons, choosing a slot with the keyboard, and drag and drop.
 
-import { hangUp, park, parkMineAndRetrieve, retrieve, simulateCall } from './actions.js';
+import { hangUp, park, parkMineAndRetrieve, retrieve, simulateCall, slotTaken } from './actions.js';
+import { askHangUp, toggleMute, wireHangUpDialog } from './call.js';
 import { $, announce, clearError, focusCallCard, showError } from './dom.js';
 import { endChoosing, render, renderCall } from './render.js';
 import { askSignOut, signInWith, wireSignOutDialog } from './signin.js';
 import { currentCall, state } from './state.js';
+import { readSignIn } from './token.js';
 
 const DRAG_TYPE = 'application/x-callpark-call';
 
+/** What the sign-in box says when what it holds is no token. */
+const SIGN_IN_PROBLEMS = {
+  empty: 'Paste your sign-in link or agent token.',
+  link_without_token: 'That link has no token in it. Paste the whole sign-in link, with its #token=cpk_… part.',
+};
+
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let digitTimer;
+/** The slot under the dragged call, a drop target or not (null: none). */
+let dragSlot = /** @type {number | null} */ (null);
 
 /** Listens to the page's controls, once. */
 export function wireInput() {
@@ -24,18 +34,20 @@ function wireForms() {
   const tokenInput = /** @type {HTMLInputElement} */ ($('token-input'));
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const token = tokenInput.value.trim();
-    if (!token) {
-      $('signin-error').textContent = 'Enter your agent token.';
+    const read = readSignIn(tokenInput.value);
+    if ('error' in read) {
+      $('signin-error').textContent = SIGN_IN_PROBLEMS[read.error];
       $('signin-error').hidden = false;
+      tokenInput.setAttribute('aria-invalid', 'true');
       tokenInput.focus();
       return;
     }
-    signInWith(token);
+    signInWith(read.token);
   });
   tokenInput.addEventListener('input', () => tokenInput.removeAttribute('aria-invalid'));
   $('sign-out').addEventListener('click', askSignOut);
   wireSignOutDialog();
+  wireHangUpDialog();
   $('simulate-call').addEventListener('click', simulateCall);
   $('alert-close').addEventListener('click', () => {
     clearError();
@@ -69,8 +81,11 @@ function onClick(event) {
     case 'hangup-call':
       hangUp(button.dataset.pstn || '', button.dataset.slot ? slot : null);
       break;
-    case 'hangup-voice':
-      if (state.voiceCall) state.voiceCall.call.disconnect();
+    case 'hangup-mine':
+      askHangUp();
+      break;
+    case 'mute':
+      toggleMute();
       break;
     case 'accept':
       if (state.incoming) state.incoming.accept();
@@ -160,7 +175,7 @@ function pickByNumber(n) {
     return;
   }
   if (!state.lot.isFree(s)) {
-    announce(`Slot ${n} is taken. Choose a free slot.`);
+    slotTaken(n);
     return;
   }
   park(n);
@@ -224,12 +239,24 @@ function wireDrag() {
     const slot = slotFromEvent(event);
     event.preventDefault();
     const ok = state.dragging && slot !== null && isDropTarget(slot);
+    dragSlot = null;
     endDrag();
     if (ok && slot !== null) park(slot);
   });
+  // Wherever the call is dragged, for a drop on a taken slot (which takes no drop: only the
+  // drag's end tells of it).
+  document.addEventListener('dragover', (event) => {
+    if (state.dragging) dragSlot = slotFromEvent(event);
+  });
   const area = $('call-area');
   area.addEventListener('dragstart', startDrag);
-  area.addEventListener('dragend', endDrag);
+  area.addEventListener('dragend', () => {
+    const refused = dragSlot;
+    dragSlot = null;
+    endDrag();
+    const s = refused === null ? undefined : state.lot.slot(refused);
+    if (s && !state.lot.isFree(s) && currentCall() && !state.parking) slotTaken(s.slot);
+  });
 }
 
 /** @param {DragEvent} event */
@@ -245,6 +272,7 @@ function startDrag(event) {
   event.dataTransfer.setData(DRAG_TYPE, call.callSid);
   event.dataTransfer.setData('text/plain', call.callerNumber || call.callSid);
   state.dragging = true;
+  dragSlot = null;
   document.body.classList.add('is-dragging');
   card.classList.add('is-dragging');
 }

@@ -7,7 +7,7 @@ import { wireInput } from './input.js';
 import { connectEvents, setLiveHandlers } from './live.js';
 import { eventMessage } from './format.js';
 import { concerns } from './lot.js';
-import { render, tick } from './render.js';
+import { NARROW_SCREEN, render, tick } from './render.js';
 import { refreshAgents, refreshMe, sessionEnded } from './session.js';
 import { boot } from './signin.js';
 import { agentName, currentCall, state } from './state.js';
@@ -39,6 +39,7 @@ function wire() {
   setLiveHandlers({ onSnapshot, onEvent, onSessionEnded: sessionEnded });
   wireInput();
   setInterval(tick, 250);
+  NARROW_SCREEN.addEventListener('change', () => render());
   window.addEventListener('online', () => {
     if (state.me && state.conn !== 'live') connectEvents(state.lot.seq);
   });

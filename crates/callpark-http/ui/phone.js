@@ -69,7 +69,10 @@ function ringing(call) {
     focusCallCard();
   });
   call.on('disconnect', () => {
-    if (state.voiceCall && state.voiceCall.call === call) state.voiceCall = null;
+    if (state.voiceCall && state.voiceCall.call === call) {
+      state.voiceCall = null;
+      state.muted = null;
+    }
     render();
     refreshMe();
   });

@@ -4,17 +4,24 @@
 import { serverNow } from './api.js';
 import { $, h } from './dom.js';
 import { STATUS_LABELS, callerSubtitle, callerTitle, duration } from './format.js';
+import { displayOrder } from './lot.js';
 import { agentName, currentCall, state } from './state.js';
-import { describeCall } from './voice.js';
+import { renderCall } from './callcard.js';
 
-/** @typedef {import('./api.js').CurrentCall} CurrentCall */
+export { renderCall };
+
 /** @typedef {import('./api.js').Slot} Slot */
 /** @typedef {import('./lot.js').SlotView} SlotView */
 /** @typedef {Extract<SlotView, { occupied: true }>} OccupiedView */
 /** @typedef {import('./state.js').Conn} Conn */
-/** @typedef {ReturnType<typeof describeCall>} CallInfo */
 
 const DEADLINE_WARNING_MS = 30_000;
+
+/**
+ * A screen narrow enough for the lot's two columns (app.css): the occupied slots show first
+ * there (in the page's order, so the keyboard and screen readers meet them first too).
+ */
+export const NARROW_SCREEN = window.matchMedia('(max-width: 520px)');
 
 /** @type {Record<Conn, string>} */
 const CONN_LABELS = { live: 'Live', reconnecting: 'Reconnecting…', connecting: 'Connecting…' };
@@ -59,106 +66,6 @@ export function renderTeam() {
     h('span', { class: 'team-name', text: (a.displayName || a.identity) + (state.me && a.identity === state.me.identity ? ' (you)' : '') }),
     h('span', { class: 'team-status', text: STATUS_LABELS[a.status] || a.status }),
   )));
-}
-
-export function renderCall() {
-  const area = $('call-area');
-  const call = currentCall();
-  const simulate = /** @type {HTMLButtonElement | null} */ (document.getElementById('simulate-call'));
-  if (simulate) simulate.disabled = Boolean(call) || Boolean(state.parking) || simulate.dataset.busy === 'true';
-  if (!call && state.choosing) endChoosing();
-  // Rebuilt only when what it shows changed: replacing the card in the middle of a drag would
-  // lose the drag's end.
-  const signature = JSON.stringify([
-    state.incoming && describeCall(state.incoming),
-    state.parking && [state.parking.slot, state.parking.call.callSid],
-    call && { ...call, call: undefined },
-    state.choosing, Boolean(state.voiceCall), state.voiceStatus, state.me && state.me.sandbox,
-  ]);
-  if (area.dataset.signature === signature) return;
-  area.dataset.signature = signature;
-  const focusWasOnCard = document.activeElement && document.activeElement.id === 'call-card';
-  const children = [callContent(call)];
-  if (state.me && state.me.voice) {
-    const kind = (state.voiceStatus && state.voiceStatus.kind) || 'connecting';
-    children.push(h('p', { class: `phone-status phone-status--${kind}`, role: 'status' },
-      (state.voiceStatus && state.voiceStatus.text) || 'Connecting the phone…'));
-  }
-  area.replaceChildren(...children);
-  const card = document.getElementById('call-card');
-  if (focusWasOnCard && card) card.focus();
-}
-
-/**
- * The call panel: a call ringing in, the call being parked, the current call, or none.
- * @param {CurrentCall | null} call
- */
-function callContent(call) {
-  if (state.incoming) return ringingCard(describeCall(state.incoming));
-  if (state.parking) {
-    return h('div', { class: 'call-empty call-empty--parking' },
-      h('p', { class: 'call-empty-title', text: `Parking in slot ${state.parking.slot}…` }),
-      h('p', { class: 'muted small', text: callerTitle(state.parking.call) }));
-  }
-  if (call) return callCard(call);
-  const hint = state.me && state.me.sandbox
-    ? 'Press “Simulate incoming call” to get a caller.'
-    : 'Calls you answer show here, ready to park.';
-  return h('div', { class: 'call-empty' },
-    h('p', { class: 'call-empty-title', text: 'No call right now' }),
-    h('p', { class: 'muted small', text: hint }));
-}
-
-/** @param {CallInfo} info */
-function ringingCard(info) {
-  return h('div', { class: 'call-card call-card--ringing', id: 'call-card', tabindex: '-1' },
-    h('div', { class: 'call-icon call-icon--ringing', 'aria-hidden': 'true' }),
-    h('div', { class: 'call-body' },
-      h('p', { class: 'call-label', text: ringingLabel(info) }),
-      h('p', { class: 'call-caller', text: callerTitle(info) }),
-      callerSubtitle(info) && h('p', { class: 'call-sub', text: callerSubtitle(info) })),
-    h('div', { class: 'call-actions' },
-      h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'accept', text: 'Accept' }),
-      h('button', { type: 'button', class: 'btn btn-danger', 'data-action': 'reject', text: 'Reject' })));
-}
-
-/** @param {CallInfo} info */
-function ringingLabel(info) {
-  if (!info.retrievedFrom) return 'Incoming call';
-  if (info.reason === 'ringback') return `Hold time is up in slot ${info.retrievedFrom}: ringing you back`;
-  return `Retrieved from slot ${info.retrievedFrom}, ringing`;
-}
-
-/**
- * The current call, draggable onto a free slot.
- * @param {CurrentCall} call
- */
-function callCard(call) {
-  return h('div', { class: 'call-wrap' },
-    h('div', {
-      class: `call-card${state.choosing ? ' is-choosing' : ''}`,
-      id: 'call-card',
-      draggable: 'true',
-      tabindex: '0',
-      role: 'button',
-      'aria-label': `Call with ${callerTitle(call)}. Press Enter to park it, then choose a slot.`,
-      'aria-describedby': 'call-help',
-      'aria-pressed': state.choosing ? 'true' : 'false',
-      'data-caller-number': call.callerNumber || '',
-      'data-call-sid': call.callSid,
-    },
-    h('div', { class: 'call-grip', 'aria-hidden': 'true' }),
-    h('div', { class: 'call-body' },
-      h('p', { class: 'call-label', text: 'On a call with' }),
-      h('p', { class: 'call-caller', text: callerTitle(call) }),
-      h('p', { class: 'call-sub', text: callerSubtitle(call) || 'No caller name' }))),
-    h('p', { class: 'muted small call-help', id: 'call-help', text: 'Drag the call onto a free slot, or press Park and pick a slot (keys 1–9 work too).' }),
-    h('div', { class: 'call-actions' },
-      h('button', { type: 'button', class: 'btn btn-primary', id: 'park-button', 'data-action': 'choose', 'aria-expanded': state.choosing ? 'true' : 'false', text: state.choosing ? 'Cancel' : 'Park…' }),
-      state.voiceCall && h('button', { type: 'button', class: 'btn btn-danger', 'data-action': 'hangup-voice', text: 'Hang up' }),
-      state.me && state.me.sandbox && !state.voiceCall && call.pstnCallSid && h('button', {
-        type: 'button', class: 'btn btn-secondary', 'data-action': 'hangup-call', 'data-pstn': call.pstnCallSid, text: 'Caller hangs up',
-      })));
 }
 
 /**
@@ -281,7 +188,8 @@ function occupiedSlot(n, view, hasCall) {
  */
 function updateSlot(li, s, view, hasCall) {
   const me = /** @type {import('./api.js').Me} */ (state.me);
-  const signature = JSON.stringify([view, state.choosing, hasCall, state.agents.size, me.sandbox]);
+  const refused = state.refusal && state.refusal.slot === s.slot ? state.refusal.id : 0;
+  const signature = JSON.stringify([view, state.choosing, hasCall, state.agents.size, me.sandbox, refused]);
   if (li.dataset.signature === signature) return;
   li.dataset.signature = signature;
   const shown = view.occupied ? view.state : 'free';
@@ -292,11 +200,14 @@ function updateSlot(li, s, view, hasCall) {
     !view.occupied && hasCall ? 'is-target' : '',
     !view.occupied && state.dragOver === s.slot ? 'is-drop-hover' : '',
     view.occupied && view.optimistic ? 'is-optimistic' : '',
+    refused ? 'is-refused' : '',
   ].filter(Boolean).join(' ');
   li.setAttribute('aria-label', view.occupied
     ? `Slot ${s.slot}: ${callerTitle(view.call || {})}, ${stateLabel(view)}`
     : `Slot ${s.slot}: free`);
   const children = view.occupied ? occupiedSlot(s.slot, view, hasCall) : freeSlot(s.slot);
+  // Said to screen readers by the live region already.
+  if (refused) children.push(h('p', { class: 'slot-refusal', 'aria-hidden': 'true', text: `Slot ${s.slot} is taken` }));
   li.replaceChildren(.../** @type {HTMLElement[]} */ (children.filter(Boolean)));
 }
 
@@ -313,10 +224,9 @@ export function render() {
   const existing = new Map([...grid.children].map((li) => [Number(/** @type {HTMLElement} */ (li).dataset.slot), /** @type {HTMLElement} */ (li)]));
   const active = /** @type {HTMLElement | null} */ (document.activeElement);
   const activeKey = active && grid.contains(active) ? active.dataset.action && `${active.dataset.action}:${active.dataset.slot}` : null;
-  let free = 0;
-  slots.forEach((s, index) => {
-    const view = state.lot.view(s, me.identity);
-    if (!view.occupied) free += 1;
+  const views = slots.map((s) => ({ slot: s.slot, s, view: state.lot.view(s, me.identity) }));
+  const free = views.filter((v) => !v.view.occupied).length;
+  displayOrder(views, (v) => v.view.occupied, NARROW_SCREEN.matches).forEach(({ s, view }, index) => {
     let li = existing.get(s.slot);
     existing.delete(s.slot);
     if (!li) li = h('li', { class: 'slot', 'data-slot': s.slot, tabindex: '-1' });

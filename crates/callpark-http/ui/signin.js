@@ -11,16 +11,17 @@ import { startPhone } from './phone.js';
 import { renderCall, renderHeader } from './render.js';
 import { refreshAgents, refreshMe, showSignIn } from './session.js';
 import { currentCall, state } from './state.js';
+import { tokenFromFragment } from './token.js';
 
 /** @typedef {import('./api.js').Me} Me */
 
 /** The token of a sign-in link (`/#token=…`), taken out of the address bar. */
 function takeTokenFromFragment() {
-  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
-  if (!match) return null;
+  const token = tokenFromFragment(window.location.hash);
+  if (!token) return null;
   // The token must not linger in the address bar, history or a shared screenshot.
   history.replaceState(null, '', window.location.pathname + window.location.search);
-  return decodeURIComponent(match[1]);
+  return token;
 }
 
 /** Signs in with the link's token, else the session cookie; else shows the form. */
@@ -41,7 +42,7 @@ export async function boot() {
 }
 
 /**
- * The sign-in form: a pasted agent token.
+ * The sign-in form: a pasted agent token (read out of a pasted sign-in link by input.js).
  * @param {string} token
  */
 export async function signInWith(token) {
@@ -120,7 +121,7 @@ export async function signOut() {
   if (voice) voice.destroy();
   Object.assign(state, {
     me: null, lot: new ParkingLot(), parking: null, choosing: false, endedCalls: new Set(),
-    voice: null, voiceStatus: null, incoming: null, voiceCall: null,
+    voice: null, voiceStatus: null, incoming: null, voiceCall: null, callClock: null, muted: null, refusal: null,
   });
   $('grid').replaceChildren();
   $('call-area').replaceChildren();

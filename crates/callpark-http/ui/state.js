@@ -1,6 +1,7 @@
 // @ts-check
 // The page's state, shared by its modules. No DOM.
 
+import { serverNow } from './api.js';
 import { ParkingLot } from './lot.js';
 
 /** @typedef {import('./api.js').Agent} Agent */
@@ -46,6 +47,12 @@ export const state = {
    * @type {Set<string>}
    */
   endedCalls: new Set(),
+  /** @type {{ callSid: string, at: number } | null} when this page first saw the current call (ms, server clock) */
+  callClock: null,
+  /** @type {string | null} the call (its callSid) the agent muted */
+  muted: null,
+  /** @type {{ slot: number, id: number } | null} the taken slot the agent just tried to park in */
+  refusal: null,
 };
 
 /**
@@ -70,3 +77,29 @@ export function agentName(identity) {
   const agent = state.agents.get(identity);
   return (agent && agent.displayName) || identity;
 }
+
+/**
+ * When the call connected, as this page knows it: the moment it first showed the call (the
+ * service does not say when the call was bridged, so a reloaded page counts from the reload).
+ * @param {CurrentCall} call
+ * @returns {number} ms since the epoch, by the server's clock
+ */
+export function callSince(call) {
+  if (!state.callClock || state.callClock.callSid !== call.callSid) {
+    state.callClock = { callSid: call.callSid, at: serverNow() };
+  }
+  return state.callClock.at;
+}
+
+/**
+ * Whether the page can end (and mute) this call: the browser phone's own call, or the sandbox's
+ * simulated one. A call on another phone is ended on that phone.
+ * @param {CurrentCall} call
+ */
+export function canHangUp(call) {
+  if (state.voiceCall) return !state.voiceCall.parked && state.voiceCall.callSid === call.callSid;
+  return Boolean(state.me && state.me.sandbox && call.pstnCallSid);
+}
+
+/** @param {CurrentCall} call */
+export const isMuted = (call) => state.muted === call.callSid;
