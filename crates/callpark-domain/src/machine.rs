@@ -140,10 +140,21 @@ pub enum Signal {
     RetrieveRequested(AgentIdentity),
     /// The parked call's deadline passed.
     DeadlinePassed(TimeoutRoute),
-    /// The agent's browser answered (the `<Client>` status callback `answered`).
-    DialAnswered,
-    /// The `<Dial>` to the agent ended (its `action` callback).
-    DialEnded(DialOutcome),
+    /// The agent's browser answered (the `<Client>` status callback `answered`), in the
+    /// caller's `attempt`-th time out of the lot (see [`ParkedCall::attempt`]): an earlier
+    /// attempt's answer changes nothing.
+    DialAnswered {
+        /// The attempt the callback's URL was handed out for.
+        attempt: u32,
+    },
+    /// The `<Dial>` to the agent ended (its `action` callback), in the `attempt`-th time out of
+    /// the lot: an earlier attempt's result changes nothing.
+    DialEnded {
+        /// The attempt the callback's URL was handed out for.
+        attempt: u32,
+        /// How the dial ended.
+        outcome: DialOutcome,
+    },
     /// The caller's voicemail recording is ready at this URL.
     RecordingAvailable(HttpUrl),
 }
@@ -257,8 +268,8 @@ impl Before<'_> {
             Signal::RedirectOutcomeUnknown
             | Signal::LeftByRedirect
             | Signal::DeadlinePassed(_)
-            | Signal::DialAnswered
-            | Signal::DialEnded(_)
+            | Signal::DialAnswered { .. }
+            | Signal::DialEnded { .. }
             | Signal::RecordingAvailable(_) => None,
         })
     }
@@ -290,8 +301,8 @@ impl Before<'_> {
             | Signal::RedirectRefused(Refusal::NotProcessed)
             | Signal::RedirectOutcomeUnknown
             | Signal::LeftByRedirect
-            | Signal::DialAnswered
-            | Signal::DialEnded(_)
+            | Signal::DialAnswered { .. }
+            | Signal::DialEnded { .. }
             | Signal::RecordingAvailable(_) => None,
         }
     }
@@ -307,12 +318,28 @@ impl Before<'_> {
             Signal::RedirectRefused(Refusal::NotProcessed) => Some(self.returned()),
             Signal::ConferenceJoined(sid) => self.conference_changed(sid),
             Signal::RetrieveRequested(_) => return Err(TransitionError::AlreadyRetrieving),
-            // No dial is ringing on the way to voicemail.
-            Signal::DialAnswered | Signal::DialEnded(DialOutcome::Answered) if to_voicemail => None,
-            Signal::DialAnswered | Signal::DialEnded(DialOutcome::Answered) => {
-                Some(self.ends(ParkState::Retrieved, LotEventKind::Retrieved))
+            // A late or replayed callback of an earlier time out of the lot: this attempt is
+            // not its business (the caller went back to the lot since, and left it again).
+            Signal::DialAnswered { attempt } | Signal::DialEnded { attempt, .. }
+                if *attempt != self.call.attempt =>
+            {
+                None
             }
-            Signal::DialEnded(DialOutcome::NotAnswered) => Some(match self.call.retrieval {
+            // No dial is ringing on the way to voicemail.
+            Signal::DialAnswered { .. }
+            | Signal::DialEnded {
+                outcome: DialOutcome::Answered,
+                ..
+            } if to_voicemail => None,
+            Signal::DialAnswered { .. }
+            | Signal::DialEnded {
+                outcome: DialOutcome::Answered,
+                ..
+            } => Some(self.ends(ParkState::Retrieved, LotEventKind::Retrieved)),
+            Signal::DialEnded {
+                outcome: DialOutcome::NotAnswered,
+                ..
+            } => Some(match self.call.retrieval {
                 Some(Retrieval::Ringback(_) | Retrieval::ToVoicemail) => self.reaches_voicemail(),
                 _ => self.returned(),
             }),
@@ -395,6 +422,7 @@ impl Before<'_> {
         let mut m = self.moved(ParkState::Retrieving, event);
         m.next.deadline = None;
         m.next.retrieval = Some(retrieval);
+        m.next.attempt = self.call.attempt.saturating_add(1);
         m.effect = Some(effect);
         m
     }

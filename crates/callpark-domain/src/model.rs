@@ -193,6 +193,11 @@ pub struct ParkedCall {
     pub deadline: Option<OffsetDateTime>,
     /// Set from `Retrieving` on: who is (or was) being connected.
     pub retrieval: Option<Retrieval>,
+    /// How many times the caller has left the lot (a retrieve, a ring-back, the way to
+    /// voicemail): 0 until the first. While `Retrieving`, the number of the attempt under way.
+    /// The callback URLs of a retrieve carry it, so that a late or replayed callback of an
+    /// earlier attempt never moves a newer one.
+    pub attempt: u32,
     /// When the record last changed state.
     pub state_changed_at: OffsetDateTime,
     /// When it reached a terminal state.

@@ -101,6 +101,7 @@ mod tests {
                 conference_sid: None,
                 deadline: None,
                 retrieval: None,
+                attempt: 0,
                 state_changed_at: OffsetDateTime::UNIX_EPOCH,
                 ended_at: None,
                 recording_url: None,

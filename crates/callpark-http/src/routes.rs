@@ -12,8 +12,10 @@ pub mod paths {
     pub const PARK: &str = "/twilio/park/{id}";
     pub const HOLD: &str = "/twilio/hold/{id}";
     pub const RETRIEVE: &str = "/twilio/retrieve/{id}";
-    pub const RETRIEVE_ANSWERED: &str = "/twilio/retrieve/{id}/answered";
-    pub const DIAL_RESULT: &str = "/twilio/dial-result/{id}";
+    /// A retrieve's callbacks name its attempt (`ParkedCall::attempt`): a late one of an
+    /// earlier attempt changes nothing.
+    pub const RETRIEVE_ANSWERED: &str = "/twilio/retrieve/{id}/{attempt}/answered";
+    pub const DIAL_RESULT: &str = "/twilio/dial-result/{id}/{attempt}";
     pub const VOICEMAIL: &str = "/twilio/voicemail/{id}";
     pub const VOICEMAIL_DONE: &str = "/twilio/voicemail/{id}/done";
     pub const RECORDING: &str = "/twilio/recording/{id}";
@@ -21,6 +23,11 @@ pub mod paths {
     /// A templated path (`PARK`, `HOLD`, …) for one parked call.
     pub fn with_id(template: &str, id: impl std::fmt::Display) -> String {
         template.replace("{id}", &id.to_string())
+    }
+
+    /// A templated path of a retrieve's callbacks, for one attempt of one parked call.
+    pub fn with_attempt(template: &str, id: impl std::fmt::Display, attempt: u32) -> String {
+        with_id(template, id).replace("{attempt}", &attempt.to_string())
     }
 }
 
@@ -76,12 +83,12 @@ impl Routes {
         self.with_id(paths::HOLD, id)
     }
 
-    pub fn retrieve_answered(&self, id: ParkedCallId) -> HttpUrl {
-        self.with_id(paths::RETRIEVE_ANSWERED, id)
+    pub fn retrieve_answered(&self, id: ParkedCallId, attempt: u32) -> HttpUrl {
+        self.url(&paths::with_attempt(paths::RETRIEVE_ANSWERED, id, attempt))
     }
 
-    pub fn dial_result(&self, id: ParkedCallId) -> HttpUrl {
-        self.with_id(paths::DIAL_RESULT, id)
+    pub fn dial_result(&self, id: ParkedCallId, attempt: u32) -> HttpUrl {
+        self.url(&paths::with_attempt(paths::DIAL_RESULT, id, attempt))
     }
 
     pub fn voicemail_done(&self, id: ParkedCallId) -> HttpUrl {

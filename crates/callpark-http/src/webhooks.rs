@@ -336,21 +336,31 @@ async fn retrieve(
         call.caller.number.as_ref().map(PhoneNumber::as_str),
         &parameters,
         RING_SECONDS,
-        ctx.routes.retrieve_answered(call.id).as_str(),
-        ctx.routes.dial_result(call.id).as_str(),
+        ctx.routes.retrieve_answered(call.id, call.attempt).as_str(),
+        ctx.routes.dial_result(call.id, call.attempt).as_str(),
     )))
+}
+
+/// The parked call and the attempt a retrieve's callback URL names.
+fn attempt_of(path: &web::Path<(String, String)>) -> Result<(ParkedCallId, u32), ApiError> {
+    let id = ParkedCallId::parse(&path.0)
+        .map_err(|_| ApiError::not_found("parked_call_not_found", "no such parked call"))?;
+    let attempt = path.1.parse().map_err(|_| {
+        ApiError::not_found("attempt_not_found", "no such attempt of the parked call")
+    })?;
+    Ok((id, attempt))
 }
 
 /// The retrieving agent's browser answered.
 async fn retrieve_answered(
     ctx: web::Data<HttpContext>,
-    path: web::Path<String>,
+    path: web::Path<(String, String)>,
     form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parked_id(&path)?;
+    let (id, attempt) = attempt_of(&path)?;
     if let Some(answered) = webhook::dial_answered(&form.0) {
         ctx.service
-            .on_dial_answered(id, answered.leg.as_ref())
+            .on_dial_answered(id, attempt, answered.leg.as_ref())
             .await?;
     }
     Ok(acknowledged())
@@ -359,13 +369,13 @@ async fn retrieve_answered(
 /// The retrieve `<Dial>` ended: answered (after the conversation), or not.
 async fn dial_result(
     ctx: web::Data<HttpContext>,
-    path: web::Path<String>,
+    path: web::Path<(String, String)>,
     form: TwilioForm,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parked_id(&path)?;
+    let (id, attempt) = attempt_of(&path)?;
     let outcome = webhook::dial_outcome(&form.0);
     Ok(twiml(
-        match ctx.service.on_dial_result(id, outcome).await? {
+        match ctx.service.on_dial_result(id, attempt, outcome).await? {
             AfterDial::ReturnToLot(call, org) => conference_twiml(
                 &ctx,
                 &ParkedCallContext { call, org },
@@ -374,9 +384,20 @@ async fn dial_result(
             AfterDial::Voicemail(call, org) => {
                 voicemail_twiml(&ctx, &ParkedCallContext { call, org })
             }
+            AfterDial::Current(call, org) => current_twiml(&ctx, &ParkedCallContext { call, org }),
             AfterDial::Hangup => documents::hangup(),
         },
     ))
+}
+
+/// Where the record has the caller now, for a callback of an earlier attempt: in the lot's
+/// conference, or following the current attempt's TwiML.
+fn current_twiml(ctx: &HttpContext, p: &ParkedCallContext) -> String {
+    if p.call.state == ParkState::Retrieving {
+        documents::redirect(ctx.routes.retrieve(p.call.id).as_str())
+    } else {
+        conference_twiml(ctx, p, RETURNED_ANNOUNCEMENT)
+    }
 }
 
 fn voicemail_twiml(ctx: &HttpContext, p: &ParkedCallContext) -> String {

@@ -321,6 +321,7 @@ impl ParkingStore for MemoryStore {
             conference_sid: None,
             deadline: None,
             retrieval: None,
+            attempt: 0,
             state_changed_at: request.now,
             ended_at: None,
             recording_url: None,

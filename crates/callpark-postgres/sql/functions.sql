@@ -152,6 +152,7 @@ BEGIN
            state_changed_at = v_next.state_changed_at,
            ended_at = v_next.ended_at,
            recording_url = v_next.recording_url,
+           attempt = v_next.attempt,
            version = version + 1
      WHERE id = p_id AND state = p_state AND version = p_version
     RETURNING * INTO v_call;

@@ -90,6 +90,7 @@ diesel::table! {
         ended_at -> Nullable<Timestamptz>,
         recording_url -> Nullable<Text>,
         version -> Int8,
+        attempt -> Int4,
     }
 }
 

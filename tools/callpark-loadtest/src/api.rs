@@ -265,8 +265,9 @@ impl Instance {
         let status = response.status();
         check(status, 200, "retrieve", &response.text().await?)?;
         let leg = sids.call();
+        // Every cycle parks anew: each retrieve is its parked call's first time out of the lot.
         self.webhook(
-            &paths::with_id(paths::RETRIEVE_ANSWERED, id),
+            &paths::with_attempt(paths::RETRIEVE_ANSWERED, id, 1),
             &[
                 ("CallSid", &leg),
                 ("ParentCallSid", pstn),

@@ -1,7 +1,7 @@
 //! A parked call's whole life over HTTP: Twilio's signed webhooks in, the REST calls callpark
 //! makes to (wiremock) Twilio out, the agents' API in between.
 
-use callpark_http::routes::paths::{self, with_id};
+use callpark_http::routes::paths::{self, with_attempt, with_id};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, conference_of, error_code, eventually, field, sid};
@@ -9,15 +9,15 @@ use crate::helpers::{TestApp, conference_of, error_code, eventually, field, sid}
 const NUMBER: &str = "+15550001000";
 const CALLER: &str = "+14155550123";
 
-struct Parked {
-    id: String,
-    pstn: String,
-    alice: String,
-    bob: String,
+pub(crate) struct Parked {
+    pub(crate) id: String,
+    pub(crate) pstn: String,
+    pub(crate) alice: String,
+    pub(crate) bob: String,
 }
 
 /// An inbound call answered by alice, parked by her into slot 2.
-async fn park_one(app: &TestApp) -> Parked {
+pub(crate) async fn park_one(app: &TestApp) -> Parked {
     app.create_org("acme", 5, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
     let bob = app.agent("acme", "bob").await;
@@ -162,7 +162,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     assert!(
         twiml.contains(&format!(
             "action=\"{}\"",
-            app.url(&with_id(paths::DIAL_RESULT, &id))
+            app.url(&with_attempt(paths::DIAL_RESULT, &id, 1))
         )),
         "{twiml}"
     );
@@ -177,7 +177,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
 
     // Bob's browser answers: the slot is free at once.
     app.webhook_ok(
-        &with_id(paths::RETRIEVE_ANSWERED, &id),
+        &with_attempt(paths::RETRIEVE_ANSWERED, &id, 1),
         &[
             ("CallSid", &sid(3)),
             ("ParentCallSid", &pstn),
@@ -193,7 +193,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     // After the conversation the dial's action comes with `completed`: nothing to do.
     let after = app
         .webhook_ok(
-            &with_id(paths::DIAL_RESULT, &id),
+            &with_attempt(paths::DIAL_RESULT, &id, 1),
             &[("CallSid", &pstn), ("DialCallStatus", "completed")],
         )
         .await;
@@ -259,7 +259,7 @@ async fn a_caller_nobody_answers_goes_back_to_the_same_slot() {
 
     let twiml = app
         .webhook_ok(
-            &with_id(paths::DIAL_RESULT, &id),
+            &with_attempt(paths::DIAL_RESULT, &id, 1),
             &[("CallSid", &pstn), ("DialCallStatus", "no-answer")],
         )
         .await;

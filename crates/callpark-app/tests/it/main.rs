@@ -1,6 +1,7 @@
 //! End-to-end tests of the `callpark` service: the app on port 0, wiremock as Twilio, a real
 //! PostgreSQL, and correctly signed webhooks.
 
+mod attempts;
 mod bad_input;
 mod crash;
 mod db;

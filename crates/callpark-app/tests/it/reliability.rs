@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use callpark_http::routes::paths::{self, with_id};
+use callpark_http::routes::paths::{self, with_attempt, with_id};
 use serde_json::{Value, json};
 use wiremock::{MockServer, ResponseTemplate};
 
@@ -343,7 +343,7 @@ async fn life(
     .await;
     deliver(
         app,
-        &with_id(paths::RETRIEVE_ANSWERED, &id),
+        &with_attempt(paths::RETRIEVE_ANSWERED, &id, 1),
         p(&[
             ("CallSid", &bob_leg),
             ("ParentCallSid", &pstn),
@@ -353,7 +353,7 @@ async fn life(
     .await;
     deliver(
         app,
-        &with_id(paths::DIAL_RESULT, &id),
+        &with_attempt(paths::DIAL_RESULT, &id, 1),
         p(&[("CallSid", &pstn), ("DialCallStatus", "completed")]),
     )
     .await;
@@ -591,7 +591,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
     );
     let voicemail = app
         .webhook_ok(
-            &with_id(paths::DIAL_RESULT, &id),
+            &with_attempt(paths::DIAL_RESULT, &id, 1),
             &[("CallSid", &sid(1)), ("DialCallStatus", "no-answer")],
         )
         .await;

@@ -355,7 +355,7 @@ async fn park_and_retrieve(app: &mut App, alice: &Agent, bob: &Agent) -> Checked
     let bob_leg = app.switch.agent_answers(&pstn);
     let answered = app
         .service
-        .on_dial_answered(parked.id, Some(&bob_leg))
+        .on_dial_answered(parked.id, retrieving.attempt, Some(&bob_leg))
         .await
         .map_err(failed("dial answered"))?;
     check(
@@ -474,7 +474,7 @@ async fn deadline_rings_back_then_voicemail(app: &mut App, alice: &Agent) -> Che
     step("alice does not answer: the caller leaves a voicemail");
     let next = app
         .service
-        .on_dial_result(parked.id, DialOutcome::NotAnswered)
+        .on_dial_result(parked.id, ringing.attempt, DialOutcome::NotAnswered)
         .await
         .map_err(failed("dial result"))?;
     check(

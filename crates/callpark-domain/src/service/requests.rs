@@ -92,6 +92,10 @@ pub enum AfterDial {
     Voicemail(ParkedCall, Organisation),
     /// The call was answered (or is over): nothing more for the caller's leg here.
     Hangup,
+    /// The result of an earlier attempt than the record's (a late or replayed callback): it
+    /// changed nothing, and the caller's leg belongs where the record has it now (in the
+    /// lot's conference, or in the current attempt's TwiML).
+    Current(ParkedCall, Organisation),
 }
 
 /// One slot of the lot view.

@@ -152,21 +152,25 @@ impl ParkingService {
         Ok(())
     }
 
-    /// The retrieving agent's browser answered (its `<Client>` status callback).
+    /// The retrieving agent's browser answered (its `<Client>` status callback), in the
+    /// parked call's `attempt`-th time out of the lot (see [`ParkedCall::attempt`]).
     ///
     /// # Errors
     /// [`SignalError`] when the store fails.
     pub async fn on_dial_answered(
         &self,
         id: ParkedCallId,
+        attempt: u32,
         browser_leg: Option<&CallSid>,
     ) -> Result<Option<ParkedCall>, SignalError> {
         // Only an answer that connected the caller puts the agent on the call: after a
-        // hang-up (callbacks out of order) there is nobody on the line.
+        // hang-up (callbacks out of order) there is nobody on the line, and an earlier
+        // attempt's answer is not this attempt's agent's.
         let on_call = |call: &ParkedCall| {
             let agent = call.retrieval.as_ref().and_then(Retrieval::agent)?;
             let leg = browser_leg?;
-            (call.state == ParkState::Retrieved).then(|| AgentStatusChange {
+            let answered = call.state == ParkState::Retrieved && call.attempt == attempt;
+            answered.then(|| AgentStatusChange {
                 org: call.org.clone(),
                 identity: agent.clone(),
                 status: AgentStatus::OnCall,
@@ -174,7 +178,7 @@ impl ParkingService {
             })
         };
         let Some((after, _)) = self
-            .apply_by_id(id, &Signal::DialAnswered, Some(&on_call))
+            .apply_by_id(id, &Signal::DialAnswered { attempt }, Some(&on_call))
             .await?
         else {
             return Ok(None);
@@ -195,22 +199,28 @@ impl ParkingService {
         Ok(after.call)
     }
 
-    /// The retrieve `<Dial>` ended (its `action` callback): says what the caller's leg does
-    /// next.
+    /// The retrieve `<Dial>` of the parked call's `attempt`-th time out of the lot ended (its
+    /// `action` callback): says what the caller's leg does next.
     ///
     /// # Errors
     /// [`SignalError`] when the store fails.
     pub async fn on_dial_result(
         &self,
         id: ParkedCallId,
+        attempt: u32,
         outcome: DialOutcome,
     ) -> Result<AfterDial, SignalError> {
         let applied = self
-            .apply_by_id(id, &Signal::DialEnded(outcome), None)
+            .apply_by_id(id, &Signal::DialEnded { attempt, outcome }, None)
             .await?;
         let Some((Some(after), org)) = applied.map(|(applied, org)| (applied.call, org)) else {
             return Ok(AfterDial::Hangup);
         };
+        if after.attempt != attempt && after.occupies_slot() {
+            // An earlier attempt's result: whoever asks about it, the caller belongs where
+            // the record's own attempt has it.
+            return Ok(AfterDial::Current(after, org));
+        }
         Ok(match after.state {
             ParkState::Parked => AfterDial::ReturnToLot(after, org),
             ParkState::Voicemail if after.recording_url.is_none() => {

@@ -150,7 +150,10 @@ impl ParkingService {
                 };
                 if connected.is_empty() {
                     // Nobody took it: back to the lot (or voicemail, for a ring-back).
-                    let not_answered = Signal::DialEnded(DialOutcome::NotAnswered);
+                    let not_answered = Signal::DialEnded {
+                        attempt: call.attempt,
+                        outcome: DialOutcome::NotAnswered,
+                    };
                     match self
                         .apply_signal(call.id, None, &not_answered, &org, None)
                         .await?
@@ -167,7 +170,10 @@ impl ParkingService {
                         after => after,
                     }
                 } else {
-                    self.apply_signal(call.id, None, &Signal::DialAnswered, &org, None)
+                    let answered = Signal::DialAnswered {
+                        attempt: call.attempt,
+                    };
+                    self.apply_signal(call.id, None, &answered, &org, None)
                         .await?
                         .call
                 }

@@ -91,6 +91,9 @@ fn at(secs: u64) -> OffsetDateTime {
 }
 
 const MAX_PARK: Duration = Duration::from_secs(300);
+/// How many times a fixture's caller has left the lot: the dial signals of a row are this
+/// attempt's.
+const ATTEMPT: u32 = 2;
 /// When the transition happens; the record last changed at `at(10)`.
 const NOW: u64 = 100;
 
@@ -116,6 +119,7 @@ fn record(from: Start, sid: Option<u128>) -> ParkedCall {
         conference_sid: sid.map(conference_sid),
         deadline: None,
         retrieval: None,
+        attempt: ATTEMPT,
         state_changed_at: at(10),
         ended_at: None,
         recording_url: None,
@@ -233,9 +237,9 @@ impl On {
             Self::Retrieve => Signal::RetrieveRequested(retriever()),
             Self::DeadlineRingback => Signal::DeadlinePassed(TimeoutRoute::Ringback(parker())),
             Self::DeadlineVoicemail => Signal::DeadlinePassed(TimeoutRoute::Voicemail),
-            Self::DialAnswered => Signal::DialAnswered,
-            Self::DialEndedAnswered => Signal::DialEnded(DialOutcome::Answered),
-            Self::DialEndedNotAnswered => Signal::DialEnded(DialOutcome::NotAnswered),
+            Self::DialAnswered => Signal::DialAnswered { attempt: ATTEMPT },
+            Self::DialEndedAnswered => dial_ended(ATTEMPT, DialOutcome::Answered),
+            Self::DialEndedNotAnswered => dial_ended(ATTEMPT, DialOutcome::NotAnswered),
             Self::RecordingNew | Self::RecordingRepeated => Signal::RecordingAvailable(recording()),
         }
     }
@@ -258,13 +262,23 @@ impl On {
             Signal::RetrieveRequested(_) => Self::Retrieve,
             Signal::DeadlinePassed(TimeoutRoute::Ringback(_)) => Self::DeadlineRingback,
             Signal::DeadlinePassed(TimeoutRoute::Voicemail) => Self::DeadlineVoicemail,
-            Signal::DialAnswered => Self::DialAnswered,
-            Signal::DialEnded(DialOutcome::Answered) => Self::DialEndedAnswered,
-            Signal::DialEnded(DialOutcome::NotAnswered) => Self::DialEndedNotAnswered,
+            Signal::DialAnswered { .. } => Self::DialAnswered,
+            Signal::DialEnded {
+                outcome: DialOutcome::Answered,
+                ..
+            } => Self::DialEndedAnswered,
+            Signal::DialEnded {
+                outcome: DialOutcome::NotAnswered,
+                ..
+            } => Self::DialEndedNotAnswered,
             Signal::RecordingAvailable(url) if recorded == Some(url) => Self::RecordingRepeated,
             Signal::RecordingAvailable(_) => Self::RecordingNew,
         }
     }
+}
+
+fn dial_ended(attempt: u32, outcome: DialOutcome) -> Signal {
+    Signal::DialEnded { attempt, outcome }
 }
 
 // ----- the expected outcomes -----------------------------------------------------------------
@@ -621,6 +635,10 @@ fn expected_next(before: &ParkedCall, signal: &Signal, to: &To) -> ParkedCall {
     if to.changed == Changed::Now {
         next.state_changed_at = at(NOW);
     }
+    if to.state == ParkState::Retrieving && before.state != ParkState::Retrieving {
+        // Each time out of the lot is a new attempt.
+        next.attempt = before.attempt + 1;
+    }
     if to.ends {
         next.ended_at = Some(at(NOW));
     }
@@ -743,6 +761,34 @@ fn the_table_follows_the_design_rules() {
                 };
                 assert_eq!(to.effect, Some(expected), "{what}");
             }
+        }
+    }
+}
+
+/// A dial callback of an earlier attempt than the record's (late, or replayed) changes
+/// nothing, in every state: a live record is unchanged, a terminal one absorbs it.
+#[test]
+fn an_earlier_attempts_dial_callbacks_change_nothing() {
+    let earlier = [
+        Signal::DialAnswered {
+            attempt: ATTEMPT - 1,
+        },
+        dial_ended(ATTEMPT - 1, DialOutcome::Answered),
+        dial_ended(ATTEMPT - 1, DialOutcome::NotAnswered),
+    ];
+    for from in Start::ALL {
+        let before = record(from, Some(1));
+        for signal in &earlier {
+            let expected = if from == Start::Voicemail || from.state().is_terminal() {
+                Step::Absorbed
+            } else {
+                Step::Unchanged
+            };
+            assert_eq!(
+                transition(&before, signal, ctx()),
+                Ok(expected),
+                "{from:?} + {signal:?}"
+            );
         }
     }
 }

@@ -65,6 +65,7 @@ fn record(state: ParkState, version: u64) -> ParkedCall {
         conference_sid: None,
         deadline: None,
         retrieval: None,
+        attempt: 0,
         state_changed_at: epoch(),
         ended_at: None,
         recording_url: None,

@@ -441,16 +441,19 @@ async fn run(w: &World, seen: &mut Observed, op: &Op) {
                 // The answering agent's browser leg bridged to this call's caller.
                 let (o, c) = caller_of(&seen.last[&id]);
                 let leg = agent_leg.map(|a| call_sid(browser(o, a, o, c)));
+                // The attempt the record was last seen in: maybe an earlier one by now.
+                let attempt = seen.last[&id].attempt;
                 service
-                    .on_dial_answered(id, leg.as_ref())
+                    .on_dial_answered(id, attempt, leg.as_ref())
                     .await
                     .expect("dial answered handled");
             }
         }
         Op::DialResult { pick: p, outcome } => {
             if let Some(id) = pick(&seen.ids, *p) {
+                let attempt = seen.last[&id].attempt;
                 service
-                    .on_dial_result(id, *outcome)
+                    .on_dial_result(id, attempt, *outcome)
                     .await
                     .expect("dial result handled");
             }

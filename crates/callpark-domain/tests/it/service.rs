@@ -80,7 +80,7 @@ async fn park_join_retrieve_answer_frees_the_slot() {
     let bob_leg = call_sid(202);
     let retrieved = w
         .service
-        .on_dial_answered(parked.id, Some(&bob_leg))
+        .on_dial_answered(parked.id, 1, Some(&bob_leg))
         .await
         .expect("answered")
         .expect("known call");
@@ -171,7 +171,7 @@ async fn a_caller_who_hangs_up_while_being_retrieved_is_not_returned_to_the_lot(
     // The dial's action follows: there is nobody to return.
     let after = w
         .service
-        .on_dial_result(parked.id, DialOutcome::NotAnswered)
+        .on_dial_result(parked.id, 1, DialOutcome::NotAnswered)
         .await
         .expect("dial result");
     assert_eq!(after, AfterDial::Hangup);
@@ -191,7 +191,7 @@ async fn the_agent_who_retrieved_a_call_is_free_again_when_the_caller_hangs_up()
         .await
         .expect("retrieving");
     w.service
-        .on_dial_answered(parked.id, Some(&call_sid(303)))
+        .on_dial_answered(parked.id, 1, Some(&call_sid(303)))
         .await
         .expect("answered");
     assert_eq!(w.agent_now(&bob).await.status, AgentStatus::OnCall);
@@ -230,7 +230,7 @@ async fn an_agent_who_does_not_answer_returns_the_caller_to_the_same_slot() {
 
     let after = w
         .service
-        .on_dial_result(parked.id, DialOutcome::NotAnswered)
+        .on_dial_result(parked.id, 1, DialOutcome::NotAnswered)
         .await
         .expect("dial result");
     let AfterDial::ReturnToLot(call, org) = after else {
@@ -308,7 +308,7 @@ async fn the_deadline_rings_the_parker_back_once_then_goes_to_voicemail() {
 
     let after = w
         .service
-        .on_dial_result(parked.id, DialOutcome::NotAnswered)
+        .on_dial_result(parked.id, 1, DialOutcome::NotAnswered)
         .await
         .expect("dial result");
     let AfterDial::Voicemail(call, _) = after else {
@@ -602,14 +602,14 @@ async fn signals_after_the_end_are_absorbed() {
     }
     let answered = w
         .service
-        .on_dial_answered(parked.id, Some(&call_sid(202)))
+        .on_dial_answered(parked.id, 1, Some(&call_sid(202)))
         .await
         .expect("handled");
     assert_eq!(answered.as_ref(), Some(&ended));
     for outcome in [DialOutcome::Answered, DialOutcome::NotAnswered] {
         let after = w
             .service
-            .on_dial_result(parked.id, outcome)
+            .on_dial_result(parked.id, 1, outcome)
             .await
             .expect("handled");
         assert_eq!(after, AfterDial::Hangup);
@@ -964,7 +964,7 @@ async fn an_answer_that_arrives_after_the_caller_hung_up_leaves_the_agent_free()
     w.caller_hangs_up(PSTN).await;
     let late = w
         .service
-        .on_dial_answered(parked.id, Some(&call_sid(202)))
+        .on_dial_answered(parked.id, 1, Some(&call_sid(202)))
         .await
         .expect("handled")
         .expect("known call");

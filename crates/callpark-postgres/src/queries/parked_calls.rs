@@ -103,6 +103,9 @@ pub(crate) struct ParkedRow {
     ended_at: Option<OffsetDateTime>,
     recording_url: Option<String>,
     version: i64,
+    /// Absent from the snapshots of events stored before attempts were counted.
+    #[serde(default)]
+    attempt: i32,
 }
 
 impl ParkedRow {
@@ -131,6 +134,7 @@ impl ParkedRow {
             ended_at: call.ended_at,
             recording_url: call.recording_url.as_ref().map(|u| u.as_str().to_owned()),
             version: i64::try_from(call.version).unwrap_or(i64::MAX),
+            attempt: i32::try_from(call.attempt).unwrap_or(i32::MAX),
         }
     }
 }
@@ -178,6 +182,8 @@ impl TryFrom<ParkedRow> for ParkedCall {
             )?,
             deadline: row.deadline,
             retrieval,
+            attempt: u32::try_from(row.attempt)
+                .map_err(|_| unknown("parked_calls.attempt", "negative"))?,
             state_changed_at: row.state_changed_at,
             ended_at: row.ended_at,
             recording_url: optional(
@@ -513,6 +519,7 @@ mod tests {
             conference_sid: Some(conference_sid(9)),
             deadline: Some(epoch() + Duration::from_millis(1500)),
             retrieval: Some(Retrieval::Ringback(agent_identity("bob"))),
+            attempt: 2,
             state_changed_at: epoch(),
             ended_at: None,
             recording_url: None,

@@ -7,7 +7,7 @@
 
 use super::{
     Beep, CallProgressEvent, Client, Conference, ConferenceEvent, Dial, Hangup, Method, Play,
-    Record, Response, Say,
+    Record, Redirect, Response, Say,
 };
 
 /// The conference events callpark follows: a conference that starts and ends, and the
@@ -240,4 +240,15 @@ pub fn say_and_hangup(text: &str, voice: Option<&str>) -> String {
 /// Hangs up at once.
 pub fn hangup() -> String {
     Response::with_capacity(1).verb(Hangup).render()
+}
+
+/// Carries on with the TwiML at `url` (fetched with a POST, as Twilio's default).
+///
+/// ```text
+/// <Redirect method="POST">url</Redirect>
+/// ```
+pub fn redirect(url: &str) -> String {
+    Response::with_capacity(1)
+        .verb(Redirect::new(url).method(Method::Post))
+        .render()
 }

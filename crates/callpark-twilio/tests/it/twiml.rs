@@ -2,8 +2,8 @@
 //! or change their structure.
 
 use callpark_twilio::twiml::documents::{
-    VOICEMAIL_GOODBYE, hangup, has_words, hold_music, park, retrieve, return_to_lot, ring_agents,
-    say_and_hangup, voicemail,
+    VOICEMAIL_GOODBYE, hangup, has_words, hold_music, park, redirect, retrieve, return_to_lot,
+    ring_agents, say_and_hangup, voicemail,
 };
 use callpark_twilio::twiml::{
     Beep, CallProgressEvent, Client, Conference, ConferenceEvent, Dial, Hangup, Method, Pause,
@@ -200,6 +200,18 @@ fn say_and_hangup_and_hangup() {
         .concat()
     );
     assert_eq!(hangup(), [DECL, "<Response><Hangup/></Response>"].concat());
+}
+
+#[test]
+fn redirect_carries_on_at_a_url_with_a_post() {
+    assert_eq!(
+        redirect("https://park.example.com/twilio/retrieve/x?a=1&b=2"),
+        [
+            DECL,
+            r#"<Response><Redirect method="POST">https://park.example.com/twilio/retrieve/x?a=1&amp;b=2</Redirect></Response>"#
+        ]
+        .concat()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
