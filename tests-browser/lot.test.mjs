@@ -353,7 +353,8 @@ const FAKE_VOICE_SDK = `(() => {
     }
     accept() { this.emit('accept', this); }
     reject() { this.emit('reject'); }
-    disconnect() { this.emit('disconnect', this); }
+    mute(on) { this.muted = on; }
+    disconnect() { this.disconnected = true; this.emit('disconnect', this); }
   }
   class Device extends Emitter {
     constructor(token, options) { super(); this.token = token; this.options = options; window.fakeDevice = this; }
@@ -412,6 +413,15 @@ test('with Twilio Voice, a call rings in the browser, and parking uses the SDK c
     await card.waitFor();
     assert.match(await card.textContent(), /Ada Lovelace/);
 
+    // Mute mutes the SDK call's microphone.
+    const mute = page.getByRole('button', { name: 'Mute', exact: true });
+    await mute.click();
+    assert.equal(await page.evaluate(() => window.fakeCall.muted), true);
+    assert.equal(await mute.getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.locator('#call-area .call-muted').textContent(), 'Muted: the caller cannot hear you');
+    await mute.click();
+    assert.equal(await page.evaluate(() => window.fakeCall.muted), false);
+
     // Park it: the page sends the SDK call's own SID.
     let parkBody = null;
     await page.route('**/api/park', (route) => {
@@ -430,6 +440,18 @@ test('with Twilio Voice, a call rings in the browser, and parking uses the SDK c
     // Twilio then drops the browser's leg.
     await page.evaluate(() => window.fakeCall.disconnect());
     await page.locator('#call-area', { hasText: 'No call right now' }).waitFor({ timeout: LIVE_MS });
+
+    // Another call: Hang up, once confirmed, disconnects the SDK call.
+    await page.evaluate(() => {
+      window.fakeCall = new window.Twilio.FakeCall({ CallSid: `CA${'d'.repeat(32)}`, From: '+15551230001' }, {});
+      window.fakeDevice.emit('incoming', window.fakeCall);
+    });
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await page.getByRole('button', { name: /^Hang up on / }).click();
+    assert.equal(await page.evaluate(() => Boolean(window.fakeCall.disconnected)), false, 'asked first');
+    await page.getByRole('dialog').getByRole('button', { name: 'Hang up', exact: true }).click();
+    await page.locator('#call-area', { hasText: 'No call right now' }).waitFor({ timeout: LIVE_MS });
+    assert.equal(await page.evaluate(() => window.fakeCall.disconnected), true);
   } finally {
     await context.close();
   }
