@@ -88,6 +88,7 @@
 //!     parent: Some(pstn),
 //!     status: CallStatus::InProgress,
 //!     agent: Some(alice.identity.clone()),
+//!     sequence: None,
 //! }).await?;
 //!
 //! let parked = service.park(&alice, ParkRequest { call: browser, slot: None }).await?;

@@ -312,6 +312,21 @@ pub trait ParkingStore: Send + Sync {
         agent: Option<&'a AgentIdentity>,
     ) -> Result<bool, StoreError>;
 
+    /// Records a status of an agent's browser leg linked by [`ParkingStore::link_browser_leg`]
+    /// and says whether it is news. It is not when the leg has ended already (a final status
+    /// was seen, or the leg was ended because its caller was parked) or when a later status
+    /// of it was seen (Twilio's `SequenceNumber`, `sequence`): a late callback never moves an
+    /// agent backwards. A final status ends the leg. An unlinked leg: always news.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn observe_leg(
+        &self,
+        browser: &CallSid,
+        sequence: Option<u32>,
+        ended: bool,
+    ) -> Result<bool, StoreError>;
+
     /// The caller's leg that `browser` is bridged to, if recorded.
     ///
     /// # Errors

@@ -89,7 +89,9 @@ pub struct TwilioForm(webhook::Form);
 impl From<webhook::WebhookError> for ApiError {
     fn from(e: webhook::WebhookError) -> Self {
         match e {
-            webhook::WebhookError::Missing(_) => Self::invalid(e.to_string()),
+            webhook::WebhookError::Missing(_) | webhook::WebhookError::NotANumber(_) => {
+                Self::invalid(e.to_string())
+            }
             webhook::WebhookError::Invalid(e) => e.into(),
         }
     }

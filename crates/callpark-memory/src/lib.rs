@@ -26,6 +26,15 @@ use tokio::sync::broadcast;
 /// (a client that far behind reloads the lot).
 pub const EVENTS_KEPT_PER_ORG: usize = 10_000;
 
+/// An agent's browser leg: the caller's leg it is bridged to, and what its statuses said.
+#[derive(Debug)]
+struct BrowserLeg {
+    pstn: CallSid,
+    /// The highest `SequenceNumber` seen.
+    sequence: Option<u32>,
+    ended: bool,
+}
+
 #[derive(Debug, Default)]
 struct State {
     orgs: HashMap<OrgSlug, Organisation>,
@@ -33,7 +42,7 @@ struct State {
     agents: BTreeMap<(OrgSlug, AgentIdentity), Agent>,
     tokens: HashMap<TokenHash, (OrgSlug, AgentIdentity)>,
     calls: HashMap<CallSid, Call>,
-    browser_legs: HashMap<CallSid, CallSid>,
+    browser_legs: HashMap<CallSid, BrowserLeg>,
     parked: HashMap<ParkedCallId, ParkedCall>,
     occupancy: HashMap<(OrgSlug, SlotNumber), ParkedCallId>,
     occupying_pstn: HashMap<CallSid, ParkedCallId>,
@@ -90,8 +99,26 @@ impl State {
         if !self.calls.contains_key(pstn) {
             return false;
         }
-        self.browser_legs.insert(browser.clone(), pstn.clone());
+        self.browser_legs
+            .entry(browser.clone())
+            .and_modify(|leg| leg.pstn = pstn.clone())
+            .or_insert_with(|| BrowserLeg {
+                pstn: pstn.clone(),
+                sequence: None,
+                ended: false,
+            });
         true
+    }
+
+    fn observe_leg(&mut self, browser: &CallSid, sequence: Option<u32>, ended: bool) -> bool {
+        let Some(leg) = self.browser_legs.get_mut(browser) else {
+            return true;
+        };
+        let news =
+            !leg.ended && !matches!((sequence, leg.sequence), (Some(s), Some(seen)) if s <= seen);
+        leg.sequence = leg.sequence.max(sequence);
+        leg.ended |= ended;
+        news
     }
 
     fn record_event(
@@ -284,12 +311,21 @@ impl ParkingStore for MemoryStore {
         Ok(self.lock().link_browser_leg(browser, pstn))
     }
 
+    async fn observe_leg(
+        &self,
+        browser: &CallSid,
+        sequence: Option<u32>,
+        ended: bool,
+    ) -> Result<bool, StoreError> {
+        Ok(self.lock().observe_leg(browser, sequence, ended))
+    }
+
     async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError> {
         let state = self.lock();
         Ok(state
             .browser_legs
             .get(browser)
-            .and_then(|pstn| state.calls.get(pstn))
+            .and_then(|leg| state.calls.get(&leg.pstn))
             .cloned())
     }
 

@@ -16,6 +16,8 @@ diesel::table! {
         browser_sid -> Text,
         pstn_sid -> Text,
         agent -> Nullable<Text>,
+        sequence -> Nullable<Int4>,
+        ended -> Bool,
     }
 }
 

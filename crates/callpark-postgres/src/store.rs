@@ -302,6 +302,18 @@ impl ParkingStore for PgStore {
         .await
     }
 
+    async fn observe_leg(
+        &self,
+        browser: &CallSid,
+        sequence: Option<u32>,
+        ended: bool,
+    ) -> Result<bool, StoreError> {
+        self.bounded(async {
+            calls::observe_leg(&mut *self.conn().await?, browser, sequence, ended).await
+        })
+        .await
+    }
+
     async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError> {
         self.bounded(async { calls::by_browser_leg(&mut *self.conn().await?, browser).await })
             .await

@@ -19,6 +19,9 @@ pub enum WebhookError {
     /// A parameter is present but not a valid value.
     #[error(transparent)]
     Invalid(#[from] InvalidValue),
+    /// A parameter that is a count is present but not a whole number.
+    #[error("parameter {0} is not a whole number")]
+    NotANumber(&'static str),
 }
 
 /// A webhook's form parameters, once its signature has been verified.
@@ -139,6 +142,13 @@ pub fn call_status(form: &Form) -> Result<Option<CallStatusUpdate>, WebhookError
             .and_then(|p| CallSid::parse(p).ok()),
         status,
         agent: agent_of_client(form.get("To")),
+        sequence: form
+            .get("SequenceNumber")
+            .map(|n| {
+                n.parse()
+                    .map_err(|_| WebhookError::NotANumber("SequenceNumber"))
+            })
+            .transpose()?,
     }))
 }
 

@@ -88,3 +88,80 @@ async fn a_callback_for_an_attempt_that_is_not_a_number_is_404() {
     assert_eq!(response.status(), 404);
     app.stop().await;
 }
+
+/// A call-status callback of alice's browser leg `browser`, bridged to `pstn`.
+async fn alice_leg_status(app: &TestApp, browser: &str, pstn: &str, status: &str, seq: &str) {
+    app.webhook_ok(
+        paths::CALL_STATUS,
+        &[
+            ("CallSid", browser),
+            ("ParentCallSid", pstn),
+            ("CallStatus", status),
+            ("To", "client:alice"),
+            ("SequenceNumber", seq),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_late_in_progress_of_a_parked_browser_leg_leaves_its_agent_available() {
+    let app = TestApp::spawn().await;
+    let Parked { pstn, alice, .. } = park_one(&app).await;
+    assert_eq!(app.me(&alice).await["status"], "available");
+    // alice's leg (sid 2) was dropped by the park; its in-progress arrives only now.
+    alice_leg_status(&app, &sid(2), &pstn, "in-progress", "2").await;
+    let me = app.me(&alice).await;
+    assert_eq!(me["status"], "available", "{me}");
+    assert!(me["currentCall"].is_null(), "{me}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_late_in_progress_of_a_completed_browser_leg_leaves_its_agent_available() {
+    let app = TestApp::spawn().await;
+    let Parked { alice, .. } = park_one(&app).await;
+    // A second caller, answered by alice on leg sid 21, who then hangs up.
+    let (pstn, browser) = (sid(20), sid(21));
+    app.inbound_call_answered(&pstn, "+14155550199", "+15550001000", &browser, "alice")
+        .await;
+    assert_eq!(app.me(&alice).await["status"], "on_call");
+    alice_leg_status(&app, &browser, &pstn, "completed", "3").await;
+    assert_eq!(app.me(&alice).await["status"], "available");
+
+    // The leg's in-progress and ringing come late, out of order: alice stays available.
+    alice_leg_status(&app, &browser, &pstn, "in-progress", "2").await;
+    alice_leg_status(&app, &browser, &pstn, "ringing", "1").await;
+    assert_eq!(app.me(&alice).await["status"], "available");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn statuses_of_one_browser_leg_count_in_their_sequence_order() {
+    let app = TestApp::spawn().await;
+    let Parked { alice, .. } = park_one(&app).await;
+    let (pstn, browser) = (sid(30), sid(31));
+    app.inbound_call_answered(&pstn, "+14155550199", "+15550001000", &browser, "alice")
+        .await;
+    // The in-progress came (sequence 5); a replay of it, then an older one, change nothing,
+    // and a sequence number that is not a number is refused.
+    alice_leg_status(&app, &browser, &pstn, "in-progress", "5").await;
+    alice_leg_status(&app, &browser, &pstn, "in-progress", "4").await;
+    assert_eq!(app.me(&alice).await["status"], "on_call");
+    let refused = app
+        .webhook(
+            paths::CALL_STATUS,
+            &[
+                ("CallSid", &browser),
+                ("ParentCallSid", &pstn),
+                ("CallStatus", "completed"),
+                ("SequenceNumber", "six"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(app.me(&alice).await["status"], "on_call");
+    alice_leg_status(&app, &browser, &pstn, "completed", "6").await;
+    assert_eq!(app.me(&alice).await["status"], "available");
+    app.stop().await;
+}

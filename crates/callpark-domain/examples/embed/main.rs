@@ -201,6 +201,7 @@ impl App {
                 parent: parent.cloned(),
                 status,
                 agent: agent.map(|a| a.identity.clone()),
+                sequence: None,
             })
             .await
             .map_err(failed("call status"))

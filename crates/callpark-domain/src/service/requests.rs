@@ -61,6 +61,9 @@ pub struct CallStatusUpdate {
     pub status: CallStatus,
     /// The agent whose browser the leg rings (`To=client:identity`).
     pub agent: Option<AgentIdentity>,
+    /// The callback's place among the leg's callbacks (Twilio's `SequenceNumber`), when
+    /// given: callbacks can arrive out of order.
+    pub sequence: Option<u32>,
 }
 
 /// A new inbound call, from the voice webhook.

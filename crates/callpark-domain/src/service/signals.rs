@@ -76,7 +76,14 @@ impl ParkingService {
             store
                 .link_browser_leg(&update.call, parent, update.agent.as_ref())
                 .await?;
-            if let (Some(identity), Some(call)) = (&update.agent, store.call_by_pstn(parent).await?)
+            // A late status of a leg that ended, or was overtaken, says nothing about its agent
+            // now: a late `in-progress` must not put an agent who is free back on a call.
+            let news = store
+                .observe_leg(&update.call, update.sequence, update.status.is_final())
+                .await?;
+            if news
+                && let (Some(identity), Some(call)) =
+                    (&update.agent, store.call_by_pstn(parent).await?)
             {
                 self.track_agent_leg(&call.org, identity, &update.call, update.status)
                     .await?;

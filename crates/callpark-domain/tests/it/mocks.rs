@@ -190,6 +190,12 @@ async fn park_redirects_the_caller_leg_by_url_with_a_status_callback() {
         .returning(|current, next, kind, _, _| Ok(stored(current, next, kind)));
     store.expect_apply().never();
     store.expect_set_agent_status().never();
+    // The parker's browser leg dropped with the park: it has ended.
+    store
+        .expect_observe_leg()
+        .times(1)
+        .withf(|leg, sequence, ended| *leg == browser() && sequence.is_none() && *ended)
+        .returning(|_, _, _| Ok(true));
 
     let mut telephony = MockTelephony::new();
     // The caller's (PSTN) leg, not the agent's browser leg; by URL, with a status callback.
@@ -404,6 +410,15 @@ impl ParkingStore for YieldingStore {
     ) -> Result<bool, StoreError> {
         tokio::task::yield_now().await;
         self.inner.link_browser_leg(browser, pstn, agent).await
+    }
+    async fn observe_leg(
+        &self,
+        browser: &CallSid,
+        sequence: Option<u32>,
+        ended: bool,
+    ) -> Result<bool, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.observe_leg(browser, sequence, ended).await
     }
     async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError> {
         tokio::task::yield_now().await;

@@ -405,6 +405,7 @@ async fn run(w: &World, seen: &mut Observed, op: &Op) {
                     parent: Some(call_sid(pstn(*org, *caller))),
                     status: *status,
                     agent: Some(identity(&agent_name(*agent))),
+                    sequence: None,
                 })
                 .await
                 .expect("agent leg status handled");
@@ -432,6 +433,7 @@ async fn run(w: &World, seen: &mut Observed, op: &Op) {
                     parent: None,
                     status: *status,
                     agent: None,
+                    sequence: None,
                 })
                 .await
                 .expect("caller status handled");

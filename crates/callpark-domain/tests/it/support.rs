@@ -103,6 +103,7 @@ impl World {
                 parent: Some(call_sid(pstn)),
                 status: CallStatus::InProgress,
                 agent: Some(agent.identity.clone()),
+                sequence: None,
             })
             .await
             .expect("child leg status handled");
@@ -181,6 +182,7 @@ impl World {
                 parent: None,
                 status: CallStatus::Completed,
                 agent: None,
+                sequence: None,
             })
             .await
             .expect("call status handled");

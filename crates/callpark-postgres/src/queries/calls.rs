@@ -2,7 +2,7 @@
 
 use callpark_domain::{AgentIdentity, Call, CallSid, OrgSlug, PhoneNumber, StoreError};
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::error;
@@ -22,6 +22,11 @@ diesel::define_sql_function! {
 diesel::define_sql_function! {
     /// See `sql/functions.sql`.
     fn callpark_link_browser_leg(browser: Text, pstn: Text, agent: Nullable<Text>) -> Bool;
+}
+
+diesel::define_sql_function! {
+    /// See `sql/functions.sql`.
+    fn callpark_observe_leg(browser: Text, sequence: Nullable<Integer>, ended: Bool) -> Bool;
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -82,6 +87,21 @@ pub(crate) async fn link_browser_leg(
     .get_result(conn)
     .await
     .map_err(error::query)
+}
+
+/// Records a status of a browser leg; true when it is news (see `ParkingStore::observe_leg`).
+pub(crate) async fn observe_leg(
+    conn: &mut AsyncPgConnection,
+    browser: &CallSid,
+    sequence: Option<u32>,
+    ended: bool,
+) -> Result<bool, StoreError> {
+    // Twilio's sequence numbers are small; one beyond i32 is as good as the largest.
+    let sequence = sequence.map(|s| i32::try_from(s).unwrap_or(i32::MAX));
+    diesel::select(callpark_observe_leg(browser.as_str(), sequence, ended))
+        .get_result(conn)
+        .await
+        .map_err(error::query)
 }
 
 /// The caller's leg a browser leg is bridged to.

@@ -82,6 +82,26 @@ fn call_status_names_the_parent_leg_and_the_ringing_agent() {
 }
 
 #[test]
+fn call_status_reads_the_callbacks_sequence_number() {
+    let sequence = |f: &Form| webhook::call_status(f).map(|u| u.unwrap().sequence).ok();
+    let base = format!("CallSid={AGENT_LEG}&CallStatus=in-progress");
+    check(sequence, &format!("{base}&SequenceNumber=0"), Some(Some(0)));
+    check(sequence, &format!("{base}&SequenceNumber=3"), Some(Some(3)));
+    // Absent (a callback without status events) or empty: no order to keep.
+    check(sequence, &base, Some(None));
+    check(sequence, &format!("{base}&SequenceNumber="), Some(None));
+    for nonsense in ["-1", "two", "1.5", "99999999999"] {
+        assert!(
+            matches!(
+                webhook::call_status(&form(&format!("{base}&SequenceNumber={nonsense}"))),
+                Err(WebhookError::NotANumber("SequenceNumber"))
+            ),
+            "{nonsense}"
+        );
+    }
+}
+
+#[test]
 fn call_status_needs_a_valid_call_sid() {
     let error = |f: &Form| webhook::call_status(f).err().map(|e| e.to_string());
     check(

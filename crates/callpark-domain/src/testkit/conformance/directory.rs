@@ -202,3 +202,66 @@ pub(super) async fn call_legs_are_linked(store: &dyn ParkingStore) {
         Some(named)
     );
 }
+
+pub(super) async fn browser_leg_statuses_are_ordered_and_end(store: &dyn ParkingStore) {
+    with_org(store, "acme", 5).await;
+    let call = Call {
+        org: org_slug("acme"),
+        pstn: call_sid(1),
+        caller: caller(1),
+    };
+    store.record_call(&call).await.expect("recorded");
+    let leg = call_sid(2);
+    store
+        .link_browser_leg(&leg, &call.pstn, Some(&agent_identity("alice")))
+        .await
+        .expect("linked");
+    // (sequence, ended) → news?
+    let seen = [
+        (Some(1), false, true),
+        (Some(3), false, true),
+        // Older than one seen, or the same again: not news.
+        (Some(2), false, false),
+        (Some(3), false, false),
+        // Without a sequence number there is nothing to compare with.
+        (None, false, true),
+        (Some(4), true, true),
+        // After the end, nothing is news, whatever its number.
+        (Some(5), false, false),
+        (None, true, false),
+    ];
+    for (sequence, ended, news) in seen {
+        assert_eq!(
+            store
+                .observe_leg(&leg, sequence, ended)
+                .await
+                .expect("observed"),
+            news,
+            "{sequence:?}, ended: {ended}"
+        );
+    }
+    // Linking the leg again does not forget that it ended.
+    store
+        .link_browser_leg(&leg, &call.pstn, Some(&agent_identity("alice")))
+        .await
+        .expect("linked");
+    assert!(
+        !store
+            .observe_leg(&leg, Some(9), false)
+            .await
+            .expect("observed")
+    );
+    // A leg the store has not linked is always news.
+    assert!(
+        store
+            .observe_leg(&call_sid(7), Some(1), true)
+            .await
+            .expect("observed")
+    );
+    assert!(
+        store
+            .observe_leg(&call_sid(7), Some(0), false)
+            .await
+            .expect("observed")
+    );
+}
