@@ -277,6 +277,17 @@ test('the agent\'s own call: its time runs, Mute toggles, and Hang up asks befor
   assert.equal((await api('alice', 'GET', '/api/me')).currentCall.pstnCallSid, onCall.pstnCallSid);
   await card.waitFor();
 
+  // The question goes with its call: here the caller hangs up first.
+  await page.getByRole('button', { name: /^Hang up on / }).click();
+  await dialog.waitFor();
+  await api('alice', 'POST', `/api/sandbox/calls/${onCall.pstnCallSid}/hangup`);
+  // The page learns of it the next time it asks the service: here, as on coming back to the tab.
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await dialog.waitFor({ state: 'hidden', timeout: LIVE_MS });
+  await card.waitFor({ state: 'detached', timeout: LIVE_MS });
+  await waitAvailable('alice');
+
+  await page.getByRole('button', { name: 'Simulate incoming call' }).click();
   await page.getByRole('button', { name: /^Hang up on / }).click();
   await dialog.getByRole('button', { name: 'Hang up', exact: true }).click();
   await card.waitFor({ state: 'detached', timeout: LIVE_MS });

@@ -41,6 +41,13 @@ export function askHangUp() {
   $('hangup-cancel').focus();
 }
 
+/** The question goes when its call does (the caller hung up, the call was parked…). */
+export function dropStaleHangUpQuestion() {
+  const dialog = /** @type {HTMLDialogElement} */ ($('hangup-dialog'));
+  const call = currentCall();
+  if (dialog.open && (!call || call.callSid !== asked)) dialog.close();
+}
+
 /** Wires the hang-up question's buttons, once. */
 export function wireHangUpDialog() {
   const dialog = /** @type {HTMLDialogElement} */ ($('hangup-dialog'));

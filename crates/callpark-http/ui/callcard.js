@@ -5,6 +5,7 @@
 import { serverNow } from './api.js';
 import { $, h } from './dom.js';
 import { callerSubtitle, callerTitle, duration } from './format.js';
+import { dropStaleHangUpQuestion } from './call.js';
 import { endChoosing } from './render.js';
 import { callSince, canHangUp, currentCall, isMuted, state } from './state.js';
 import { describeCall } from './voice.js';
@@ -18,6 +19,7 @@ export function renderCall() {
   const simulate = /** @type {HTMLButtonElement | null} */ (document.getElementById('simulate-call'));
   if (simulate) simulate.disabled = Boolean(call) || Boolean(state.parking) || simulate.dataset.busy === 'true';
   if (!call && state.choosing) endChoosing();
+  dropStaleHangUpQuestion();
   // Rebuilt only when what it shows changed: replacing the card in the middle of a drag would
   // lose the drag's end.
   const signature = JSON.stringify([
