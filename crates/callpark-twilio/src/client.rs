@@ -98,7 +98,33 @@ struct CallResource {
     to: Option<String>,
     #[serde(default)]
     caller_name: Option<String>,
+    /// `inbound`, `outbound-api` or `outbound-dial`.
+    #[serde(default)]
+    direction: Option<String>,
     status: String,
+}
+
+impl CallResource {
+    /// The external party of a caller's leg: who called in on an inbound leg (`from`, with
+    /// its caller name), who was called on an outbound one (`to`: a call an agent placed, or
+    /// that callpark or a `<Dial>` made; `from` is then our own number or client).
+    fn external_party(&self) -> Caller {
+        let outbound = self
+            .direction
+            .as_deref()
+            .is_some_and(|d| d.starts_with("outbound"));
+        if outbound {
+            Caller {
+                number: phone_number(self.to.as_deref()),
+                name: None,
+            }
+        } else {
+            Caller {
+                number: phone_number(self.from.as_deref()),
+                name: caller_name(self.caller_name.as_deref()),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -322,30 +348,21 @@ impl Telephony for TwilioClient {
         let span = tracing::info_span!("twilio.find_pstn_leg", call_sid = %browser_leg);
         async {
             let browser = self.fetch_call(browser_leg).await?;
-            if let Some(parent) = browser.parent_call_sid.as_deref() {
-                // The browser was dialled by the caller's leg: the caller is that leg's `from`.
-                let parent = self.fetch_call(&parse_sid(parent)?).await?;
-                return Ok(PstnLeg {
-                    sid: parse_sid(&parent.sid)?,
-                    caller: Caller {
-                        number: phone_number(parent.from.as_deref()),
-                        name: caller_name(parent.caller_name.as_deref()),
-                    },
-                });
-            }
-            // The browser placed the call itself: the external party is its child's `to`.
-            let child = self
-                .in_progress_children(browser_leg)
-                .await?
-                .into_iter()
-                .next()
-                .ok_or(TelephonyError::NotFound)?;
+            // The browser was dialled by the caller's leg (its parent), or placed the call
+            // itself (the caller's leg is its in-progress child). The parent may be an
+            // outbound leg: a call an agent placed, parked and retrieved again.
+            let caller_leg = match browser.parent_call_sid.as_deref() {
+                Some(parent) => self.fetch_call(&parse_sid(parent)?).await?,
+                None => self
+                    .in_progress_children(browser_leg)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or(TelephonyError::NotFound)?,
+            };
             Ok(PstnLeg {
-                sid: parse_sid(&child.sid)?,
-                caller: Caller {
-                    number: phone_number(child.to.as_deref()),
-                    name: None,
-                },
+                sid: parse_sid(&caller_leg.sid)?,
+                caller: caller_leg.external_party(),
             })
         }
         .instrument(span)

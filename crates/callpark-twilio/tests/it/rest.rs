@@ -266,6 +266,7 @@ async fn find_pstn_leg_takes_the_parent_and_its_caller() {
     browser["from"] = json!("+18005551212");
     browser["to"] = json!("client:alice");
     let mut parent = call_json(PSTN, "in-progress");
+    parent["direction"] = json!("inbound");
     parent["from"] = json!("+14155550100");
     parent["to"] = json!("+18005551212");
     parent["caller_name"] = json!("Ada Lovelace");
@@ -306,6 +307,7 @@ async fn find_pstn_leg_leaves_out_what_is_not_a_number_or_a_name() {
     let mut browser = call_json(BROWSER, "in-progress");
     browser["parent_call_sid"] = json!(PSTN);
     let mut parent = call_json(PSTN, "in-progress");
+    parent["direction"] = json!("inbound");
     parent["from"] = json!("anonymous");
     parent["caller_name"] = json!("   ");
     Mock::given(path(call_path(BROWSER)))
@@ -328,6 +330,7 @@ async fn find_pstn_leg_leaves_out_what_is_not_a_number_or_a_name() {
 async fn find_pstn_leg_of_a_call_the_browser_placed_is_its_in_progress_child() {
     let server = MockServer::start().await;
     let mut child = call_json(PSTN, "in-progress");
+    child["direction"] = json!("outbound-dial");
     child["parent_call_sid"] = json!(BROWSER);
     child["from"] = json!("+18005551212");
     child["to"] = json!("+442071838750");
@@ -363,6 +366,46 @@ async fn find_pstn_leg_of_a_call_the_browser_placed_is_its_in_progress_child() {
         &sent[1],
         &list_path(),
         &[("ParentCallSid", BROWSER), ("Status", "in-progress")],
+    );
+}
+
+/// A call an agent placed (the browser leg, then its `outbound-dial` child to the customer),
+/// parked, and retrieved by another agent: the new browser leg's parent is that outbound leg,
+/// whose `from` is our own number. The caller is who it called, its `to`. (Twilio's Call
+/// resource: `direction` is `inbound`, `outbound-api` or `outbound-dial`.)
+#[tokio::test]
+async fn find_pstn_leg_of_a_re_parked_outbound_call_is_whom_it_called() {
+    let server = MockServer::start().await;
+    let mut browser = call_json(BROWSER, "in-progress");
+    browser["direction"] = json!("outbound-dial");
+    browser["parent_call_sid"] = json!(PSTN);
+    browser["from"] = json!("+18005551212");
+    browser["to"] = json!("client:bob");
+    let mut parent = call_json(PSTN, "in-progress");
+    parent["direction"] = json!("outbound-dial");
+    parent["parent_call_sid"] = json!("CA00000000000000000000000000000099");
+    parent["from"] = json!("+18005551212");
+    parent["to"] = json!("+442071838750");
+    parent["caller_name"] = json!("Our Company");
+    for (sid, body) in [(BROWSER, browser), (PSTN, parent)] {
+        Mock::given(method("GET"))
+            .and(path(call_path(sid)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+
+    let leg = client(&server).find_pstn_leg(&sid(BROWSER)).await.unwrap();
+
+    assert_eq!(leg.sid, sid(PSTN));
+    assert_eq!(
+        leg.caller.number,
+        Some(PhoneNumber::parse("+442071838750").unwrap())
+    );
+    assert_eq!(
+        leg.caller.name, None,
+        "an outbound leg's caller name is ours"
     );
 }
 
