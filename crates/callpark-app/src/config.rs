@@ -142,6 +142,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CALLPARK_RECONCILE_GRACE_SECS", default_value_t = 30)]
     pub reconcile_grace_secs: u64,
 
+    /// How long a retrieve or ring-back rings the agent's browser before the caller goes back
+    /// to the lot, in seconds (Twilio's `<Dial timeout>`: 5 to 600).
+    #[arg(long, env = "CALLPARK_RING_SECS", default_value_t = 20)]
+    pub ring_secs: u64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CALLPARK_WORKERS")]
     pub workers: Option<usize>,
@@ -189,6 +194,7 @@ pub struct Settings {
     pub demo: bool,
     pub sweep_interval: Duration,
     pub reconcile_grace: Duration,
+    pub ring_time: Duration,
     pub workers: Option<usize>,
 }
 
@@ -253,6 +259,8 @@ impl ServeArgs {
             migrate: !self.no_migrate,
             sweep_interval: Duration::from_millis(self.sweep_interval_ms.max(10)),
             reconcile_grace: Duration::from_secs(self.reconcile_grace_secs.max(1)),
+            // Twilio's bounds of `<Dial timeout>`.
+            ring_time: Duration::from_secs(self.ring_secs.clamp(5, 600)),
             workers: self.workers,
         })
     }

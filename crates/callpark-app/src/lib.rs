@@ -135,6 +135,7 @@ impl Application {
                 twilio_auth_token: wired.auth_token,
                 admin_token: settings.admin_token.clone(),
                 voice: settings.voice.clone(),
+                ring_time: settings.ring_time,
             },
             routes,
             sandbox: wired.sandbox,
@@ -245,6 +246,7 @@ fn background(service: ParkingService, settings: &Settings) -> Vec<JoinHandle<()
             service.clone(),
             settings.sweep_interval,
             settings.reconcile_grace,
+            settings.ring_time,
         )),
         tokio::spawn(callpark_http::metrics::follow_occupancy(service)),
     ];
@@ -297,7 +299,7 @@ async fn wait_for_signal() {
 /// Fires due deadlines every `interval`, and every ten intervals asks Twilio about parks and
 /// retrieves unconfirmed for longer than `grace`. Every instance runs this; the store's
 /// compare-and-set makes each deadline fire once.
-async fn sweep(service: ParkingService, interval: Duration, grace: Duration) {
+async fn sweep(service: ParkingService, interval: Duration, grace: Duration, ring_time: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for tick in 0u64.. {
@@ -313,7 +315,7 @@ async fn sweep(service: ParkingService, interval: Duration, grace: Duration) {
             ),
         }
         if tick % 10 == 0 {
-            match service.reconcile(grace, 100).await {
+            match service.reconcile(grace, ring_time, 100).await {
                 Ok(report) if report.moved > 0 => {
                     tracing::info!(resolved = report.moved, "in-flight calls reconciled")
                 }

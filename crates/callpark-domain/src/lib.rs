@@ -149,12 +149,12 @@ pub use machine::{
     TransitionError, transition,
 };
 pub use model::{
-    Agent, AgentStatus, AgentStatusChange, AutoSlot, Call, Caller, MAX_PARK_TIME, NewAgent,
-    NewOrganisation, NewParkedCall, Organisation, ParkedCall, Retrieval, SlotRequest,
-    TimeoutAction,
+    Agent, AgentStatus, AgentStatusChange, AutoSlot, Call, Caller, DEFAULT_RETRIEVE_RING_TIME,
+    MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall, Organisation, ParkedCall, Retrieval,
+    SlotRequest, TimeoutAction, retrieve_window,
 };
 pub use ports::{
-    BoxError, CallStatus, CasError, ClaimError, Clock, CreateAgentError, CreateOrgError,
+    BoxError, CallStatus, CasError, ChildLeg, ClaimError, Clock, CreateAgentError, CreateOrgError,
     EventPublisher, EventSubscription, LotSnapshot, ParkingStore, PstnLeg, StoreError,
     SubscriptionError, SystemClock, Telephony, TelephonyError, WebhookUrls,
 };

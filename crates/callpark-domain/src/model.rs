@@ -43,6 +43,19 @@ pub enum SlotRequest {
 /// 4 hours anyway.
 pub const MAX_PARK_TIME: Duration = Duration::from_secs(4 * 60 * 60);
 
+/// How long a retrieve's `<Dial>` rings the agent's browser (its `timeout`) before the caller
+/// goes back to the lot, unless configured otherwise.
+pub const DEFAULT_RETRIEVE_RING_TIME: Duration = Duration::from_secs(20);
+
+/// How long after a retrieve began its `<Dial>`, ringing for `ring_time`, may rightly still
+/// ring: the TwiML fetched and the announcement said first (allowed 5 s), the ring time, and
+/// the 5 seconds Twilio adds to every `<Dial timeout>` (TwiML `<Dial>`, attribute `timeout`:
+/// "Twilio always adds a 5-second timeout buffer"). Reconciliation leaves a younger retrieve
+/// alone.
+pub fn retrieve_window(ring_time: Duration) -> Duration {
+    Duration::from_secs(5) + ring_time + Duration::from_secs(5)
+}
+
 /// A tenant with its own parking lot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organisation {

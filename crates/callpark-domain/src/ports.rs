@@ -30,6 +30,15 @@ pub struct PstnLeg {
     pub caller: Caller,
 }
 
+/// A child leg of a caller's leg (an agent's browser it dials), and the leg's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildLeg {
+    /// The child leg.
+    pub sid: CallSid,
+    /// Its status now.
+    pub status: CallStatus,
+}
+
 /// A call's status as the telephony provider reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CallStatus {
@@ -116,12 +125,13 @@ pub trait Telephony: Send + Sync {
     /// [`TelephonyError::NotFound`] for an unknown call; transport errors otherwise.
     async fn call_status(&self, call: &CallSid) -> Result<CallStatus, TelephonyError>;
 
-    /// The in-progress child legs of a caller's leg: the agent legs it is connected to. Used to
-    /// learn whether a retrieve was answered when its callbacks were lost.
+    /// The child legs of a caller's leg that have not ended: the agents' legs it is dialling
+    /// (queued, ringing) or connected to (in progress). Used to learn whether a retrieve was
+    /// answered, or still rings, when its callbacks were lost.
     ///
     /// # Errors
     /// Transport errors.
-    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError>;
+    async fn child_legs(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError>;
 
     /// Ends a call.
     ///

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::model::{AutoSlot, Caller, NewAgent, Organisation, TimeoutAction};
-use crate::ports::{CallStatus, Clock, PstnLeg, Telephony, TelephonyError, WebhookUrls};
+use crate::ports::{CallStatus, ChildLeg, Clock, PstnLeg, Telephony, TelephonyError, WebhookUrls};
 use crate::values::{
     AgentIdentity, Announcement, CallSid, DisplayName, HttpUrl, LotSize, OrgSlug, ParkedCallId,
     PhoneNumber, TokenHash,
@@ -144,8 +144,8 @@ pub enum TelephonyRequest {
     },
     /// [`Telephony::call_status`].
     CallStatus(CallSid),
-    /// [`Telephony::connected_legs`].
-    ConnectedLegs(CallSid),
+    /// [`Telephony::child_legs`].
+    ChildLegs(CallSid),
     /// [`Telephony::hang_up`].
     HangUp(CallSid),
 }
@@ -154,7 +154,7 @@ pub enum TelephonyRequest {
 struct Script {
     legs: HashMap<CallSid, PstnLeg>,
     calls: HashMap<CallSid, CallScript>,
-    connected: HashMap<CallSid, Vec<CallSid>>,
+    children: HashMap<CallSid, Vec<ChildLeg>>,
     requests: Vec<TelephonyRequest>,
 }
 
@@ -178,9 +178,9 @@ impl ScriptedTelephony {
         self.lock().calls.insert(call.clone(), script);
     }
 
-    /// The agent legs the caller's leg is connected to.
-    pub fn set_connected(&self, call: &CallSid, legs: Vec<CallSid>) {
-        self.lock().connected.insert(call.clone(), legs);
+    /// The agent legs the caller's leg dials or is connected to, with their statuses.
+    pub fn set_children(&self, call: &CallSid, legs: Vec<ChildLeg>) {
+        self.lock().children.insert(call.clone(), legs);
     }
 
     /// Every request received so far, in order.
@@ -256,16 +256,12 @@ impl Telephony for ScriptedTelephony {
         }
     }
 
-    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError> {
+    async fn child_legs(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
         let mut script = self.lock();
         script
             .requests
-            .push(TelephonyRequest::ConnectedLegs(caller_leg.clone()));
-        Ok(script
-            .connected
-            .get(caller_leg)
-            .cloned()
-            .unwrap_or_default())
+            .push(TelephonyRequest::ChildLegs(caller_leg.clone()));
+        Ok(script.children.get(caller_leg).cloned().unwrap_or_default())
     }
 
     async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError> {

@@ -75,6 +75,8 @@ pub struct HttpSettings {
     pub admin_token: Option<SecretString>,
     /// Enables `GET /api/token`.
     pub voice: Option<VoiceSettings>,
+    /// How long a retrieve's `<Dial>` rings the agent (its `timeout`).
+    pub ring_time: Duration,
 }
 
 /// The simulated telephone network of the sandbox, as the agents' page drives it.

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use actix_web::http::StatusCode;
 use async_trait::async_trait;
 use callpark_domain::{
-    CallSid, CallStatus, EventPublisher, EventSubscription, HttpUrl, LotEvent, LotEventKind,
-    OrgSlug, ParkingService, PstnLeg, SlotNumber, SubscriptionError, Telephony, TelephonyError,
+    CallSid, CallStatus, ChildLeg, EventPublisher, EventSubscription, HttpUrl, LotEvent,
+    LotEventKind, OrgSlug, ParkingService, PstnLeg, SlotNumber, SubscriptionError, Telephony,
+    TelephonyError,
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -113,10 +114,10 @@ impl<T: Telephony> Telephony for MeteredTelephony<T> {
         result
     }
 
-    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError> {
+    async fn child_legs(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
         let started = Instant::now();
-        let result = self.0.connected_legs(caller_leg).await;
-        observe("connected_legs", started, &result);
+        let result = self.0.child_legs(caller_leg).await;
+        observe("child_legs", started, &result);
         result
     }
 

@@ -28,7 +28,7 @@ const VOICEMAIL_PROMPT: &str =
 const NOBODY_AVAILABLE: &str =
     "Sorry, nobody can take your call right now. Please call again later.";
 const NOT_IN_SERVICE: &str = "Sorry, this number is not in service.";
-/// How long an agent's browser rings before the caller goes back to the lot.
+/// How long the agents' browsers ring for an inbound call.
 const RING_SECONDS: u32 = 20;
 const VOICEMAIL_MAX_SECONDS: u32 = 120;
 
@@ -337,7 +337,7 @@ async fn retrieve(
         agent.as_str(),
         call.caller.number.as_ref().map(PhoneNumber::as_str),
         &parameters,
-        RING_SECONDS,
+        u32::try_from(ctx.settings.ring_time.as_secs()).unwrap_or(u32::MAX),
         ctx.routes.retrieve_answered(call.id, call.attempt).as_str(),
         ctx.routes.dial_result(call.id, call.attempt).as_str(),
     )))

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    AgentIdentity, CallSid, CallStatus, Caller, HttpUrl, PhoneNumber, PstnLeg, Telephony,
+    AgentIdentity, CallSid, CallStatus, Caller, ChildLeg, HttpUrl, PhoneNumber, PstnLeg, Telephony,
     TelephonyError,
 };
 use secrecy::SecretString;
@@ -178,13 +178,17 @@ impl Telephony for Sandbox {
         })
     }
 
-    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError> {
+    async fn child_legs(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
         let world = self.0.world();
+        // The sandbox's agents answer at once: a live child is in progress.
         Ok(world
             .calls
             .iter()
             .filter(|(_, c)| c.live && c.parent.as_ref() == Some(caller_leg))
-            .map(|(sid, _)| sid.clone())
+            .map(|(sid, _)| ChildLeg {
+                sid: sid.clone(),
+                status: CallStatus::InProgress,
+            })
             .collect())
     }
 

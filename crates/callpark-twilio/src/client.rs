@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    CallSid, CallStatus, Caller, CallerName, HttpUrl, PhoneNumber, PstnLeg, Telephony,
+    CallSid, CallStatus, Caller, CallerName, ChildLeg, HttpUrl, PhoneNumber, PstnLeg, Telephony,
     TelephonyError,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -176,12 +176,14 @@ impl TwilioClient {
         format!("{}/{}.json", self.calls_url, call.as_str())
     }
 
-    fn in_progress_children_url(&self, parent: &CallSid) -> Result<Url, TelephonyError> {
+    fn children_url(&self, parent: &CallSid, status: Option<&str>) -> Result<Url, TelephonyError> {
         let mut url = Url::parse(&format!("{}.json", self.calls_url))
             .map_err(|e| TelephonyError::NotProcessed(Box::new(e)))?;
         url.query_pairs_mut()
-            .append_pair("ParentCallSid", parent.as_str())
-            .append_pair("Status", "in-progress");
+            .append_pair("ParentCallSid", parent.as_str());
+        if let Some(status) = status {
+            url.query_pairs_mut().append_pair("Status", status);
+        }
         Ok(url)
     }
 
@@ -193,11 +195,13 @@ impl TwilioClient {
         decode(&body)
     }
 
-    async fn in_progress_children(
+    /// The child legs of `parent`, of one status or of any.
+    async fn children(
         &self,
         parent: &CallSid,
+        status: Option<&str>,
     ) -> Result<Vec<CallResource>, TelephonyError> {
-        let url = self.in_progress_children_url(parent)?;
+        let url = self.children_url(parent, status)?;
         let body = self
             .execute(Kind::Fetch, || self.http.request(Method::GET, url.clone()))
             .await?;
@@ -354,7 +358,7 @@ impl Telephony for TwilioClient {
             let caller_leg = match browser.parent_call_sid.as_deref() {
                 Some(parent) => self.fetch_call(&parse_sid(parent)?).await?,
                 None => self
-                    .in_progress_children(browser_leg)
+                    .children(browser_leg, Some("in-progress"))
                     .await?
                     .into_iter()
                     .next()
@@ -398,14 +402,22 @@ impl Telephony for TwilioClient {
             .await
     }
 
-    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError> {
-        let span = tracing::info_span!("twilio.connected_legs", call_sid = %caller_leg);
+    async fn child_legs(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
+        let span = tracing::info_span!("twilio.child_legs", call_sid = %caller_leg);
         async {
-            self.in_progress_children(caller_leg)
-                .await?
-                .iter()
-                .map(|child| parse_sid(&child.sid))
-                .collect()
+            // One list of every child (queued, ringing, in progress: a status filter takes one
+            // status only); the ended ones are left out here.
+            let mut legs = Vec::new();
+            for child in self.children(caller_leg, None).await? {
+                let status = parse_status(&child.status)?;
+                if !status.is_final() {
+                    legs.push(ChildLeg {
+                        sid: parse_sid(&child.sid)?,
+                        status,
+                    });
+                }
+            }
+            Ok(legs)
         }
         .instrument(span)
         .await

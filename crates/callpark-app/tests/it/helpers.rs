@@ -65,6 +65,7 @@ impl TestApp {
             demo: false,
             sweep_interval: Duration::from_millis(100),
             reconcile_grace: Duration::from_secs(30),
+            ring_time: Duration::from_secs(20),
             workers: Some(2),
         };
         adjust(&mut settings);

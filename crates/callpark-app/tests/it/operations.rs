@@ -31,6 +31,7 @@ fn real_twilio_on_the_memory_store(allow: bool) -> Settings {
         demo: false,
         sweep_interval: Duration::from_secs(1),
         reconcile_grace: Duration::from_secs(30),
+        ring_time: Duration::from_secs(20),
         workers: Some(1),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use callpark_domain::retrieve_window;
 use callpark_http::routes::paths::{self, with_attempt, with_id};
 use serde_json::{Value, json};
 use wiremock::{MockServer, ResponseTemplate};
@@ -25,8 +26,14 @@ async fn twilio_failing_once(first: ResponseTemplate, status: &str) -> MockServe
     twilio
 }
 
+/// Reconciles after 300 ms; a retrieve rings for Twilio's shortest `<Dial timeout>`, 5 s, so
+/// reconciliation may settle it after `retrieve_window` of that.
 async fn reconciling_app(twilio: MockServer) -> TestApp {
-    TestApp::spawn_configured(twilio, |s| s.reconcile_grace = Duration::from_millis(300)).await
+    TestApp::spawn_configured(twilio, |s| {
+        s.reconcile_grace = Duration::from_millis(300);
+        s.ring_time = Duration::from_secs(5);
+    })
+    .await
 }
 
 /// acme with alice and bob signed in.
@@ -147,11 +154,22 @@ async fn a_retrieve_whose_redirect_fails_leaves_the_caller_parked() {
         let retrieve = app.post_json("/api/lot/1/retrieve", &bob, json!({})).await;
         assert_eq!(error_code(retrieve).await, (answer.0, answer.1.to_owned()));
         assert_eq!(app.slot(&bob, 1).await["state"], right_after, "{answer:?}");
-        eventually(
+        // Not before its dial could have stopped ringing (retrieve_window), well within 30 s.
+        let settled = tokio::time::Instant::now();
+        eventually_within(
+            Duration::from_secs(30),
             "nobody took the caller, so it is back on hold in its slot",
             || async { app.slot(&bob, 1).await["state"] == "parked" },
         )
         .await;
+        if right_after == "retrieving" {
+            // The retrieve began up to 2 s before its answer (the stalled request).
+            let waited = settled.elapsed() + Duration::from_secs(3);
+            assert!(
+                waited >= retrieve_window(Duration::from_secs(5)),
+                "reconciled a retrieve that could still ring, after {waited:?}"
+            );
+        }
         if right_after == "retrieving" {
             // Reconciliation sent the caller back into the conference of slot 1.
             // (wiremock records a stalled request when it answers, so count, not order; and the

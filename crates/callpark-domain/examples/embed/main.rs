@@ -31,11 +31,11 @@ use std::time::Duration;
 use callpark_domain::testkit::ManualClock;
 use callpark_domain::{
     AfterDial, Agent, AgentIdentity, AgentStatus, Announcement, AutoSlot, CallSid, CallStatus,
-    CallStatusUpdate, Caller, ConferenceEvent, ConferenceEventKind, DialOutcome, DisplayName,
-    EventSubscription, HttpUrl, InboundCall, LotEvent, LotEventKind, LotSize, NewAgent, OrgSlug,
-    Organisation, ParkError, ParkRequest, ParkState, ParkedCall, ParkedCallId, ParkingService,
-    PhoneNumber, Ports, Retrieval, RetrieveError, Sequence, SlotNumber, TelephonyFailure,
-    TimeoutAction, TokenHash, WebhookUrls,
+    CallStatusUpdate, Caller, ConferenceEvent, ConferenceEventKind, DEFAULT_RETRIEVE_RING_TIME,
+    DialOutcome, DisplayName, EventSubscription, HttpUrl, InboundCall, LotEvent, LotEventKind,
+    LotSize, NewAgent, OrgSlug, Organisation, ParkError, ParkRequest, ParkState, ParkedCall,
+    ParkedCallId, ParkingService, PhoneNumber, Ports, Retrieval, RetrieveError, Sequence,
+    SlotNumber, TelephonyFailure, TimeoutAction, TokenHash, WebhookUrls,
 };
 use callpark_memory::{MemoryEvents, MemoryStore};
 use time::OffsetDateTime;
@@ -524,7 +524,7 @@ async fn unknown_outcome_is_reconciled(app: &mut App, alice: &Agent, bob: &Agent
     app.clock.advance(Duration::from_secs(30));
     let report = app
         .service
-        .reconcile(Duration::from_secs(10), 10)
+        .reconcile(Duration::from_secs(10), DEFAULT_RETRIEVE_RING_TIME, 10)
         .await
         .map_err(failed("reconcile"))?;
     println!("  reconcile sweep: {report:?}");

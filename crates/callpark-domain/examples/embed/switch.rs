@@ -6,8 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use callpark_domain::{
-    CallSid, CallStatus, Caller, ConferenceSid, HttpUrl, ParkedCallId, PstnLeg, Telephony,
-    TelephonyError, WebhookUrls,
+    CallSid, CallStatus, Caller, ChildLeg, ConferenceSid, HttpUrl, ParkedCallId, PstnLeg,
+    Telephony, TelephonyError, WebhookUrls,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -179,13 +179,17 @@ impl Telephony for Switch {
         })
     }
 
-    async fn connected_legs(&self, caller_leg: &CallSid) -> Result<Vec<CallSid>, TelephonyError> {
+    async fn child_legs(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
         let state = self.lock();
+        // This switch's agents answer at once: a live child is in progress.
         Ok(state
             .legs
             .iter()
             .filter(|(_, l)| l.live && l.parent.as_ref() == Some(caller_leg))
-            .map(|(sid, _)| sid.clone())
+            .map(|(sid, _)| ChildLeg {
+                sid: sid.clone(),
+                status: CallStatus::InProgress,
+            })
             .collect())
     }
 

@@ -6,7 +6,9 @@ use std::time::Duration;
 use super::ParkingService;
 use super::SignalError;
 use crate::machine::{DialOutcome, ParkState, Refusal, Signal, TimeoutRoute};
-use crate::model::{AgentStatus, Organisation, ParkedCall, Retrieval, TimeoutAction};
+use crate::model::{
+    AgentStatus, Organisation, ParkedCall, Retrieval, TimeoutAction, retrieve_window,
+};
 use crate::ports::{CallStatus, StoreError, TelephonyError};
 
 /// What one sweep of due deadlines or in-flight records did.
@@ -89,20 +91,28 @@ impl ParkingService {
         })
     }
 
-    /// Resolves records whose telephony outcome is unknown: `Parking` or `Retrieving` for longer
-    /// than `grace` (a timeout, a crash between the claim and Twilio's answer). The caller's
+    /// Resolves records whose telephony outcome is unknown: `Parking` for longer than `grace`
+    /// (a timeout, a crash between the claim and Twilio's answer), `Retrieving` for longer than
+    /// that and than [`retrieve_window`] of the retrieves' `ring_time` (its `<Dial>` may
+    /// rightly ring that long). The caller's
     /// leg is fetched: gone → abandoned (or failed, if never parked); still there → parked, or
-    /// the retrieve is issued again.
+    /// the retrieve is settled from the agents' legs: connected → retrieved, still ringing →
+    /// left alone, none → back to the lot (or voicemail after a ring-back).
     ///
     /// # Errors
     /// [`StoreError`] when the records cannot be read.
     pub async fn reconcile(
         &self,
         grace: Duration,
+        ring_time: Duration,
         limit: usize,
     ) -> Result<SweepReport, StoreError> {
-        let before = self.now() - grace;
-        let stale = self.ports.store.in_flight_since(before, limit).await?;
+        let now = self.now();
+        let retrieving_before = now - grace.max(retrieve_window(ring_time));
+        let mut stale = self.ports.store.in_flight_since(now - grace, limit).await?;
+        stale.retain(|c| {
+            c.state != ParkState::Retrieving || c.state_changed_at <= retrieving_before
+        });
         let mut report = SweepReport::of(stale.len());
         for call in stale {
             report.count(self.reconcile_one(&call).await, "reconciling a call failed");
@@ -143,42 +153,64 @@ impl ParkingService {
                 self.report_redirect(call, &urls.voicemail(call.id), &org)
                     .await?
             }
-            (_, false) => {
-                let connected = match telephony.connected_legs(&call.pstn_call).await {
-                    Ok(legs) => legs,
-                    Err(_) => return Ok(false),
-                };
-                if connected.is_empty() {
-                    // Nobody took it: back to the lot (or voicemail, for a ring-back).
-                    let not_answered = Signal::DialEnded {
-                        attempt: call.attempt,
-                        outcome: DialOutcome::NotAnswered,
-                    };
-                    match self
-                        .apply_signal(call.id, None, &not_answered, &org, None)
-                        .await?
-                        .call
-                    {
-                        Some(after) if after.state == ParkState::Parked => {
-                            self.report_redirect(&after, &urls.park(call.id), &org)
-                                .await?
-                        }
-                        Some(after) if after.state == ParkState::Voicemail => {
-                            self.report_redirect(&after, &urls.voicemail(call.id), &org)
-                                .await?
-                        }
-                        after => after,
-                    }
-                } else {
-                    let answered = Signal::DialAnswered {
-                        attempt: call.attempt,
-                    };
-                    self.apply_signal(call.id, None, &answered, &org, None)
-                        .await?
-                        .call
-                }
-            }
+            (_, false) => match self.settle_retrieve(call, &org).await? {
+                Some(after) => after,
+                None => return Ok(false),
+            },
         };
         Ok(after.is_some_and(|after| after.version != call.version))
+    }
+
+    /// A retrieve whose caller is still there, settled from the agents' legs: connected →
+    /// retrieved, none → back to the lot (or voicemail, for a ring-back). `None` while an
+    /// agent's leg still rings (its own callbacks will settle it) or the provider cannot say.
+    async fn settle_retrieve(
+        &self,
+        call: &ParkedCall,
+        org: &Organisation,
+    ) -> Result<Option<Option<ParkedCall>>, SignalError> {
+        let Ok(legs) = self.ports.telephony.child_legs(&call.pstn_call).await else {
+            return Ok(None);
+        };
+        let connected = legs.iter().any(|l| l.status == CallStatus::InProgress);
+        let ringing = legs.iter().any(|l| {
+            matches!(
+                l.status,
+                CallStatus::Queued | CallStatus::Initiated | CallStatus::Ringing
+            )
+        });
+        if connected {
+            let answered = Signal::DialAnswered {
+                attempt: call.attempt,
+            };
+            return Ok(Some(
+                self.apply_signal(call.id, None, &answered, org, None)
+                    .await?
+                    .call,
+            ));
+        }
+        if ringing {
+            return Ok(None);
+        }
+        let not_answered = Signal::DialEnded {
+            attempt: call.attempt,
+            outcome: DialOutcome::NotAnswered,
+        };
+        let urls = &self.ports.urls;
+        let after = self
+            .apply_signal(call.id, None, &not_answered, org, None)
+            .await?
+            .call;
+        Ok(Some(match after {
+            Some(after) if after.state == ParkState::Parked => {
+                self.report_redirect(&after, &urls.park(call.id), org)
+                    .await?
+            }
+            Some(after) if after.state == ParkState::Voicemail => {
+                self.report_redirect(&after, &urls.voicemail(call.id), org)
+                    .await?
+            }
+            after => after,
+        }))
     }
 }

@@ -15,10 +15,10 @@ use std::collections::HashMap;
 
 use callpark_domain::testkit::{CallScript, call_sid, caller, conference_sid, organisation};
 use callpark_domain::{
-    Agent, AgentStatus, AutoSlot, CallStatus, CallStatusUpdate, ConferenceEvent,
-    ConferenceEventKind, DialOutcome, EventSubscription, InboundCall, LeaveReason, LotEvent,
-    OrgSlug, Organisation, ParkError, ParkRequest, ParkState, ParkedCall, ParkedCallId,
-    ParkingStore, PstnLeg, RetrieveError, Sequence, SlotNumber, TimeoutAction,
+    Agent, AgentStatus, AutoSlot, CallStatus, CallStatusUpdate, ChildLeg, ConferenceEvent,
+    ConferenceEventKind, DEFAULT_RETRIEVE_RING_TIME, DialOutcome, EventSubscription, InboundCall,
+    LeaveReason, LotEvent, OrgSlug, Organisation, ParkError, ParkRequest, ParkState, ParkedCall,
+    ParkedCallId, ParkingStore, PstnLeg, RetrieveError, Sequence, SlotNumber, TimeoutAction,
 };
 use futures_util::FutureExt;
 use proptest::prelude::*;
@@ -195,6 +195,8 @@ enum Op {
         org: u8,
         caller: u8,
         connected: bool,
+        /// Another agent's leg still rings.
+        ringing: bool,
     },
     Presence {
         org: u8,
@@ -290,8 +292,13 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
         2 => any::<u8>().prop_map(|pick| Op::Replay { pick }),
         2 => (org(), 0..CALLERS, script)
             .prop_map(|(org, caller, script)| Op::Script { org, caller, script }),
-        1 => (org(), 0..CALLERS, any::<bool>())
-            .prop_map(|(org, caller, connected)| Op::Connected { org, caller, connected }),
+        1 => (org(), 0..CALLERS, any::<bool>(), any::<bool>())
+            .prop_map(|(org, caller, connected, ringing)| Op::Connected {
+                org,
+                caller,
+                connected,
+                ringing
+            }),
         1 => (org(), 0..AGENTS, any::<bool>())
             .prop_map(|(org, agent, available)| Op::Presence { org, agent, available }),
         3 => advance.prop_map(|secs| Op::Advance { secs }),
@@ -478,14 +485,20 @@ async fn run(w: &World, seen: &mut Observed, op: &Op) {
             org,
             caller,
             connected,
+            ringing,
         } => {
-            let legs = if *connected {
-                vec![call_sid(browser(*org, 0, *org, *caller))]
-            } else {
-                Vec::new()
+            let leg = |agent, status| ChildLeg {
+                sid: call_sid(browser(*org, agent, *org, *caller)),
+                status,
             };
-            w.telephony
-                .set_connected(&call_sid(pstn(*org, *caller)), legs);
+            let legs = [
+                connected.then(|| leg(0, CallStatus::InProgress)),
+                ringing.then(|| leg(1, CallStatus::Ringing)),
+            ];
+            w.telephony.set_children(
+                &call_sid(pstn(*org, *caller)),
+                legs.into_iter().flatten().collect(),
+            );
         }
         Op::Presence {
             org,
@@ -510,7 +523,10 @@ async fn run(w: &World, seen: &mut Observed, op: &Op) {
             assert!(report.moved <= report.examined);
         }
         Op::Reconcile => {
-            let report = service.reconcile(GRACE, 10).await.expect("in-flight read");
+            let report = service
+                .reconcile(GRACE, DEFAULT_RETRIEVE_RING_TIME, 10)
+                .await
+                .expect("in-flight read");
             assert_eq!(report.failed, 0, "{report:?}");
             assert!(report.moved <= report.examined);
         }

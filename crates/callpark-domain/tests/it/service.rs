@@ -5,9 +5,10 @@ use callpark_domain::testkit::{
     CallScript, StaticUrls, TelephonyRequest, call_sid, caller, conference_sid, organisation,
 };
 use callpark_domain::{
-    AfterDial, AgentStatus, ConferenceEventKind, DialOutcome, HttpUrl, InboundCall, InboundError,
-    LeaveReason, LotEventKind as E, MAX_PARK_TIME, ParkError, ParkState, ParkedCallId, PstnLeg,
-    Retrieval, RetrieveError, Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls,
+    AfterDial, AgentStatus, CallStatus, ChildLeg, ConferenceEventKind, DEFAULT_RETRIEVE_RING_TIME,
+    DialOutcome, HttpUrl, InboundCall, InboundError, LeaveReason, LotEventKind as E, MAX_PARK_TIME,
+    ParkError, ParkState, ParkedCallId, PstnLeg, Retrieval, RetrieveError, Sequence, SweepReport,
+    TelephonyFailure, TimeoutAction, WebhookUrls, retrieve_window,
 };
 
 use crate::support::{World, at, identity, park_url, retrieve_url, secs, slot, voicemail_url};
@@ -364,7 +365,10 @@ async fn a_caller_the_deadline_cannot_send_to_voicemail_stays_in_the_lot() {
     );
     w.telephony.script(&call_sid(PSTN), CallScript::Live);
     w.advance(secs(60));
-    w.service.reconcile(secs(30), 10).await.expect("reconciled");
+    w.service
+        .reconcile(secs(30), DEFAULT_RETRIEVE_RING_TIME, 10)
+        .await
+        .expect("reconciled");
     assert_eq!(w.record(parked.id).await.state, ParkState::Voicemail);
     assert_eq!(w.occupied(&acme).await, vec![]);
     assert_eq!(
@@ -495,12 +499,20 @@ async fn reconcile_fails_a_stale_parking_whose_caller_is_gone() {
 
     // Within the grace period, nothing is touched.
     w.advance(GRACE - secs(1));
-    let early = w.service.reconcile(GRACE, 10).await.expect("sweep");
+    let early = w
+        .service
+        .reconcile(GRACE, DEFAULT_RETRIEVE_RING_TIME, 10)
+        .await
+        .expect("sweep");
     assert_eq!(early, SweepReport::default());
 
     w.telephony.script(&call_sid(PSTN), CallScript::Gone);
     w.advance(secs(1));
-    let report = w.service.reconcile(GRACE, 10).await.expect("sweep");
+    let report = w
+        .service
+        .reconcile(GRACE, DEFAULT_RETRIEVE_RING_TIME, 10)
+        .await
+        .expect("sweep");
     assert_eq!((report.examined, report.moved, report.failed), (1, 1, 0));
     assert_eq!(w.record(id).await.state, ParkState::Failed);
     assert_eq!(w.occupied(&acme).await, vec![]);
@@ -525,7 +537,11 @@ async fn reconcile_parks_a_stale_parking_whose_caller_is_live() {
 
     w.telephony.script(&call_sid(PSTN), CallScript::Live);
     w.advance(GRACE);
-    let report = w.service.reconcile(GRACE, 10).await.expect("sweep");
+    let report = w
+        .service
+        .reconcile(GRACE, DEFAULT_RETRIEVE_RING_TIME, 10)
+        .await
+        .expect("sweep");
     assert_eq!((report.examined, report.moved, report.failed), (1, 1, 0));
     let after = w.record(id).await;
     assert_eq!(after.state, ParkState::Parked);
@@ -558,11 +574,18 @@ async fn reconcile_settles_a_stale_retrieve_from_the_connected_legs() {
 
         w.telephony.script(&call_sid(PSTN), CallScript::Live);
         if answered {
-            w.telephony
-                .set_connected(&call_sid(PSTN), vec![call_sid(303)]);
+            let bob = ChildLeg {
+                sid: call_sid(303),
+                status: CallStatus::InProgress,
+            };
+            w.telephony.set_children(&call_sid(PSTN), vec![bob]);
         }
         w.advance(GRACE);
-        let report = w.service.reconcile(GRACE, 10).await.expect("sweep");
+        let report = w
+            .service
+            .reconcile(GRACE, DEFAULT_RETRIEVE_RING_TIME, 10)
+            .await
+            .expect("sweep");
         assert_eq!(report.moved, 1);
         let after = w.record(parked.id).await;
         if answered {
@@ -574,6 +597,61 @@ async fn reconcile_settles_a_stale_retrieve_from_the_connected_legs() {
             assert_eq!(w.occupied(&acme).await, vec![(1, parked.id)]);
         }
     }
+}
+
+/// Twilio rings a `<Dial>` for its timeout plus 5 s, after the retrieve's announcement: a
+/// retrieve is not reconciled within its `retrieve_window`, whatever the configured grace, nor
+/// while the agent's leg still rings.
+#[tokio::test]
+async fn reconcile_leaves_a_retrieve_alone_while_it_may_still_ring() {
+    let old_grace = secs(30);
+    // A service whose retrieves ring for a minute.
+    let ring = secs(60);
+    let acme = organisation("acme", 3);
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+    w.telephony.script(&call_sid(PSTN), CallScript::Unanswered);
+    let result = w.service.retrieve(&alice, parked.slot, None).await;
+    assert!(result.is_err(), "the retrieve's outcome is unknown");
+    w.telephony.script(&call_sid(PSTN), CallScript::Live);
+
+    // Past the old fixed grace, within the ring window: not even examined.
+    w.advance(old_grace + secs(1));
+    assert!(retrieve_window(ring) > old_grace + secs(1));
+    let report = w
+        .service
+        .reconcile(old_grace, ring, 10)
+        .await
+        .expect("sweep");
+    assert_eq!(report, SweepReport::default());
+    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
+
+    // Past the window, but alice's browser still rings: left to its own callbacks.
+    w.advance(retrieve_window(ring));
+    let ringing = ChildLeg {
+        sid: call_sid(303),
+        status: CallStatus::Ringing,
+    };
+    w.telephony.set_children(&call_sid(PSTN), vec![ringing]);
+    let report = w
+        .service
+        .reconcile(old_grace, ring, 10)
+        .await
+        .expect("sweep");
+    assert_eq!((report.examined, report.moved), (1, 0));
+    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
+
+    // The ringing stopped without an answer: back to the lot.
+    w.telephony.set_children(&call_sid(PSTN), vec![]);
+    let report = w
+        .service
+        .reconcile(old_grace, ring, 10)
+        .await
+        .expect("sweep");
+    assert_eq!(report.moved, 1);
+    assert_eq!(w.record(parked.id).await.state, ParkState::Parked);
 }
 
 #[tokio::test]
@@ -619,7 +697,10 @@ async fn signals_after_the_end_are_absorbed() {
         SweepReport::default()
     );
     assert_eq!(
-        w.service.reconcile(GRACE, 10).await.expect("sweep"),
+        w.service
+            .reconcile(GRACE, DEFAULT_RETRIEVE_RING_TIME, 10)
+            .await
+            .expect("sweep"),
         SweepReport::default()
     );
     assert!(matches!(

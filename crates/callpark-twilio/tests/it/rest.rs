@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use callpark_domain::{
-    CallSid, CallStatus, CallerName, HttpUrl, PhoneNumber, PstnLeg, Telephony, TelephonyError,
+    CallSid, CallStatus, CallerName, ChildLeg, HttpUrl, PhoneNumber, PstnLeg, Telephony,
+    TelephonyError,
 };
 use callpark_twilio::{AccountSid, ApiError, RestError, TwilioClient, TwilioConfig};
 use secrecy::SecretString;
@@ -452,26 +453,40 @@ async fn find_pstn_leg_of_an_unknown_browser_leg_is_not_found() {
 }
 
 #[tokio::test]
-async fn connected_legs_lists_the_in_progress_children() {
+async fn child_legs_lists_the_children_that_have_not_ended() {
+    const ENDED: &str = "CA000000000000000000000000000000e1";
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(list_path()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "calls": [call_json(BROWSER, "in-progress"), call_json(OTHER, "in-progress")],
+            "calls": [
+                call_json(BROWSER, "in-progress"),
+                call_json(OTHER, "ringing"),
+                call_json(ENDED, "no-answer"),
+            ],
         })))
         .expect(1)
         .mount(&server)
         .await;
 
-    let legs = client(&server).connected_legs(&sid(PSTN)).await.unwrap();
+    let legs = client(&server).child_legs(&sid(PSTN)).await.unwrap();
 
-    assert_eq!(legs, [sid(BROWSER), sid(OTHER)]);
-    let sent = requests(&server).await;
-    assert_fetch(
-        &sent[0],
-        &list_path(),
-        &[("ParentCallSid", PSTN), ("Status", "in-progress")],
+    assert_eq!(
+        legs,
+        [
+            ChildLeg {
+                sid: sid(BROWSER),
+                status: CallStatus::InProgress
+            },
+            ChildLeg {
+                sid: sid(OTHER),
+                status: CallStatus::Ringing
+            },
+        ]
     );
+    // ParentCallSid is a documented filter of the Calls list; Status would take one status.
+    let sent = requests(&server).await;
+    assert_fetch(&sent[0], &list_path(), &[("ParentCallSid", PSTN)]);
 }
 
 #[tokio::test]
@@ -764,7 +779,7 @@ async fn a_fetch_recovers_from_a_passing_server_error() {
         .mount(&server)
         .await;
 
-    let legs = client(&server).connected_legs(&sid(PSTN)).await.unwrap();
+    let legs = client(&server).child_legs(&sid(PSTN)).await.unwrap();
 
     assert!(legs.is_empty());
     assert_eq!(requests(&server).await.len(), 2);
