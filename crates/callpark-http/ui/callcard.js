@@ -25,7 +25,7 @@ export function renderCall() {
   const signature = JSON.stringify([
     state.incoming && describeCall(state.incoming),
     state.parking && [state.parking.slot, state.parking.call.callSid],
-    call && { ...call, call: undefined }, call && isMuted(call),
+    call && { ...call, call: undefined }, call && isMuted(call), call && fromLot(call),
     state.choosing, Boolean(state.voiceCall), state.voiceStatus, state.me && state.me.sandbox,
   ]);
   if (area.dataset.signature === signature) return;
@@ -85,6 +85,17 @@ function ringingLabel(info) {
 }
 
 /**
+ * Where a call retrieved (or rung back) from the lot came from, and how long it waited there.
+ * @param {CurrentCall} call
+ * @returns {string | null}
+ */
+function fromLot(call) {
+  const origin = state.origin;
+  if (!origin || !call.pstnCallSid || origin.pstnCallSid !== call.pstnCallSid) return null;
+  return `From slot ${origin.slot} · waited ${duration(origin.waitedMs)}`;
+}
+
+/**
  * How long the call has run, and whether the agent is muted (in words: the sandbox's mute is
  * the page's alone).
  * @param {CurrentCall} call
@@ -127,7 +138,8 @@ function callCard(call) {
     h('div', { class: 'call-body' },
       h('p', { class: 'call-label', text: 'On a call with' }),
       h('p', { class: 'call-caller', text: callerTitle(call) }),
-      h('p', { class: 'call-sub', text: callerSubtitle(call) || 'No caller name' }))),
+      h('p', { class: 'call-sub', text: callerSubtitle(call) || 'No caller name' }),
+      fromLot(call) && h('p', { class: 'call-origin', text: fromLot(call) }))),
     callStatus(call),
     h('p', { class: 'muted small call-help', id: 'call-help', text: 'Drag the call onto a free slot, or press Park and pick a slot (keys 1–9 work too).' }),
     h('div', { class: 'call-actions' },

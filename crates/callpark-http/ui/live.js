@@ -15,11 +15,18 @@ import { state } from './state.js';
  * @typedef {object} LiveHandlers
  * @property {(lot: LotSnapshot) => void} onSnapshot
  * @property {(event: LotEvent) => void} onEvent
+ * @property {(event: LotEvent) => void} onNote an event that changes no slot (NOTE_KINDS), for the feed
  * @property {() => void} onSessionEnded the service no longer knows this session
  */
 
 /** @type {LiveHandlers} */
-let handlers = { onSnapshot: () => {}, onEvent: () => {}, onSessionEnded: () => {} };
+let handlers = { onSnapshot: () => {}, onEvent: () => {}, onNote: () => {}, onSessionEnded: () => {} };
+
+/**
+ * Events about a call that has left the lot already: said in the feed, never applied to a slot
+ * (a later call may hold it).
+ */
+const NOTE_KINDS = Object.freeze(['voicemail_recorded']);
 /** @type {EventSource | null} */
 let events = null;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -56,6 +63,9 @@ export function connectEvents(resumeFrom) {
   // Only the kinds this page knows: the browser drops the others.
   for (const type of EVENT_KINDS) {
     source.addEventListener(type, (e) => handlers.onEvent(JSON.parse(e.data)));
+  }
+  for (const type of NOTE_KINDS) {
+    source.addEventListener(type, (e) => handlers.onNote(JSON.parse(e.data)));
   }
 }
 

@@ -2,6 +2,7 @@
 // callpark — the agents' parking-lot page: the wiring of its modules. Native ES modules, no
 // build step: the service embeds ui/ and serves it under a strict CSP (no inline script or style).
 
+import { noteEvent, wireWarnings } from './activity.js';
 import { announce, showError } from './dom.js';
 import { wireInput } from './input.js';
 import { connectEvents, setLiveHandlers } from './live.js';
@@ -26,6 +27,7 @@ function onSnapshot(snapshot) {
 /** @param {LotEvent} event */
 function onEvent(event) {
   if (!state.lot.applyEvent(event)) return;
+  noteEvent(event);
   const me = state.me;
   const message = eventMessage(event, me && me.identity, agentName);
   if (message && 'error' in message) showError(message.error);
@@ -36,8 +38,9 @@ function onEvent(event) {
 }
 
 function wire() {
-  setLiveHandlers({ onSnapshot, onEvent, onSessionEnded: sessionEnded });
+  setLiveHandlers({ onSnapshot, onEvent, onNote: noteEvent, onSessionEnded: sessionEnded });
   wireInput();
+  wireWarnings();
   setInterval(tick, 250);
   NARROW_SCREEN.addEventListener('change', () => render());
   window.addEventListener('online', () => {

@@ -7,6 +7,8 @@ import { STATUS_LABELS, callerSubtitle, callerTitle, duration } from './format.j
 import { displayOrder } from './lot.js';
 import { agentName, currentCall, state } from './state.js';
 import { renderCall } from './callcard.js';
+import { renderWarnings } from './activity.js';
+import { WARN_MS } from './warn.js';
 
 export { renderCall };
 
@@ -15,7 +17,6 @@ export { renderCall };
 /** @typedef {Extract<SlotView, { occupied: true }>} OccupiedView */
 /** @typedef {import('./state.js').Conn} Conn */
 
-const DEADLINE_WARNING_MS = 30_000;
 
 /**
  * A screen narrow enough for the lot's two columns (app.css): the occupied slots show first
@@ -259,6 +260,7 @@ export function tick() {
     const value = /** @type {HTMLElement} */ (el.querySelector('.deadline-value'));
     const text = duration(left);
     if (value.textContent !== text) value.textContent = text;
-    el.classList.toggle('is-warning', left < DEADLINE_WARNING_MS);
+    el.classList.toggle('is-warning', left < WARN_MS);
   }
+  renderWarnings();
 }

@@ -53,6 +53,8 @@ export const state = {
   muted: null,
   /** @type {{ slot: number, id: number } | null} the taken slot the agent just tried to park in */
   refusal: null,
+  /** @type {import('./feed.js').Origin | null} where the agent's latest call from the lot came from */
+  origin: null,
 };
 
 /**
