@@ -61,6 +61,10 @@ trap cleanup EXIT INT TERM
 # before the server starts (the background job opens them on its own time).
 : >"$WORK/stdout"
 : >"$WORK/stderr"
+# The admin API, for the tests that need an organisation of their own (a short hold time: the
+# time-out warnings): a fresh token each run, passed to the tests.
+CALLPARK_ADMIN_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export CALLPARK_ADMIN_TOKEN
 # The sandbox on its embedded in-memory store, whatever DATABASE_URL the test run set.
 env -u DATABASE_URL "$BIN" serve --listen 127.0.0.1:0 >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!

@@ -43,8 +43,13 @@ export async function launchBrowser() {
   return browser;
 }
 
-export async function openAgent(name, viewport = { width: 1280, height: 800 }, base = BASE) {
+/**
+ * A signed-in page of `name`; `init` runs in the page before its scripts (a stand-in for a
+ * browser API the test controls).
+ */
+export async function openAgent(name, viewport = { width: 1280, height: 800 }, base = BASE, { init } = {}) {
   const context = await browser.newContext({ viewport });
+  if (init) await context.addInitScript(init);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageProblems.push(`${name}: ${error.message}`));
   page.on('console', (message) => {
@@ -123,3 +128,34 @@ export async function hangUp(pstnCallSid) {
   await api('alice', 'POST', `/api/sandbox/calls/${pstnCallSid}/hangup`);
 }
 
+
+/**
+ * An organisation of the test's own through the admin API (scripts/test-browser.sh sets its
+ * token), with agents whose tokens join TOKENS: openAgent and api take their names.
+ */
+export async function createOrg(org, agents) {
+  const admin = process.env.CALLPARK_ADMIN_TOKEN;
+  if (!admin) throw new Error('CALLPARK_ADMIN_TOKEN is not set: run scripts/test-browser.sh');
+  const post = async (urlPath, body) => {
+    const response = await fetch(`${BASE}${urlPath}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`POST ${urlPath}: ${response.status} ${text}`);
+    return JSON.parse(text);
+  };
+  await post('/admin/orgs', org);
+  for (const [identity, displayName] of Object.entries(agents)) {
+    const { token } = await post(`/admin/orgs/${org.slug}/agents`, { identity, displayName });
+    TOKENS[identity] = token;
+  }
+}
+
+/** The agent's caller, parked in a slot by the API (as another agent's page would). */
+export async function parkFor(name, n) {
+  const call = await callFor(name);
+  await api(name, 'POST', '/api/park', { callSid: call.callSid, slot: n });
+  return call;
+}
