@@ -130,8 +130,9 @@ test("another available agent is offered the voicemail-bound calls, not the ones
   // Her card says where the call came from and how long it waited.
   await page.locator('#call-card .call-caller').waitFor({ timeout: 2000 });
   assert.match(await page.locator('#call-card .call-origin').textContent(), /^From slot 2 · waited 0:\d\d$/);
-  // On a call now, she is offered nothing more.
+  // On a call now, she is offered nothing more, and the focus moved to her call.
   await page.locator('#warnings li.warning--take').waitFor({ state: 'detached', timeout: 2000 });
+  assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), 'call-heading');
 });
 
 test("the observer's feed says the hang-up, the take, the ring-back and the voicemail, newest first, without moving the lot", async () => {

@@ -122,6 +122,8 @@ export function renderWarnings() {
     $('warnings-none').hidden = warnings.length > 0;
     const again = focused && /** @type {HTMLElement | null} */ (list.querySelector(`[data-action="retrieve"][data-slot="${focused}"]`));
     if (again) again.focus();
+    // The call taken ("Take it") is in the call panel now: the focus goes there, not to the page.
+    else if (focused) $('call-heading').focus();
   }
   const fresh = untold(warnings, told);
   if (fresh.length) tell(fresh);
