@@ -150,8 +150,8 @@ pub use machine::{
 };
 pub use model::{
     Agent, AgentStatus, AgentStatusChange, AutoSlot, Call, Caller, DEFAULT_RETRIEVE_RING_TIME,
-    MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall, Organisation, ParkedCall, Retrieval,
-    SlotRequest, TimeoutAction, retrieve_window,
+    MAX_CLIENTS_PER_DIAL, MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall, Organisation,
+    ParkedCall, Retrieval, SlotRequest, TimeoutAction, retrieve_window,
 };
 pub use ports::{
     BoxError, CallStatus, CasError, ChildLeg, ClaimError, Clock, CreateAgentError, CreateOrgError,

@@ -56,6 +56,10 @@ pub fn retrieve_window(ring_time: Duration) -> Duration {
     Duration::from_secs(5) + ring_time + Duration::from_secs(5)
 }
 
+/// How many agents' browsers an inbound call rings at once: a `<Dial>` holds at most 10
+/// `<Client>` nouns (TwiML `<Client>`). The longest idle are rung.
+pub const MAX_CLIENTS_PER_DIAL: usize = 10;
+
 /// A tenant with its own parking lot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organisation {

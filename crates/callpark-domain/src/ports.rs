@@ -292,6 +292,18 @@ pub trait ParkingStore: Send + Sync {
     /// [`StoreError`] only.
     async fn agents(&self, org: &OrgSlug) -> Result<Vec<Agent>, StoreError>;
 
+    /// The agents an inbound call rings: up to `limit` of the organisation's available agents,
+    /// those waiting longest for a call first (by when they became available, or were last
+    /// rung). They go to the back of that queue, so the next call rings the others first.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn agents_to_ring(
+        &self,
+        org: &OrgSlug,
+        limit: usize,
+    ) -> Result<Vec<AgentIdentity>, StoreError>;
+
     /// Sets an agent's status and current browser leg; `Ok(false)` for an unknown agent.
     ///
     /// # Errors

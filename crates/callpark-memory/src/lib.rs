@@ -49,6 +49,9 @@ struct State {
     last_claimed: HashMap<OrgSlug, SlotNumber>,
     events: HashMap<OrgSlug, VecDeque<LotEvent>>,
     sequences: HashMap<OrgSlug, Sequence>,
+    /// When each available agent became available, in the order of the counter below.
+    available_since: HashMap<(OrgSlug, AgentIdentity), u64>,
+    available_counter: u64,
 }
 
 impl State {
@@ -85,8 +88,13 @@ impl State {
         status: AgentStatus,
         current_call: Option<&CallSid>,
     ) -> bool {
-        match self.agents.get_mut(&(org.clone(), identity.clone())) {
+        let key = (org.clone(), identity.clone());
+        match self.agents.get_mut(&key) {
             Some(agent) => {
+                if status == AgentStatus::Available && agent.status != AgentStatus::Available {
+                    self.available_counter += 1;
+                    self.available_since.insert(key, self.available_counter);
+                }
                 agent.status = status;
                 agent.current_call = current_call.cloned();
                 true
@@ -283,6 +291,35 @@ impl ParkingStore for MemoryStore {
             .filter(|a| &a.org == org)
             .cloned()
             .collect())
+    }
+
+    async fn agents_to_ring(
+        &self,
+        org: &OrgSlug,
+        limit: usize,
+    ) -> Result<Vec<AgentIdentity>, StoreError> {
+        let mut state = self.lock();
+        let mut available: Vec<(u64, Agent)> = state
+            .agents
+            .iter()
+            .filter(|(_, a)| &a.org == org && a.status == AgentStatus::Available)
+            .map(|(key, a)| {
+                (
+                    state.available_since.get(key).copied().unwrap_or(0),
+                    a.clone(),
+                )
+            })
+            .collect();
+        available.sort_by_key(|(since, _)| *since);
+        available.truncate(limit);
+        for (_, agent) in &available {
+            state.available_counter += 1;
+            let counter = state.available_counter;
+            state
+                .available_since
+                .insert((agent.org.clone(), agent.identity.clone()), counter);
+        }
+        Ok(available.into_iter().map(|(_, a)| a.identity).collect())
     }
 
     async fn set_agent_status<'a>(

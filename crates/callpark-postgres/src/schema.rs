@@ -8,6 +8,7 @@ diesel::table! {
         status -> Text,
         current_call -> Nullable<Text>,
         token_hash -> Bytea,
+        available_order -> Nullable<Int8>,
     }
 }
 

@@ -271,6 +271,15 @@ impl ParkingStore for PgStore {
             .await
     }
 
+    async fn agents_to_ring(
+        &self,
+        org: &OrgSlug,
+        limit: usize,
+    ) -> Result<Vec<AgentIdentity>, StoreError> {
+        self.bounded(async { agents::to_ring(&mut *self.conn().await?, org, limit).await })
+            .await
+    }
+
     async fn set_agent_status<'a>(
         &self,
         org: &OrgSlug,

@@ -7,6 +7,7 @@ mod crash;
 mod db;
 mod helpers;
 mod life;
+mod limits;
 mod operations;
 mod reliability;
 mod sandbox;

@@ -6,7 +6,9 @@ use super::{
     InboundRouting, LeaveReason, ParkingService, SignalError,
 };
 use crate::machine::{DialOutcome, ParkState, Signal};
-use crate::model::{AgentStatus, AgentStatusChange, Call, ParkedCall, Retrieval};
+use crate::model::{
+    AgentStatus, AgentStatusChange, Call, MAX_CLIENTS_PER_DIAL, ParkedCall, Retrieval,
+};
 use crate::ports::{CallStatus, StoreError};
 use crate::values::{AgentIdentity, CallSid, HttpUrl, OrgSlug, ParkedCallId};
 
@@ -29,13 +31,12 @@ impl ParkingService {
                 caller: call.caller,
             })
             .await?;
+        // A `<Dial>` rings at most 10 `<Client>`s (TwiML `<Client>` docs: "You can include up
+        // to 10 <Client> nouns within a <Dial>"): the longest idle, so that every agent gets
+        // calls in turn.
         let agents = store
-            .agents(&org.slug)
-            .await?
-            .into_iter()
-            .filter(|a| a.status == AgentStatus::Available)
-            .map(|a| a.identity)
-            .collect();
+            .agents_to_ring(&org.slug, MAX_CLIENTS_PER_DIAL)
+            .await?;
         Ok(InboundRouting { org, agents })
     }
 

@@ -386,6 +386,14 @@ impl ParkingStore for YieldingStore {
         tokio::task::yield_now().await;
         self.inner.agents(org).await
     }
+    async fn agents_to_ring(
+        &self,
+        org: &OrgSlug,
+        limit: usize,
+    ) -> Result<Vec<AgentIdentity>, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.agents_to_ring(org, limit).await
+    }
     async fn set_agent_status<'a>(
         &self,
         org: &OrgSlug,

@@ -6,12 +6,17 @@ use callpark_domain::{
 };
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::error::{self, violated_constraint};
 use crate::rows::{CorruptRow, optional, unknown, valid};
 use crate::schema::agents;
+
+diesel::define_sql_function! {
+    /// See `sql/functions.sql`.
+    fn callpark_agents_to_ring(org: Text, limit: Integer) -> Array<Text>;
+}
 
 diesel::define_sql_function! {
     /// See `sql/functions.sql`.
@@ -152,6 +157,23 @@ pub(crate) async fn of_org(
         .map_err(error::query)?
         .into_iter()
         .map(|row| Agent::try_from(row).map_err(error::corrupt))
+        .collect()
+}
+
+/// The agents an inbound call rings (see `sql/functions.sql`).
+pub(crate) async fn to_ring(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+    limit: usize,
+) -> Result<Vec<AgentIdentity>, StoreError> {
+    let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+    let identities: Vec<String> = diesel::select(callpark_agents_to_ring(org.as_str(), limit))
+        .get_result(conn)
+        .await
+        .map_err(error::query)?;
+    identities
+        .iter()
+        .map(|i| valid("agents.identity", AgentIdentity::parse(i)).map_err(error::corrupt))
         .collect()
 }
 

@@ -43,6 +43,8 @@ async fn a_fresh_database_gets_every_migration_and_the_functions() {
     assert_eq!(
         names,
         [
+            "callpark_agent_became_available",
+            "callpark_agents_to_ring",
             "callpark_apply",
             "callpark_apply_and_set_agent",
             "callpark_claim_slot",

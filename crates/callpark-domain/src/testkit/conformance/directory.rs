@@ -265,3 +265,67 @@ pub(super) async fn browser_leg_statuses_are_ordered_and_end(store: &dyn Parking
             .expect("observed")
     );
 }
+
+pub(super) async fn inbound_calls_ring_the_longest_idle_agents_in_turn(store: &dyn ParkingStore) {
+    with_org(store, "acme", 5).await;
+    let org = org_slug("acme");
+    let names: Vec<String> = (1..=12).map(|n| format!("a{n:02}")).collect();
+    for (n, name) in names.iter().enumerate() {
+        let token = u8::try_from(n + 1).expect("a small number");
+        store
+            .create_agent(&new_agent("acme", name, token))
+            .await
+            .expect("created");
+    }
+    // They become available last to first: a12 has waited longest.
+    for name in names.iter().rev() {
+        let set = store
+            .set_agent_status(&org, &agent_identity(name), AgentStatus::Available, None)
+            .await;
+        assert!(set.expect("set"));
+    }
+    let idle_order: Vec<_> = names.iter().rev().map(|n| agent_identity(n)).collect();
+    let first = store.agents_to_ring(&org, 10).await.expect("read");
+    assert_eq!(
+        first,
+        idle_order[..10],
+        "the ten longest idle, longest first"
+    );
+
+    // The next call rings the two left out first, then the longest idle of the others.
+    let second = store.agents_to_ring(&org, 10).await.expect("read");
+    assert_eq!(second.len(), 10);
+    assert_eq!(second[..2], idle_order[10..], "the two not rung last time");
+    assert!(second[2..].iter().all(|a| first.contains(a)));
+
+    // Agents on a call or offline are not rung; one back from a call waits at the back.
+    let busy = agent_identity("a12");
+    let back = agent_identity("a01");
+    store
+        .set_agent_status(&org, &busy, AgentStatus::OnCall, Some(&call_sid(5)))
+        .await
+        .expect("set");
+    store
+        .set_agent_status(&org, &back, AgentStatus::OnCall, Some(&call_sid(6)))
+        .await
+        .expect("set");
+    store
+        .set_agent_status(&org, &back, AgentStatus::Available, None)
+        .await
+        .expect("set");
+    let ring = store.agents_to_ring(&org, 20).await.expect("read");
+    assert_eq!(ring.len(), 11);
+    assert!(!ring.contains(&busy));
+    assert_eq!(
+        ring.last(),
+        Some(&back),
+        "back from a call: the shortest idle"
+    );
+    assert_eq!(
+        store
+            .agents_to_ring(&org_slug("nobody"), 10)
+            .await
+            .expect("read"),
+        vec![]
+    );
+}
