@@ -122,10 +122,47 @@ fn assert_common(request: &Request) {
     assert_eq!(callpark_twilio::USER_AGENT, user_agent);
 }
 
+/// The parameters Twilio's published API description (twilio/twilio-oai, `api_v2010`)
+/// documents for updating a Call (`UpdateCall`'s form) and for listing Calls (`ListCall`'s
+/// query), as far as callpark could ever send them: a request with any other is a request
+/// Twilio does not promise to understand.
+const DOCUMENTED_UPDATE: &[&str] = &[
+    "Url",
+    "Method",
+    "Status",
+    "FallbackUrl",
+    "FallbackMethod",
+    "StatusCallback",
+    "StatusCallbackMethod",
+    "Twiml",
+    "TimeLimit",
+];
+const DOCUMENTED_LIST: &[&str] = &[
+    "To",
+    "From",
+    "ParentCallSid",
+    "Status",
+    "StartTime",
+    "EndTime",
+    "PageSize",
+    "Page",
+    "PageToken",
+];
+
+fn assert_documented(sent: &[(String, String)], documented: &[&str]) {
+    for (name, _) in sent {
+        assert!(
+            documented.contains(&name.as_str()),
+            "{name} is not a parameter Twilio documents here"
+        );
+    }
+}
+
 fn assert_fetch(request: &Request, path: &str, query_pairs: &[(&str, &str)]) {
     assert_eq!(request.method.as_str(), "GET");
     assert_eq!(request.url.path(), path);
     assert_eq!(query(request), pairs(query_pairs));
+    assert_documented(&query(request), DOCUMENTED_LIST);
     assert!(request.body.is_empty());
     assert_common(request);
 }
@@ -139,6 +176,7 @@ fn assert_update(request: &Request, call: &str, fields: &[(&str, &str)]) {
         Some("application/x-www-form-urlencoded")
     );
     assert_eq!(form(request), pairs(fields));
+    assert_documented(&form(request), DOCUMENTED_UPDATE);
     assert!(
         form(request).iter().all(|(name, _)| name != "Twiml"),
         "inline TwiML sent"
