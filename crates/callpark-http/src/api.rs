@@ -84,11 +84,17 @@ async fn me(
     AuthedAgent(agent): AuthedAgent,
 ) -> Result<HttpResponse, ApiError> {
     let current = ctx.service.current_call(&agent).await?;
+    let org = ctx
+        .service
+        .org(&agent.org)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     Ok(HttpResponse::Ok().json(MeDto {
         agent: AgentDto::from(&agent),
         current_call: current.as_ref().map(CurrentCallDto::from),
         sandbox: ctx.sandbox.is_some(),
         voice: ctx.settings.voice.is_some(),
+        timeout_action: crate::dto::timeout_action_name(org.timeout_action),
     }))
 }
 

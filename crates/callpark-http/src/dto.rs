@@ -219,6 +219,9 @@ pub struct MeDto {
     pub sandbox: bool,
     /// Whether `GET /api/token` can issue Twilio Voice SDK tokens.
     pub voice: bool,
+    /// What the organisation does with a parked call nobody retrieved: `ringback` (the
+    /// parker, if available, else voicemail) or `voicemail`.
+    pub timeout_action: &'static str,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,10 +279,7 @@ impl From<&callpark_domain::Organisation> for OrgDto {
             announcement: o.announcement.to_string(),
             voice: o.voice.as_ref().map(ToString::to_string),
             max_park_seconds: o.max_park.as_secs(),
-            timeout_action: match o.timeout_action {
-                callpark_domain::TimeoutAction::Ringback => "ringback",
-                callpark_domain::TimeoutAction::Voicemail => "voicemail",
-            },
+            timeout_action: timeout_action_name(o.timeout_action),
             slot_policy: match o.auto_slot {
                 callpark_domain::AutoSlot::FirstFree => "first_free",
                 callpark_domain::AutoSlot::NextAfterLastUsed => "next",
@@ -301,4 +301,12 @@ pub struct NewAgentDto {
     pub identity: String,
     /// Shown once: only its hash is stored.
     pub token: String,
+}
+
+/// The wire name of a timeout action.
+pub fn timeout_action_name(action: callpark_domain::TimeoutAction) -> &'static str {
+    match action {
+        callpark_domain::TimeoutAction::Ringback => "ringback",
+        callpark_domain::TimeoutAction::Voicemail => "voicemail",
+    }
 }

@@ -80,7 +80,8 @@ function currentWarnings() {
   /** @param {string} identity */
   const statusOf = (identity) => (identity === me.identity ? me.status : state.agents.get(identity)?.status);
   const free = me.status === 'available' && !currentCall() && !state.parking;
-  return warningsAt(state.lot.slots, now, { me: me.identity, free, statusOf });
+  const voicemailAlways = me.timeoutAction === 'voicemail';
+  return warningsAt(state.lot.slots, now, { me: me.identity, free, statusOf, voicemailAlways });
 }
 
 /**

@@ -69,7 +69,7 @@
 
 /**
  * The signed-in agent (MeDto).
- * @typedef {Agent & { currentCall: CurrentCall | null, sandbox: boolean, voice: boolean }} Me
+ * @typedef {Agent & { currentCall: CurrentCall | null, sandbox: boolean, voice: boolean, timeoutAction: 'ringback' | 'voicemail' }} Me
  */
 
 /**

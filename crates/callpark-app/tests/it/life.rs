@@ -401,3 +401,27 @@ async fn a_caller_gone_before_the_park_frees_the_slot_and_says_so() {
     .await;
     app.stop().await;
 }
+
+/// The page tells a call about to ring back from one about to go to voicemail: `GET /api/me`
+/// says what the agent's organisation does with a call nobody retrieves.
+#[tokio::test]
+async fn me_says_what_the_organisation_does_with_a_call_nobody_retrieves() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    assert_eq!(app.me(&alice).await["timeoutAction"], "ringback");
+
+    let created = app
+        .http
+        .post(app.url("/admin/orgs"))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .json(&json!({"slug": "straight", "name": "Straight", "slots": 2,
+                      "numbers": ["+15550001999"], "timeoutAction": "voicemail"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let bob = app.agent("straight", "bob").await;
+    assert_eq!(app.me(&bob).await["timeoutAction"], "voicemail");
+    app.stop().await;
+}
