@@ -46,13 +46,17 @@ after(async () => {
 test('retrieving while on a call is refused, and "Park my current call and retrieve" swaps the callers', async () => {
   const { page } = agents.alice;
   const parked = await bobParks(3);
-  // A caller reaches Alice while her page does not know yet (no lot event tells it).
+  // A caller reaches Alice while her page does not know yet: the live stream says within a
+  // second that she is on a call, so her page is held at what /api/me said before.
+  const before = await api('alice', 'GET', '/api/me');
+  await page.route('**/api/me', (route) => route.fulfill({ json: before }));
   const mine = await callFor('alice');
   assert.equal(await slot(page, 3).getByRole('button', { name: /^Retrieve/ }).count(), 1);
 
   await slot(page, 3).getByRole('button', { name: /^Retrieve/ }).click();
   const offer = page.getByRole('button', { name: 'Park my current call and retrieve', exact: true });
   await offer.waitFor({ timeout: 2000 });
+  await page.unroute('**/api/me');
   assert.match(await page.locator('#alert-text').textContent(), /You are on a call, so slot 3 stays parked/);
   // The service moved nobody: slot 3 still holds Bob's caller, Alice still has hers.
   const refused = await api('alice', 'GET', '/api/lot');
@@ -300,4 +304,35 @@ test('the agent\'s own call: its time runs, Mute toggles, and Hang up asks befor
 
 test('no page had a script error or a Content-Security-Policy violation', () => {
   assert.deepEqual(pageProblems, []);
+});
+
+/** The status Alice's Team panel shows for `name`, or null while it is not listed. */
+async function teamStatus(page, name) {
+  return page.evaluate((who) => {
+    const item = [...document.querySelectorAll('#team li.team-member')]
+      .find((li) => li.querySelector('.team-name')?.textContent?.toLowerCase().startsWith(who));
+    return item ? item.querySelector('.team-status')?.textContent ?? null : null;
+  }, name);
+}
+
+test('the Team panel follows another agent signing out and in within a second, with no lot change', async () => {
+  const { page } = agents.alice;
+  await api('carol', 'POST', '/api/session');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('#team .team-name')].some((n) => n.textContent.toLowerCase().startsWith('carol')),
+    null, { timeout: 5000 },
+  );
+  const followed = async (status) => {
+    const started = Date.now();
+    while ((await teamStatus(page, 'carol')) !== status) {
+      assert.ok(Date.now() - started < 1000, `carol shown as ${status} within a second (still ${await teamStatus(page, 'carol')})`);
+      await sleep(25);
+    }
+  };
+  await followed('Available');
+  await api('carol', 'DELETE', '/api/session');
+  await followed('Offline');
+  await api('carol', 'POST', '/api/session');
+  await followed('Available');
+  await screenshot(page, 'team-follows-status');
 });

@@ -142,6 +142,7 @@ impl Application {
             shutdown: shutdown_rx,
             metrics: callpark_http::metrics::prometheus(),
             idempotency: callpark_http::IdempotencyKeys::default(),
+            team: Arc::default(),
             live,
         };
         let server = serve(&settings, listener, ctx)?;

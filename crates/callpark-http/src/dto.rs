@@ -168,7 +168,7 @@ pub fn agent_status(status: AgentStatus) -> &'static str {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentDto {
     pub identity: String,

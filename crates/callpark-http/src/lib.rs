@@ -29,6 +29,7 @@ pub mod metrics;
 mod ops;
 pub mod routes;
 mod sse;
+pub mod team;
 mod ui;
 pub mod webhooks;
 
@@ -112,6 +113,8 @@ pub struct HttpContext {
     /// from it (and the cached organisation) without the database. Feed it with
     /// [`LiveCalls::follow`].
     pub live: Arc<LiveCalls>,
+    /// The followed organisations' agents, for the live stream's `agents` events.
+    pub team: Arc<team::TeamWatch>,
 }
 
 impl std::fmt::Debug for HttpContext {

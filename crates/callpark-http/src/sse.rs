@@ -1,6 +1,8 @@
 //! `GET /api/events`: the organisation's lot as a live stream. A `snapshot` first (or, for a
 //! client resuming with `Last-Event-ID`, exactly the events it missed), then every event in
-//! sequence order, each with its sequence as the SSE `id`.
+//! sequence order, each with its sequence as the SSE `id`. Between them, an `agents` event
+//! (without an `id`: it is not in the lot's sequence) whenever the organisation's agents or
+//! their statuses change, and once at the start.
 //!
 //! The subscription to the live feed is taken before the snapshot or backlog is read, and the
 //! stream keeps a cursor: an event at or below it is a duplicate and skipped, one beyond the
@@ -20,6 +22,7 @@ use crate::HttpContext;
 use crate::auth::AuthedAgent;
 use crate::dto::{EventDto, LotDto};
 use crate::error::ApiError;
+use crate::team::Team;
 
 /// Events read from the store per round trip when catching up.
 const PAGE: usize = 500;
@@ -36,12 +39,14 @@ pub(crate) async fn events(
         .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
     let resume_from = last_event_id(&req);
     let feed = ctx.service.subscribe();
+    let team = ctx.team.follow(&ctx.service, &org.slug);
     let (tx, rx) = mpsc::channel(256);
     let mut stream = Stream {
         service: ctx.service.clone(),
         org,
         tx,
         cursor: Sequence::ZERO,
+        team,
     };
     match resume_from {
         Some(after) => stream.cursor = after,
@@ -77,6 +82,7 @@ struct Stream {
     org: Organisation,
     tx: mpsc::Sender<sse::Event>,
     cursor: Sequence,
+    team: watch::Receiver<Team>,
 }
 
 /// The client went away, or the store failed: either way the stream ends (a client reconnects
@@ -98,6 +104,18 @@ impl Stream {
         // A client that went away is noticed by the caller's next send.
         let _ = self.tx.send(data.into()).await;
         Ok(())
+    }
+
+    /// The organisation's agents as they are now, if read yet.
+    async fn send_team(&mut self) -> Result<(), Closed> {
+        let team = self.team.borrow_and_update().clone();
+        let Some(agents) = team else {
+            return Ok(());
+        };
+        let Ok(data) = sse::Data::new_json(&*agents) else {
+            return Ok(());
+        };
+        self.send(data.event("agents").into()).await
     }
 
     async fn send_event(&mut self, event: &LotEvent) -> Result<(), Closed> {
@@ -163,10 +181,16 @@ impl Stream {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), Closed> {
         self.catch_up().await?;
+        self.send_team().await?;
         loop {
             let next = tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
                 () = self.tx.closed() => return Ok(()),
+                // The reader lives while this stream follows it: an error cannot happen.
+                Ok(()) = self.team.changed() => {
+                    self.send_team().await?;
+                    continue;
+                }
                 next = feed.next() => next,
             };
             match next {

@@ -9,6 +9,7 @@ import { state } from './state.js';
 
 /** @typedef {import('./api.js').LotEvent} LotEvent */
 /** @typedef {import('./api.js').LotSnapshot} LotSnapshot */
+/** @typedef {import('./api.js').Agent} Agent */
 
 /**
  * What the page does with the stream; set once by main.js.
@@ -16,11 +17,12 @@ import { state } from './state.js';
  * @property {(lot: LotSnapshot) => void} onSnapshot
  * @property {(event: LotEvent) => void} onEvent
  * @property {(event: LotEvent) => void} onNote an event that changes no slot (NOTE_KINDS), for the feed
+ * @property {(agents: Agent[]) => void} onAgents the organisation's agents changed (or, at the start, are these)
  * @property {() => void} onSessionEnded the service no longer knows this session
  */
 
 /** @type {LiveHandlers} */
-let handlers = { onSnapshot: () => {}, onEvent: () => {}, onNote: () => {}, onSessionEnded: () => {} };
+let handlers = { onSnapshot: () => {}, onEvent: () => {}, onNote: () => {}, onAgents: () => {}, onSessionEnded: () => {} };
 
 /**
  * Events about a call that has left the lot already: said in the feed, never applied to a slot
@@ -67,6 +69,8 @@ export function connectEvents(resumeFrom) {
   for (const type of NOTE_KINDS) {
     source.addEventListener(type, (e) => handlers.onNote(JSON.parse(e.data)));
   }
+  // Not in the lot's sequence (no id): the Team panel follows statuses without asking.
+  source.addEventListener('agents', (e) => handlers.onAgents(JSON.parse(e.data)));
 }
 
 export function stopLive() {

@@ -9,7 +9,7 @@ import { connectEvents, setLiveHandlers } from './live.js';
 import { eventMessage } from './format.js';
 import { concerns } from './lot.js';
 import { NARROW_SCREEN, render, tick } from './render.js';
-import { refreshAgents, refreshMe, sessionEnded } from './session.js';
+import { applyAgents, refreshAgents, refreshMe, sessionEnded } from './session.js';
 import { boot } from './signin.js';
 import { agentName, currentCall, state } from './state.js';
 
@@ -33,12 +33,11 @@ function onEvent(event) {
   if (message && 'error' in message) showError(message.error);
   else if (message) announce(message.announce);
   if (me && concerns(event, me.identity, currentCall())) refreshMe();
-  refreshAgents();
   render();
 }
 
 function wire() {
-  setLiveHandlers({ onSnapshot, onEvent, onNote: noteEvent, onSessionEnded: sessionEnded });
+  setLiveHandlers({ onSnapshot, onEvent, onNote: noteEvent, onAgents: applyAgents, onSessionEnded: sessionEnded });
   wireInput();
   wireWarnings();
   setInterval(tick, 250);

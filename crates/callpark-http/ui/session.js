@@ -74,6 +74,19 @@ export function refreshMe() {
 let agentsTimer;
 
 /**
+ * The organisation's agents as they are now (`GET /api/agents`, or the live stream's `agents`
+ * event): the Team panel, and the agent's own status when another tab or a call changed it.
+ * @param {Agent[]} agents
+ */
+export function applyAgents(agents) {
+  state.agents = new Map(agents.map((a) => [a.identity, a]));
+  const mine = state.me && state.agents.get(state.me.identity);
+  if (state.me && mine && mine.status !== state.me.status) refreshMe();
+  renderTeam();
+  render();
+}
+
+/**
  * GET /api/agents, at most once per burst of events.
  * @param {number} [delayMs]
  */
@@ -81,11 +94,7 @@ export function refreshAgents(delayMs = 150) {
   clearTimeout(agentsTimer);
   agentsTimer = setTimeout(async () => {
     try {
-      /** @type {Agent[]} */
-      const agents = await api('GET', '/api/agents');
-      state.agents = new Map(agents.map((a) => [a.identity, a]));
-      renderTeam();
-      render();
+      applyAgents(await api('GET', '/api/agents'));
     } catch {
       // The team list is a convenience; the lot does not depend on it.
     }

@@ -35,8 +35,34 @@ impl Stream {
         }
     }
 
-    /// The next event, skipping keep-alive comments; fails the test after three seconds.
+    /// The next lot event (or snapshot), skipping `agents` events; fails the test after three
+    /// seconds without one.
     pub(crate) async fn next(&mut self) -> SseEvent {
+        loop {
+            let event = self.next_any().await;
+            if event.event != "agents" {
+                return event;
+            }
+        }
+    }
+
+    /// The next `agents` event: the organisation's agents, with their statuses.
+    pub(crate) async fn next_agents(&mut self) -> Vec<Value> {
+        loop {
+            let event = self.next_any().await;
+            if event.event == "agents" {
+                assert_eq!(
+                    event.id, None,
+                    "agents events are not in the lot's sequence"
+                );
+                return event.data.as_array().expect("a list of agents").clone();
+            }
+        }
+    }
+
+    /// The next event of any kind, skipping keep-alive comments; fails the test after three
+    /// seconds.
+    async fn next_any(&mut self) -> SseEvent {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -163,5 +189,66 @@ async fn an_agent_sees_only_its_own_organisations_events() {
     let first = spy.next().await;
     assert_eq!(first.id, Some(1));
     assert_eq!(first.data["call"]["pstnCallSid"], sid(3).as_str());
+    app.stop().await;
+}
+
+/// The status of `identity` in an `agents` event.
+fn status_of<'a>(agents: &'a [Value], identity: &str) -> &'a str {
+    agents
+        .iter()
+        .find(|a| a["identity"] == identity)
+        .and_then(|a| a["status"].as_str())
+        .unwrap_or("missing")
+}
+
+/// The Team panel follows statuses from the stream: another agent's sign-out, and a park that
+/// frees its parker, reach a watching agent's stream within a second, with no lot event for
+/// the sign-out at all.
+#[tokio::test]
+async fn agents_status_changes_reach_the_stream_within_a_second() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, "+15550009000").await;
+    let alice = app.agent("acme", "alice").await;
+    let bob = app.agent("acme", "bob").await;
+    let mut stream = Stream::open(&app, &bob, None).await;
+    assert_eq!(stream.next().await.event, "snapshot");
+    let first = stream.next_agents().await;
+    assert_eq!(status_of(&first, "alice"), "available");
+    assert_eq!(status_of(&first, "bob"), "available");
+
+    // Alice answers a call: on_call.
+    app.inbound_call_answered(&sid(1), "+14155550123", "+15550009000", &sid(2), "alice")
+        .await;
+    let started = std::time::Instant::now();
+    let on_call = stream.next_agents().await;
+    assert_eq!(status_of(&on_call, "alice"), "on_call");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // She parks it: available again, with the lot's `parked` on the same stream.
+    app.park(&alice, &sid(2), Some(1)).await;
+    let parked = stream.next_agents().await;
+    assert_eq!(status_of(&parked, "alice"), "available");
+
+    // She signs out: no lot event, and still the stream says so.
+    let signed_out = app
+        .http
+        .delete(app.url("/api/session"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_out.status().is_success());
+    let started = std::time::Instant::now();
+    let offline = stream.next_agents().await;
+    assert_eq!(status_of(&offline, "alice"), "offline");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
     app.stop().await;
 }
