@@ -334,17 +334,21 @@ pub trait ParkingStore: Send + Sync {
         agent: Option<&'a AgentIdentity>,
     ) -> Result<bool, StoreError>;
 
-    /// Records a status of an agent's browser leg linked by [`ParkingStore::link_browser_leg`]
-    /// and says whether it is news. It is not when the leg has ended already (a final status
-    /// was seen, or the leg was ended because its caller was parked) or when a later status
-    /// of it was seen (Twilio's `SequenceNumber`, `sequence`): a late callback never moves an
-    /// agent backwards. A final status ends the leg. An unlinked leg: always news.
+    /// One status of an agent's browser leg `browser`, bridged to the caller's leg `pstn`:
+    /// links the two (as [`ParkingStore::link_browser_leg`] does) and says whether the status
+    /// is news. It is not when the leg has ended already (a final status was seen, or the leg
+    /// was ended because its caller was parked) or when a later status of it was seen
+    /// (Twilio's `SequenceNumber`, `sequence`): a late callback never moves an agent
+    /// backwards. `ended` (a final status) ends the leg. A leg that cannot be linked (an
+    /// unknown caller's leg) has nothing to compare with: news.
     ///
     /// # Errors
     /// [`StoreError`] only.
-    async fn observe_leg(
+    async fn record_leg_status<'a>(
         &self,
         browser: &CallSid,
+        pstn: &CallSid,
+        agent: Option<&'a AgentIdentity>,
         sequence: Option<u32>,
         ended: bool,
     ) -> Result<bool, StoreError>;

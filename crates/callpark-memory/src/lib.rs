@@ -118,7 +118,14 @@ impl State {
         true
     }
 
-    fn observe_leg(&mut self, browser: &CallSid, sequence: Option<u32>, ended: bool) -> bool {
+    fn record_leg_status(
+        &mut self,
+        browser: &CallSid,
+        pstn: &CallSid,
+        sequence: Option<u32>,
+        ended: bool,
+    ) -> bool {
+        self.link_browser_leg(browser, pstn);
         let Some(leg) = self.browser_legs.get_mut(browser) else {
             return true;
         };
@@ -348,13 +355,17 @@ impl ParkingStore for MemoryStore {
         Ok(self.lock().link_browser_leg(browser, pstn))
     }
 
-    async fn observe_leg(
+    async fn record_leg_status<'a>(
         &self,
         browser: &CallSid,
+        pstn: &CallSid,
+        _agent: Option<&'a AgentIdentity>,
         sequence: Option<u32>,
         ended: bool,
     ) -> Result<bool, StoreError> {
-        Ok(self.lock().observe_leg(browser, sequence, ended))
+        Ok(self
+            .lock()
+            .record_leg_status(browser, pstn, sequence, ended))
     }
 
     async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError> {

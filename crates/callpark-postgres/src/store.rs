@@ -311,14 +311,17 @@ impl ParkingStore for PgStore {
         .await
     }
 
-    async fn observe_leg(
+    async fn record_leg_status<'a>(
         &self,
         browser: &CallSid,
+        pstn: &CallSid,
+        agent: Option<&'a AgentIdentity>,
         sequence: Option<u32>,
         ended: bool,
     ) -> Result<bool, StoreError> {
         self.bounded(async {
-            calls::observe_leg(&mut *self.conn().await?, browser, sequence, ended).await
+            let conn = &mut *self.conn().await?;
+            calls::record_leg_status(conn, browser, pstn, agent, sequence, ended).await
         })
         .await
     }

@@ -67,13 +67,17 @@ impl ParkingService {
         }
         // The parker's browser leg dropped as its caller left it: a late status of it must
         // not put the parker back on the call.
-        let current = agent.current_call.as_ref().filter(|c| **c != request.call);
-        for leg in [Some(&request.call), current]
-            .into_iter()
-            .flatten()
-            .filter(|leg| **leg != parking.pstn_call)
-        {
-            self.ports.store.observe_leg(leg, None, true).await?;
+        if request.call != parking.pstn_call {
+            self.ports
+                .store
+                .record_leg_status(
+                    &request.call,
+                    &parking.pstn_call,
+                    Some(&agent.identity),
+                    None,
+                    true,
+                )
+                .await?;
         }
         // No transition to store it with (the conference's callback got there first).
         if !after.agent_set {

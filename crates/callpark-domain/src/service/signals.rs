@@ -74,13 +74,16 @@ impl ParkingService {
     pub async fn on_call_status(&self, update: &CallStatusUpdate) -> Result<(), SignalError> {
         let store = &self.ports.store;
         if let Some(parent) = &update.parent {
-            store
-                .link_browser_leg(&update.call, parent, update.agent.as_ref())
-                .await?;
             // A late status of a leg that ended, or was overtaken, says nothing about its agent
             // now: a late `in-progress` must not put an agent who is free back on a call.
             let news = store
-                .observe_leg(&update.call, update.sequence, update.status.is_final())
+                .record_leg_status(
+                    &update.call,
+                    parent,
+                    update.agent.as_ref(),
+                    update.sequence,
+                    update.status.is_final(),
+                )
                 .await?;
             if news
                 && let (Some(identity), Some(call)) =

@@ -192,10 +192,16 @@ async fn park_redirects_the_caller_leg_by_url_with_a_status_callback() {
     store.expect_set_agent_status().never();
     // The parker's browser leg dropped with the park: it has ended.
     store
-        .expect_observe_leg()
+        .expect_record_leg_status()
         .times(1)
-        .withf(|leg, sequence, ended| *leg == browser() && sequence.is_none() && *ended)
-        .returning(|_, _, _| Ok(true));
+        .withf(|leg, caller, agent, sequence, ended| {
+            *leg == browser()
+                && *caller == pstn()
+                && *agent == Some(&agent_identity("alice"))
+                && sequence.is_none()
+                && *ended
+        })
+        .returning(|_, _, _, _, _| Ok(true));
 
     let mut telephony = MockTelephony::new();
     // The caller's (PSTN) leg, not the agent's browser leg; by URL, with a status callback.
@@ -419,14 +425,18 @@ impl ParkingStore for YieldingStore {
         tokio::task::yield_now().await;
         self.inner.link_browser_leg(browser, pstn, agent).await
     }
-    async fn observe_leg(
+    async fn record_leg_status<'a>(
         &self,
         browser: &CallSid,
+        pstn: &CallSid,
+        agent: Option<&'a AgentIdentity>,
         sequence: Option<u32>,
         ended: bool,
     ) -> Result<bool, StoreError> {
         tokio::task::yield_now().await;
-        self.inner.observe_leg(browser, sequence, ended).await
+        self.inner
+            .record_leg_status(browser, pstn, agent, sequence, ended)
+            .await
     }
     async fn call_by_browser_leg(&self, browser: &CallSid) -> Result<Option<Call>, StoreError> {
         tokio::task::yield_now().await;

@@ -554,25 +554,33 @@ async fn reconcile_parks_a_stale_parking_whose_caller_is_live() {
     assert_eq!(w.occupied(&acme).await, vec![(2, id)]);
 }
 
+/// Alice parks a call and retrieves it, and Twilio's answer to the retrieve's redirect is lost:
+/// the record is `Retrieving`, the caller still there, and only reconciliation can tell.
+async fn retrieve_with_an_unknown_outcome(
+    acme: &callpark_domain::Organisation,
+) -> (World, callpark_domain::ParkedCall) {
+    let w = World::new(std::slice::from_ref(acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    w.answered_call(acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+    w.telephony.script(&call_sid(PSTN), CallScript::Unanswered);
+    let result = w.service.retrieve(&alice, parked.slot, None).await;
+    assert!(matches!(
+        result,
+        Err(RetrieveError::Telephony(TelephonyFailure::OutcomeUnknown(
+            _
+        )))
+    ));
+    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
+    w.telephony.script(&call_sid(PSTN), CallScript::Live);
+    (w, parked)
+}
+
 #[tokio::test]
 async fn reconcile_settles_a_stale_retrieve_from_the_connected_legs() {
     for answered in [false, true] {
         let acme = organisation("acme", 3);
-        let w = World::new(std::slice::from_ref(&acme)).await;
-        let alice = w.agent("acme", "alice", 1).await;
-        w.answered_call(&acme, PSTN, BROWSER, &alice).await;
-        let parked = w.park(&alice, BROWSER, None).await.expect("parked");
-        w.telephony.script(&call_sid(PSTN), CallScript::Unanswered);
-        let result = w.service.retrieve(&alice, parked.slot, None).await;
-        assert!(matches!(
-            result,
-            Err(RetrieveError::Telephony(TelephonyFailure::OutcomeUnknown(
-                _
-            )))
-        ));
-        assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
-
-        w.telephony.script(&call_sid(PSTN), CallScript::Live);
+        let (w, parked) = retrieve_with_an_unknown_outcome(&acme).await;
         if answered {
             let bob = ChildLeg {
                 sid: call_sid(303),
@@ -608,14 +616,7 @@ async fn reconcile_leaves_a_retrieve_alone_while_it_may_still_ring() {
     // A service whose retrieves ring for a minute.
     let ring = secs(60);
     let acme = organisation("acme", 3);
-    let w = World::new(std::slice::from_ref(&acme)).await;
-    let alice = w.agent("acme", "alice", 1).await;
-    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
-    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
-    w.telephony.script(&call_sid(PSTN), CallScript::Unanswered);
-    let result = w.service.retrieve(&alice, parked.slot, None).await;
-    assert!(result.is_err(), "the retrieve's outcome is unknown");
-    w.telephony.script(&call_sid(PSTN), CallScript::Live);
+    let (w, parked) = retrieve_with_an_unknown_outcome(&acme).await;
 
     // Past the old fixed grace, within the ring window: not even examined.
     w.advance(old_grace + secs(1));

@@ -1,3 +1,3 @@
-DROP FUNCTION callpark_observe_leg(text, integer, boolean);
+DROP FUNCTION callpark_record_leg_status(text, text, text, integer, boolean);
 ALTER TABLE browser_legs DROP COLUMN ended;
 ALTER TABLE browser_legs DROP COLUMN sequence;

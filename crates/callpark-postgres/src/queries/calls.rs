@@ -26,7 +26,13 @@ diesel::define_sql_function! {
 
 diesel::define_sql_function! {
     /// See `sql/functions.sql`.
-    fn callpark_observe_leg(browser: Text, sequence: Nullable<Integer>, ended: Bool) -> Bool;
+    fn callpark_record_leg_status(
+        browser: Text,
+        pstn: Text,
+        agent: Nullable<Text>,
+        sequence: Nullable<Integer>,
+        ended: Bool,
+    ) -> Bool;
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -89,19 +95,28 @@ pub(crate) async fn link_browser_leg(
     .map_err(error::query)
 }
 
-/// Records a status of a browser leg; true when it is news (see `ParkingStore::observe_leg`).
-pub(crate) async fn observe_leg(
+/// Links a browser leg and records one of its statuses; true when it is news (see
+/// `ParkingStore::record_leg_status`).
+pub(crate) async fn record_leg_status(
     conn: &mut AsyncPgConnection,
     browser: &CallSid,
+    pstn: &CallSid,
+    agent: Option<&AgentIdentity>,
     sequence: Option<u32>,
     ended: bool,
 ) -> Result<bool, StoreError> {
     // Twilio's sequence numbers are small; one beyond i32 is as good as the largest.
     let sequence = sequence.map(|s| i32::try_from(s).unwrap_or(i32::MAX));
-    diesel::select(callpark_observe_leg(browser.as_str(), sequence, ended))
-        .get_result(conn)
-        .await
-        .map_err(error::query)
+    diesel::select(callpark_record_leg_status(
+        browser.as_str(),
+        pstn.as_str(),
+        agent.map(AgentIdentity::as_str),
+        sequence,
+        ended,
+    ))
+    .get_result(conn)
+    .await
+    .map_err(error::query)
 }
 
 /// The caller's leg a browser leg is bridged to.

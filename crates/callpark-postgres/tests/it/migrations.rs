@@ -50,8 +50,8 @@ async fn a_fresh_database_gets_every_migration_and_the_functions() {
             "callpark_claim_slot",
             "callpark_link_browser_leg",
             "callpark_notify_all",
-            "callpark_observe_leg",
             "callpark_record_call",
+            "callpark_record_leg_status",
             "callpark_set_agent_status",
         ]
     );

@@ -211,11 +211,9 @@ pub(super) async fn browser_leg_statuses_are_ordered_and_end(store: &dyn Parking
         caller: caller(1),
     };
     store.record_call(&call).await.expect("recorded");
-    let leg = call_sid(2);
-    store
-        .link_browser_leg(&leg, &call.pstn, Some(&agent_identity("alice")))
-        .await
-        .expect("linked");
+    let (leg, alice) = (call_sid(2), agent_identity("alice"));
+    let status =
+        |sequence, ended| store.record_leg_status(&leg, &call.pstn, Some(&alice), sequence, ended);
     // (sequence, ended) → news?
     let seen = [
         (Some(1), false, true),
@@ -231,39 +229,30 @@ pub(super) async fn browser_leg_statuses_are_ordered_and_end(store: &dyn Parking
         (None, true, false),
     ];
     for (sequence, ended, news) in seen {
-        assert_eq!(
-            store
-                .observe_leg(&leg, sequence, ended)
-                .await
-                .expect("observed"),
-            news,
-            "{sequence:?}, ended: {ended}"
-        );
+        let got = status(sequence, ended).await.expect("recorded");
+        assert_eq!(got, news, "{sequence:?}, ended: {ended}");
     }
+    // Recording a status links the leg to its caller's leg.
+    assert_eq!(
+        store.call_by_browser_leg(&leg).await.expect("read"),
+        Some(call.clone())
+    );
     // Linking the leg again does not forget that it ended.
     store
-        .link_browser_leg(&leg, &call.pstn, Some(&agent_identity("alice")))
+        .link_browser_leg(&leg, &call.pstn, Some(&alice))
         .await
         .expect("linked");
-    assert!(
-        !store
-            .observe_leg(&leg, Some(9), false)
+    assert!(!status(Some(9), false).await.expect("recorded"));
+    // A leg of an unknown caller's leg is not linked, and so always news.
+    let stray = call_sid(7);
+    for (sequence, ended) in [(Some(1), true), (Some(0), false)] {
+        let got = store
+            .record_leg_status(&stray, &call_sid(99), None, sequence, ended)
             .await
-            .expect("observed")
-    );
-    // A leg the store has not linked is always news.
-    assert!(
-        store
-            .observe_leg(&call_sid(7), Some(1), true)
-            .await
-            .expect("observed")
-    );
-    assert!(
-        store
-            .observe_leg(&call_sid(7), Some(0), false)
-            .await
-            .expect("observed")
-    );
+            .expect("recorded");
+        assert!(got, "{sequence:?}");
+    }
+    assert_eq!(store.call_by_browser_leg(&stray).await.expect("read"), None);
 }
 
 pub(super) async fn inbound_calls_ring_the_longest_idle_agents_in_turn(store: &dyn ParkingStore) {
