@@ -158,8 +158,8 @@ fn acknowledged() -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
-fn parked_id(path: &web::Path<String>) -> Result<ParkedCallId, ApiError> {
-    ParkedCallId::parse(path.as_str())
+fn parked_id(id: &str) -> Result<ParkedCallId, ApiError> {
+    ParkedCallId::parse(id)
         .map_err(|_| ApiError::not_found("parked_call_not_found", "no such parked call"))
 }
 
@@ -345,8 +345,7 @@ async fn retrieve(
 
 /// The parked call and the attempt a retrieve's callback URL names.
 fn attempt_of(path: &web::Path<(String, String)>) -> Result<(ParkedCallId, u32), ApiError> {
-    let id = ParkedCallId::parse(&path.0)
-        .map_err(|_| ApiError::not_found("parked_call_not_found", "no such parked call"))?;
+    let id = parked_id(&path.0)?;
     let attempt = path.1.parse().map_err(|_| {
         ApiError::not_found("attempt_not_found", "no such attempt of the parked call")
     })?;
