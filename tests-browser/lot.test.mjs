@@ -423,9 +423,12 @@ test('with Twilio Voice, a call rings in the browser, and parking uses the SDK c
     assert.equal(await page.evaluate(() => window.fakeCall.muted), false);
 
     // Park it: the page sends the SDK call's own SID.
-    let parkBody = null;
+    // The card leaves as soon as the park begins, before the request is sent: wait for the request.
+    /** @type {(body: unknown) => void} */
+    let parkSent = () => {};
+    const parkBody = new Promise((resolve) => { parkSent = resolve; });
     await page.route('**/api/park', (route) => {
-      parkBody = route.request().postDataJSON();
+      parkSent(route.request().postDataJSON());
       return route.fulfill({
         status: 201,
         json: { id: '00000000-0000-4000-8000-000000000001', slot: 7, conferenceName: 'park-x', pstnCallSid: `CA${'e'.repeat(32)}`, parkedAt: new Date().toISOString(), state: 'parking' },
@@ -435,7 +438,7 @@ test('with Twilio Voice, a call rings in the browser, and parking uses the SDK c
     await page.keyboard.press('Enter');
     await page.keyboard.press('7');
     await card.waitFor({ state: 'detached' });
-    assert.deepEqual(parkBody, { callSid: sid, slot: 7 });
+    assert.deepEqual(await parkBody, { callSid: sid, slot: 7 });
     await waitSlotState(page, 7, 'parking');
     // Twilio then drops the browser's leg.
     await page.evaluate(() => window.fakeCall.disconnect());
