@@ -20,7 +20,7 @@ ADMIN_URL=${PROFILE_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=callpark_profile_$$
 DB_URL="${ADMIN_URL%/*}/$DB"
 ACCOUNT_SID=AC0123456789abcdef0123456789abcdef
-export TWILIO_AUTH_TOKEN=profile-auth-token CALLPARK_ADMIN_TOKEN=profile-admin-token
+export TWILIO_AUTH_TOKEN=profile-auth-token CALLPARK_ADMIN_TOKEN=profile-admin-token-0123456789abcdef
 
 cargo build --release -q -p callpark-app -p callpark-loadtest
 BIN=target/release/callpark

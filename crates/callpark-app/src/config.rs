@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use callpark_domain::SessionLifetime;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
@@ -117,9 +118,18 @@ pub struct ServeArgs {
     #[arg(long, env = "TWILIO_TWIML_APP_SID")]
     pub twilio_twiml_app_sid: Option<String>,
 
-    /// Bearer token of the admin API. Unset: the admin API is disabled.
+    /// Bearer token of the admin API, at least 32 characters. Unset: the admin API is
+    /// disabled.
     #[arg(long, env = "CALLPARK_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+
+    /// A signed-in page's session ends after this many minutes unused.
+    #[arg(long, env = "CALLPARK_SESSION_IDLE_MINUTES", default_value_t = 60)]
+    pub session_idle_minutes: u64,
+
+    /// A signed-in page's session ends this many hours after sign-in, however much it is used.
+    #[arg(long, env = "CALLPARK_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: u64,
 
     /// Allow real Twilio calls with the in-memory store (parked calls are lost on restart).
     #[arg(long, env = "CALLPARK_ALLOW_MEMORY_STORE")]
@@ -195,8 +205,12 @@ pub struct Settings {
     pub sweep_interval: Duration,
     pub reconcile_grace: Duration,
     pub ring_time: Duration,
+    pub sessions: SessionLifetime,
     pub workers: Option<usize>,
 }
+
+/// The shortest admin token accepted: 32 characters (`openssl rand -hex 16`).
+pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
 
 /// A configuration that cannot work.
 #[derive(Debug, thiserror::Error)]
@@ -207,6 +221,12 @@ pub enum ConfigError {
         "Voice SDK tokens need TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET and TWILIO_TWIML_APP_SID together"
     )]
     HalfVoice,
+    #[error(
+        "CALLPARK_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LEN} characters (e.g. `openssl rand -hex 32`), or unset to disable the admin API"
+    )]
+    WeakAdminToken,
+    #[error("sessions must last at least a minute, and no longer idle than in all")]
+    SessionLifetime,
     #[error("cannot read the config file {path}")]
     File {
         path: PathBuf,
@@ -247,6 +267,20 @@ impl ServeArgs {
             (None, None, None, _) => None,
             _ => return Err(ConfigError::HalfVoice),
         };
+        let admin_token = self.admin_token.clone();
+        if admin_token
+            .as_ref()
+            .is_some_and(|t| t.trim().chars().count() < MIN_ADMIN_TOKEN_LEN)
+        {
+            return Err(ConfigError::WeakAdminToken);
+        }
+        let sessions = SessionLifetime {
+            idle: Duration::from_secs(self.session_idle_minutes.saturating_mul(60)),
+            absolute: Duration::from_secs(self.session_max_hours.saturating_mul(3600)),
+        };
+        if sessions.idle.is_zero() || sessions.absolute < sessions.idle {
+            return Err(ConfigError::SessionLifetime);
+        }
         Ok(Settings {
             listen: self.listen.clone(),
             public_url: self.public_url.clone(),
@@ -254,13 +288,14 @@ impl ServeArgs {
             demo: twilio.is_none() && !self.no_demo,
             twilio,
             voice,
-            admin_token: self.admin_token.clone().map(SecretString::from),
+            admin_token: admin_token.map(SecretString::from),
             allow_memory_store: self.allow_memory_store,
             migrate: !self.no_migrate,
             sweep_interval: Duration::from_millis(self.sweep_interval_ms.max(10)),
             reconcile_grace: Duration::from_secs(self.reconcile_grace_secs.max(1)),
             // Twilio's bounds of `<Dial timeout>`.
             ring_time: Duration::from_secs(self.ring_secs.clamp(5, 600)),
+            sessions,
             workers: self.workers,
         })
     }
@@ -374,6 +409,46 @@ mod tests {
             panic!("serve")
         };
         assert!(matches!(serve.settings(), Err(ConfigError::HalfTwilio)));
+    }
+
+    #[test]
+    fn an_empty_or_short_admin_token_refuses_to_start() {
+        let settings = |extra: &str| {
+            let cli = Cli::try_parse_from(args(&format!("callpark serve {extra}"))).unwrap();
+            let Command::Serve(serve) = cli.command else {
+                panic!("serve")
+            };
+            serve.settings()
+        };
+        for weak in ["", "short", &"x".repeat(MIN_ADMIN_TOKEN_LEN - 1)] {
+            let result = Cli::try_parse_from(["callpark", "serve", "--admin-token", weak])
+                .map(|cli| match cli.command {
+                    Command::Serve(serve) => serve.settings(),
+                    _ => panic!("serve"),
+                })
+                .unwrap();
+            assert!(
+                matches!(result, Err(ConfigError::WeakAdminToken)),
+                "{weak:?} accepted"
+            );
+        }
+        let strong = "x".repeat(MIN_ADMIN_TOKEN_LEN);
+        assert!(settings(&format!("--admin-token {strong}")).is_ok());
+        assert!(
+            settings("").unwrap().admin_token.is_none(),
+            "unset: disabled"
+        );
+        // Sessions: a working default, and no lifetime shorter than its idle time.
+        let defaults = settings("").unwrap().sessions;
+        assert_eq!(defaults, SessionLifetime::SHIFT);
+        assert!(matches!(
+            settings("--session-idle-minutes 120 --session-max-hours 1"),
+            Err(ConfigError::SessionLifetime)
+        ));
+        assert!(matches!(
+            settings("--session-idle-minutes 0"),
+            Err(ConfigError::SessionLifetime)
+        ));
     }
 
     #[test]

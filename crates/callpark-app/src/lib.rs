@@ -136,6 +136,7 @@ impl Application {
                 admin_token: settings.admin_token.clone(),
                 voice: settings.voice.clone(),
                 ring_time: settings.ring_time,
+                sessions: settings.sessions,
             },
             routes,
             sandbox: wired.sandbox,
@@ -365,6 +366,7 @@ async fn create_demo(service: &ParkingService) -> Result<Demo, StartupError> {
             identity: AgentIdentity::parse(identity).map_err(|e| StartupError::Demo(e.into()))?,
             display_name: DisplayName::parse(name).ok(),
             token_hash: callpark_http::auth::token_hash(&token),
+            token_expires_at: None,
         };
         match service.create_agent(&agent).await {
             Ok(_) => agents.push((identity.to_owned(), token)),

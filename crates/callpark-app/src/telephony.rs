@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use callpark_domain::{AgentIdentity, BoxError, CallSid, PhoneNumber, Telephony, WebhookUrls};
+use callpark_domain::{BoxError, CallSid, ClientIdentity, PhoneNumber, Telephony, WebhookUrls};
 use callpark_http::metrics::MeteredTelephony;
 use callpark_http::{Routes, SandboxControl};
 use callpark_sandbox::{Console, Sandbox, SandboxConfig};
@@ -72,7 +72,7 @@ impl SandboxControl for SandboxHandle {
         &self,
         to: &PhoneNumber,
         from: &PhoneNumber,
-        answered_by: &AgentIdentity,
+        answered_by: &ClientIdentity,
     ) -> Result<CallSid, BoxError> {
         Ok(self.0.incoming_call(to, from, answered_by).await?)
     }

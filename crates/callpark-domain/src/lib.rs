@@ -150,8 +150,8 @@ pub use machine::{
 };
 pub use model::{
     Agent, AgentStatus, AgentStatusChange, AutoSlot, Call, Caller, DEFAULT_RETRIEVE_RING_TIME,
-    MAX_CLIENTS_PER_DIAL, MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall, Organisation,
-    ParkedCall, Retrieval, SlotRequest, TimeoutAction, retrieve_window,
+    MAX_CLIENTS_PER_DIAL, MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall, NewSession,
+    Organisation, ParkedCall, Retrieval, SlotRequest, TimeoutAction, retrieve_window,
 };
 pub use ports::{
     BoxError, CallStatus, CasError, ChildLeg, ClaimError, Clock, CreateAgentError, CreateOrgError,
@@ -162,10 +162,11 @@ pub use presence::AgentCall;
 pub use service::{
     AfterDial, CallStatusUpdate, ConferenceEvent, ConferenceEventKind, InboundCall, InboundError,
     InboundRouting, LeaveReason, LotView, ParkError, ParkRequest, ParkedCallContext,
-    ParkingService, Ports, RetrieveError, SignalError, SlotView, SweepReport, TelephonyFailure,
+    ParkingService, Ports, RetrieveError, SessionLifetime, SignalError, SlotView, SweepReport,
+    TelephonyFailure,
 };
 pub use values::{
-    AgentIdentity, Announcement, CallSid, CallerName, ConferenceSid, DisplayName, HttpUrl,
-    InvalidValue, LotSize, MAX_SLOTS, OrgSlug, ParkedCallId, PhoneNumber, Sequence, SlotNumber,
-    TokenHash, Voice,
+    AgentIdentity, Announcement, CallSid, CallerName, ClientIdentity, ConferenceSid, DisplayName,
+    HttpUrl, InvalidValue, LotSize, MAX_SLOTS, OrgSlug, ParkedCallId, PhoneNumber, Sequence,
+    SlotNumber, TokenHash, Voice,
 };

@@ -139,6 +139,24 @@ pub struct NewAgent {
     pub display_name: Option<DisplayName>,
     /// The digest of the agent's API token.
     pub token_hash: TokenHash,
+    /// When the token stops working, if ever.
+    pub token_expires_at: Option<OffsetDateTime>,
+}
+
+/// A signed-in page's session as the store keeps it: the digest of its secret, whose it is,
+/// and when it ends at the latest (it also ends when unused for a while, or signed out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// The digest of the session's secret (the page's cookie holds the secret).
+    pub hash: TokenHash,
+    /// The organisation of the agent.
+    pub org: OrgSlug,
+    /// The agent signed in.
+    pub identity: AgentIdentity,
+    /// When it began.
+    pub started_at: OffsetDateTime,
+    /// When it ends however much it is used.
+    pub expires_at: OffsetDateTime,
 }
 
 /// Who is on the other end of a parked call.

@@ -1,6 +1,8 @@
 //! The ports: what the domain needs from the world. Adapters implement them and convert their
 //! own errors into these, exactly once.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -8,7 +10,7 @@ use time::OffsetDateTime;
 use crate::events::{LotEvent, LotEventKind};
 use crate::model::{
     Agent, AgentStatus, AgentStatusChange, Call, Caller, NewAgent, NewOrganisation, NewParkedCall,
-    Organisation, ParkedCall,
+    NewSession, Organisation, ParkedCall,
 };
 use crate::values::{
     AgentIdentity, CallSid, HttpUrl, LotSize, OrgSlug, ParkedCallId, PhoneNumber, Sequence,
@@ -280,11 +282,63 @@ pub trait ParkingStore: Send + Sync {
         identity: &AgentIdentity,
     ) -> Result<Option<Agent>, StoreError>;
 
-    /// The agent whose API token hashes to `hash`.
+    /// The agent whose API token hashes to `hash`, unless the token expired by `now`.
     ///
     /// # Errors
     /// [`StoreError`] only.
-    async fn agent_by_token(&self, hash: &TokenHash) -> Result<Option<Agent>, StoreError>;
+    async fn agent_by_token(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<Agent>, StoreError>;
+
+    /// Gives the agent a new API token (its digest), expiring at `expires_at` if set: the old
+    /// token stops working at once. `false` for an unknown agent.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn replace_token(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        hash: &TokenHash,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError>;
+
+    /// Keeps a new session of a signed-in page (its digest, never the secret), and forgets
+    /// sessions that expired.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn start_session(&self, session: &NewSession) -> Result<(), StoreError>;
+
+    /// The agent of a live session, marking it used at `now`. `None` when the session is
+    /// unknown or ended, was last used `idle` or longer before `now`, or reached its expiry.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn agent_by_session(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+        idle: Duration,
+    ) -> Result<Option<Agent>, StoreError>;
+
+    /// Ends a session at once; ending one that is not there is no error.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError>;
+
+    /// Ends every session of the agent at once (a revoked token, a deactivated agent).
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn end_agent_sessions(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+    ) -> Result<(), StoreError>;
 
     /// Every agent of the organisation, by identity.
     ///

@@ -79,6 +79,7 @@ pub fn new_agent(org: &str, identity: &str, token: u8) -> NewAgent {
         identity: agent_identity(identity),
         display_name: None,
         token_hash: token_hash(token),
+        token_expires_at: None,
     }
 }
 

@@ -7,12 +7,13 @@ use callpark_domain::{
     AgentIdentity, Announcement, AutoSlot, DisplayName, HttpUrl, LotSize, MAX_PARK_TIME, NewAgent,
     NewOrganisation, OrgSlug, PhoneNumber, TimeoutAction, Voice,
 };
+use time::OffsetDateTime;
 
 use crate::HttpContext;
 use crate::auth::{Admin, new_token, token_hash};
 use crate::body::JsonBody;
-use crate::dto::{NewAgentBody, NewAgentDto, NewOrgBody, OrgDto};
-use crate::error::{ApiError, get, post};
+use crate::dto::{NewAgentBody, NewAgentDto, NewOrgBody, NewTokenBody, OrgDto, rfc3339};
+use crate::error::{ApiError, get, only, post};
 
 /// What a parked caller hears when the organisation sets nothing else.
 pub const DEFAULT_ANNOUNCEMENT: &str = "Please hold. Your call is being transferred.";
@@ -25,7 +26,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/admin")
             .service(post("/orgs", create_org))
             .service(get("/orgs/{slug}", get_org))
-            .service(post("/orgs/{slug}/agents", create_agent)),
+            .service(post("/orgs/{slug}/agents", create_agent))
+            .service(
+                web::resource("/orgs/{slug}/agents/{identity}/token")
+                    .post(rotate_token)
+                    .delete(revoke_token)
+                    .default_service(only("POST, DELETE")),
+            ),
     );
 }
 
@@ -104,6 +111,39 @@ async fn get_org(
     Ok(HttpResponse::Ok().json(OrgDto::from(&org)))
 }
 
+/// The longest an API token may be issued for: five years.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(5 * 365 * 24 * 3600);
+
+/// When a token issued now for `seconds` expires.
+fn token_expiry(
+    ctx: &HttpContext,
+    seconds: Option<u64>,
+) -> Result<Option<OffsetDateTime>, ApiError> {
+    let Some(seconds) = seconds else {
+        return Ok(None);
+    };
+    let lifetime = Duration::from_secs(seconds);
+    if lifetime.is_zero() || lifetime > MAX_TOKEN_LIFETIME {
+        return Err(ApiError::invalid(format!(
+            "a token's lifetime must be between 1 and {} seconds",
+            MAX_TOKEN_LIFETIME.as_secs()
+        )));
+    }
+    Ok(Some(ctx.service.now() + lifetime))
+}
+
+fn issued(
+    identity: &AgentIdentity,
+    token: String,
+    expires_at: Option<OffsetDateTime>,
+) -> NewAgentDto {
+    NewAgentDto {
+        identity: identity.to_string(),
+        token,
+        token_expires_at: expires_at.map(rfc3339),
+    }
+}
+
 async fn create_agent(
     ctx: web::Data<HttpContext>,
     _: Admin,
@@ -111,6 +151,7 @@ async fn create_agent(
     JsonBody(body): JsonBody<NewAgentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let token = new_token();
+    let expires_at = token_expiry(&ctx, body.token_expires_in_seconds)?;
     let agent = NewAgent {
         org: OrgSlug::parse(&path)?,
         identity: AgentIdentity::parse(&body.identity)?,
@@ -120,10 +161,58 @@ async fn create_agent(
             .map(DisplayName::parse)
             .transpose()?,
         token_hash: token_hash(&token),
+        token_expires_at: expires_at,
     };
     let agent = ctx.service.create_agent(&agent).await?;
-    Ok(HttpResponse::Created().json(NewAgentDto {
-        identity: agent.identity.to_string(),
-        token,
-    }))
+    Ok(HttpResponse::Created().json(issued(&agent.identity, token, expires_at)))
+}
+
+/// The agent a `/orgs/{slug}/agents/{identity}` path names.
+fn agent_path(path: &(String, String)) -> Result<(OrgSlug, AgentIdentity), ApiError> {
+    Ok((OrgSlug::parse(&path.0)?, AgentIdentity::parse(&path.1)?))
+}
+
+fn no_such_agent() -> ApiError {
+    ApiError::not_found("agent_not_found", "no such agent")
+}
+
+/// A new API token for the agent; the old one is refused from now on. Its pages stay signed in.
+async fn rotate_token(
+    ctx: web::Data<HttpContext>,
+    _: Admin,
+    path: web::Path<(String, String)>,
+    JsonBody(body): JsonBody<Option<NewTokenBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, identity) = agent_path(&path)?;
+    let expires_at = token_expiry(&ctx, body.and_then(|b| b.expires_in_seconds))?;
+    let token = new_token();
+    if !ctx
+        .service
+        .replace_token(&org, &identity, &token_hash(&token), expires_at)
+        .await?
+    {
+        return Err(no_such_agent());
+    }
+    Ok(HttpResponse::Created().json(issued(&identity, token, expires_at)))
+}
+
+/// Revokes the agent's API token and signs out every page it signed in on: for a token that
+/// leaked. Only a new token (`POST`) lets the agent in again.
+async fn revoke_token(
+    ctx: web::Data<HttpContext>,
+    _: Admin,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, identity) = agent_path(&path)?;
+    // A digest of a secret nobody is given: no token matches it.
+    let unusable = token_hash(&new_token());
+    if !ctx
+        .service
+        .replace_token(&org, &identity, &unusable, None)
+        .await?
+    {
+        return Err(no_such_agent());
+    }
+    ctx.service.end_sessions_of(&org, &identity).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -4,11 +4,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, CallSid, ParkError, ParkRequest, PhoneNumber, SlotNumber,
+    Agent, AgentIdentity, AgentStatus, CallSid, ClientIdentity, ParkError, ParkRequest,
+    PhoneNumber, SlotNumber,
 };
 
 use crate::HttpContext;
-use crate::auth::{AuthedAgent, presented_token, session_cookie};
+use crate::auth::{AuthedAgent, Credential, credential, new_session, session_cookie, token_hash};
 use crate::body::JsonBody;
 use crate::dto::{
     AgentDto, CurrentCallDto, LotDto, MeDto, ParkBody, ParkedDto, RetrieveBody, RetrievedDto,
@@ -42,7 +43,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Signs the agent in: the session cookie for the web page, and the agent becomes available.
+/// Signs the agent in and makes it available. With the API token (bearer header) a new
+/// session starts and its cookie is set; with the cookie of a live session (a page reloaded)
+/// that session goes on.
 async fn sign_in(
     ctx: web::Data<HttpContext>,
     AuthedAgent(agent): AuthedAgent,
@@ -53,11 +56,14 @@ async fn sign_in(
             .set_presence(&agent, AgentStatus::Available)
             .await?;
     }
-    let token = presented_token(&req).unwrap_or_default();
     let mut response = HttpResponse::Ok();
-    if !token.is_empty() {
+    if let Some(Credential::Token(_)) = credential(&req) {
+        let secret = new_session();
+        ctx.service
+            .start_session(&agent, token_hash(&secret), ctx.settings.sessions)
+            .await?;
         response.cookie(session_cookie(
-            &token,
+            &secret,
             ctx.routes.base().starts_with("https://"),
         ));
     }
@@ -66,11 +72,16 @@ async fn sign_in(
     Ok(response.json(dto))
 }
 
-/// Signs the agent out: offline, cookie cleared. Calls it parked stay parked and retrievable.
+/// Signs the agent out: its session ends at once, it goes offline, the cookie is cleared.
+/// Calls it parked stay parked and retrievable.
 async fn sign_out(
     ctx: web::Data<HttpContext>,
     AuthedAgent(agent): AuthedAgent,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(Credential::Session(hash)) = credential(&req) {
+        ctx.service.end_session(&hash).await?;
+    }
     ctx.service
         .set_presence(&agent, AgentStatus::Offline)
         .await?;
@@ -222,19 +233,19 @@ async fn voice_token(
             "Twilio Voice is not configured on this service (sandbox mode)",
         )
     })?;
-    let token = voice
-        .token_for(agent.identity.as_str(), ctx.service.now())
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "could not sign a token",
-            )
-            .with_cause(e)
-        })?;
+    let client = ClientIdentity::of(&agent.org, &agent.identity);
+    let token = voice.token_for(&client, ctx.service.now()).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "could not sign a token",
+        )
+        .with_cause(e)
+    })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "token": token,
         "identity": agent.identity.as_str(),
+        "clientIdentity": client.to_string(),
         "ttlSeconds": voice.ttl.as_secs(),
     })))
 }
@@ -272,7 +283,7 @@ async fn sandbox_call(
         None => sandbox.random_caller(),
     };
     let pstn = sandbox
-        .incoming_call(to, &from, &agent.identity)
+        .incoming_call(to, &from, &ClientIdentity::of(&agent.org, &agent.identity))
         .await
         .map_err(|e| {
             ApiError::new(

@@ -1,13 +1,18 @@
-//! Who is asking: agents by their API token (a bearer header, or the session cookie the web
-//! page gets when it signs in, since `EventSource` cannot send headers), the administrator by
-//! the admin token.
+//! Who is asking: agents by their API token (a bearer header) or by the session of a page
+//! they signed in on (the session cookie, since `EventSource` cannot send headers), the
+//! administrator by the admin token.
+//!
+//! The cookie never holds the API token: signing in starts a server-side session, stored
+//! hashed, which expires and which signing out ends at once. A request that changes state on
+//! the strength of the cookie alone must come from the service's own page: its `Origin` is the
+//! service's, and it says it sends JSON, which no cross-site form can.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use callpark_domain::{Agent, TokenHash};
 use secrecy::ExposeSecret;
@@ -19,18 +24,28 @@ use crate::error::ApiError;
 
 pub const SESSION_COOKIE: &str = "callpark_session";
 
-/// A fresh agent API token: 244 random bits from the OS generator (two v4 UUIDs), prefixed so
-/// a leaked one is recognisable in logs and secret scanners.
-pub fn new_token() -> String {
+/// A fresh secret: 244 random bits from the OS generator (two v4 UUIDs), prefixed so a leaked
+/// one is recognisable in logs and secret scanners.
+fn new_secret(prefix: &str) -> String {
     format!(
-        "cpk_{}{}",
+        "{prefix}{}{}",
         uuid::Uuid::new_v4().as_simple(),
         uuid::Uuid::new_v4().as_simple()
     )
 }
 
-/// What the store keeps of a token. A lookup by this digest reveals nothing about the token's
-/// bytes, so no constant-time comparison of tokens is needed.
+/// A fresh agent API token.
+pub fn new_token() -> String {
+    new_secret("cpk_")
+}
+
+/// A fresh session secret, what the session cookie holds.
+pub fn new_session() -> String {
+    new_secret("cps_")
+}
+
+/// What the store keeps of a token or session secret. A lookup by this digest reveals nothing
+/// about the secret's bytes, so no constant-time comparison of secrets is needed.
 pub fn token_hash(token: &str) -> TokenHash {
     TokenHash::from_bytes(Sha256::digest(token.as_bytes()).into())
 }
@@ -42,25 +57,79 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
         .ok()?
         .strip_prefix("Bearer ")
         .map(str::trim)
-}
-
-/// The token a request carries: the bearer header first, else the session cookie.
-pub(crate) fn presented_token(req: &HttpRequest) -> Option<String> {
-    bearer(req)
-        .map(str::to_owned)
-        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()))
         .filter(|t| !t.is_empty())
 }
 
-/// The session cookie for a token: HTTP-only, same-site strict (so no other site can make the
-/// browser send it), secure when the service is served over https.
-pub fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, token.to_owned())
+/// What a request proves who it is with.
+#[derive(Debug, Clone)]
+pub(crate) enum Credential {
+    /// An API token, in the bearer header.
+    Token(TokenHash),
+    /// A page's session, in the cookie (and no bearer header).
+    Session(TokenHash),
+}
+
+/// The credential a request carries: the bearer header first, else the session cookie.
+pub(crate) fn credential(req: &HttpRequest) -> Option<Credential> {
+    if let Some(token) = bearer(req) {
+        return Some(Credential::Token(token_hash(token)));
+    }
+    req.cookie(SESSION_COOKIE)
+        .filter(|c| !c.value().is_empty())
+        .map(|c| Credential::Session(token_hash(c.value())))
+}
+
+/// The session cookie: HTTP-only, same-site strict (so no other site can make the browser send
+/// it), secure when the service is served over https.
+pub fn session_cookie(secret: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, secret.to_owned())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(secure)
         .finish()
+}
+
+/// A cookie-authenticated request that would change state is refused unless it comes from the
+/// service's own page: its `Origin` is the service's public origin, and it sends JSON.
+fn from_own_page(req: &HttpRequest, ctx: &HttpContext) -> Result<(), ApiError> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
+    if origin == Some(ctx.routes.origin()) && json {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "cross_origin",
+        "a request signed in by the session cookie must come from this service's own page \
+         (its Origin) and send application/json",
+    ))
+}
+
+impl Credential {
+    /// The agent it still proves, if any: a live stream asks again from time to time, so that
+    /// signing out, a revoked token or an expired session ends it.
+    pub(crate) async fn agent(&self, ctx: &HttpContext) -> Result<Option<Agent>, ApiError> {
+        Ok(match self {
+            Self::Token(hash) => ctx.service.authenticate(hash).await?,
+            Self::Session(hash) => {
+                ctx.service
+                    .session_agent(hash, ctx.settings.sessions)
+                    .await?
+            }
+        })
+    }
 }
 
 /// The authenticated agent of a request.
@@ -73,12 +142,16 @@ impl FromRequest for AuthedAgent {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ctx = req.app_data::<web::Data<HttpContext>>().cloned();
-        let token = presented_token(req);
+        let credential = credential(req);
+        let req = req.clone();
         Box::pin(async move {
             let ctx = ctx.ok_or_else(|| ApiError::invalid("misconfigured application"))?;
-            let token = token.ok_or_else(ApiError::unauthorized)?;
-            ctx.service
-                .authenticate(&token_hash(&token))
+            let credential = credential.ok_or_else(ApiError::unauthorized)?;
+            if let Credential::Session(_) = credential {
+                from_own_page(&req, &ctx)?;
+            }
+            credential
+                .agent(&ctx)
                 .await?
                 .map(AuthedAgent)
                 .ok_or_else(ApiError::unauthorized)
@@ -99,7 +172,7 @@ impl FromRequest for Admin {
         let configured = ctx.and_then(|c| c.settings.admin_token.as_ref());
         let result = match (configured, bearer(req)) {
             (None, _) => Err(ApiError::new(
-                actix_web::http::StatusCode::FORBIDDEN,
+                StatusCode::FORBIDDEN,
                 "admin_disabled",
                 "the admin API is disabled: set CALLPARK_ADMIN_TOKEN",
             )),
@@ -123,6 +196,7 @@ mod tests {
         let (a, b) = (new_token(), new_token());
         assert_ne!(a, b);
         assert!(a.starts_with("cpk_") && a.len() == 68);
+        assert!(new_session().starts_with("cps_") && new_session().len() == 68);
         assert_eq!(token_hash(&a), token_hash(&a));
         assert_ne!(token_hash(&a), token_hash(&b));
     }

@@ -293,14 +293,27 @@ impl From<&callpark_domain::Organisation> for OrgDto {
 pub struct NewAgentBody {
     pub identity: String,
     pub display_name: Option<String>,
+    /// The token stops working this long after it is issued; absent, never.
+    pub token_expires_in_seconds: Option<u64>,
 }
 
+/// A new API token for an agent (`POST …/agents/{identity}/token`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTokenBody {
+    /// The token stops working this long after it is issued; absent, never.
+    pub expires_in_seconds: Option<u64>,
+}
+
+/// An agent's new API token.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewAgentDto {
     pub identity: String,
     /// Shown once: only its hash is stored.
     pub token: String,
+    /// RFC 3339, or null: the token never expires.
+    pub token_expires_at: Option<String>,
 }
 
 /// The wire name of a timeout action.

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use actix_web::web;
 use async_trait::async_trait;
-use callpark_domain::{AgentIdentity, BoxError, CallSid, ParkingService, PhoneNumber};
+use callpark_domain::{
+    BoxError, CallSid, ClientIdentity, ParkingService, PhoneNumber, SessionLifetime,
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::SecretString;
 use time::OffsetDateTime;
@@ -49,16 +51,20 @@ pub struct VoiceSettings {
 }
 
 impl VoiceSettings {
-    /// A signed token for `identity`, valid for `ttl` from `now`.
+    /// A signed token for the browser of `client`, valid for `ttl` from `now`.
     ///
     /// # Errors
     /// When signing fails.
-    pub fn token_for(&self, identity: &str, now: OffsetDateTime) -> Result<String, BoxError> {
+    pub fn token_for(
+        &self,
+        client: &ClientIdentity,
+        now: OffsetDateTime,
+    ) -> Result<String, BoxError> {
         callpark_twilio::access_token::voice_token_at(
             &self.account_sid,
             &self.api_key_sid,
             &self.api_key_secret,
-            identity,
+            &client.to_string(),
             &self.twiml_app_sid,
             self.ttl,
             now.into(),
@@ -78,6 +84,8 @@ pub struct HttpSettings {
     pub voice: Option<VoiceSettings>,
     /// How long a retrieve's `<Dial>` rings the agent (its `timeout`).
     pub ring_time: Duration,
+    /// How long a signed-in page's session lives.
+    pub sessions: SessionLifetime,
 }
 
 /// The simulated telephone network of the sandbox, as the agents' page drives it.
@@ -89,7 +97,7 @@ pub trait SandboxControl: Send + Sync {
         &self,
         to: &PhoneNumber,
         from: &PhoneNumber,
-        answered_by: &AgentIdentity,
+        answered_by: &ClientIdentity,
     ) -> Result<CallSid, BoxError>;
 
     /// The caller on `call` hangs up.

@@ -31,10 +31,26 @@ pub mod paths {
     }
 }
 
+/// `scheme://host[:port]` of an absolute URL, lowercase, without a default port.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let default_port = match scheme {
+        "https" => ":443",
+        _ => ":80",
+    };
+    let host = authority.strip_suffix(default_port).unwrap_or(authority);
+    format!("{scheme}://{host}").to_ascii_lowercase()
+}
+
 /// The public base URL and the webhook URLs under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routes {
     base: String,
+    origin: String,
 }
 
 impl Routes {
@@ -43,8 +59,15 @@ impl Routes {
     pub fn new(public_url: &str) -> Result<Self, InvalidValue> {
         let base = HttpUrl::parse(public_url.trim_end_matches('/'))?;
         Ok(Self {
+            origin: origin_of(base.as_str()),
             base: base.as_str().to_owned(),
         })
+    }
+
+    /// The service's origin as a browser sends it in `Origin`: scheme, host and any port
+    /// other than the scheme's default, without the path.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     pub fn base(&self) -> &str {
@@ -121,6 +144,22 @@ impl WebhookUrls for Routes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_origin_is_what_a_browser_sends() {
+        for (base, origin) in [
+            ("https://park.example.com/", "https://park.example.com"),
+            (
+                "https://Park.Example.com:443/callpark",
+                "https://park.example.com",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://localhost:80/x?y", "http://localhost"),
+            ("https://host:8443/", "https://host:8443"),
+        ] {
+            assert_eq!(Routes::new(base).unwrap().origin(), origin, "{base}");
+        }
+    }
 
     #[test]
     fn urls_hang_off_the_public_base_without_double_slashes() {

@@ -19,13 +19,17 @@ use callpark_domain::{
 use tokio::sync::{mpsc, watch};
 
 use crate::HttpContext;
-use crate::auth::AuthedAgent;
+use crate::auth::{AuthedAgent, Credential, credential};
 use crate::dto::{EventDto, LotDto};
 use crate::error::ApiError;
 use crate::team::Team;
 
 /// Events read from the store per round trip when catching up.
 const PAGE: usize = 500;
+
+/// How often a stream checks that its agent is still signed in: a stream of a session that
+/// was signed out, or expired, or of a revoked token, ends within this.
+const SIGNED_IN_CHECK: Duration = Duration::from_secs(5);
 
 pub(crate) async fn events(
     ctx: web::Data<HttpContext>,
@@ -38,6 +42,7 @@ pub(crate) async fn events(
         .await?
         .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
     let resume_from = last_event_id(&req);
+    let credential = credential(&req).ok_or_else(ApiError::unauthorized)?;
     let feed = ctx.service.subscribe();
     let team = ctx.team.follow(&ctx.service, &org.slug);
     let (tx, rx) = mpsc::channel(256);
@@ -47,6 +52,8 @@ pub(crate) async fn events(
         tx,
         cursor: Sequence::ZERO,
         team,
+        credential,
+        ctx: ctx.clone(),
     };
     match resume_from {
         Some(after) => stream.cursor = after,
@@ -83,6 +90,8 @@ struct Stream {
     tx: mpsc::Sender<sse::Event>,
     cursor: Sequence,
     team: watch::Receiver<Team>,
+    credential: Credential,
+    ctx: web::Data<HttpContext>,
 }
 
 /// The client went away, or the store failed: either way the stream ends (a client reconnects
@@ -182,10 +191,21 @@ impl Stream {
     ) -> Result<(), Closed> {
         self.catch_up().await?;
         self.send_team().await?;
+        let mut check = tokio::time::interval_at(
+            tokio::time::Instant::now() + SIGNED_IN_CHECK,
+            SIGNED_IN_CHECK,
+        );
         loop {
             let next = tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
                 () = self.tx.closed() => return Ok(()),
+                _ = check.tick() => {
+                    // A store that cannot answer now is no reason to end the stream.
+                    if let Ok(None) = self.credential.agent(&self.ctx).await {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 // The reader lives while this stream follows it: an error cannot happen.
                 Ok(()) = self.team.changed() => {
                     self.send_team().await?;

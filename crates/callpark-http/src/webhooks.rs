@@ -9,7 +9,7 @@ use actix_web::dev::{Payload, Service as _, ServiceFactory, ServiceRequest, Serv
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, web};
 use callpark_domain::{
-    AfterDial, AgentIdentity, HttpUrl, InboundError, Organisation, ParkState, ParkedCallContext,
+    AfterDial, ClientIdentity, HttpUrl, InboundError, Organisation, ParkState, ParkedCallContext,
     ParkedCallId, PhoneNumber, Retrieval, WebhookUrls,
 };
 use callpark_twilio::twiml::documents;
@@ -178,7 +178,8 @@ async fn voice(ctx: web::Data<HttpContext>, form: TwilioForm) -> Result<HttpResp
     if routing.agents.is_empty() {
         return Ok(twiml(documents::say_and_hangup(NOBODY_AVAILABLE, voice)));
     }
-    let agents: Vec<&str> = routing.agents.iter().map(AgentIdentity::as_str).collect();
+    let agents: Vec<String> = routing.agents.iter().map(ToString::to_string).collect();
+    let agents: Vec<&str> = agents.iter().map(String::as_str).collect();
     Ok(twiml(documents::ring_agents(
         &agents,
         ctx.routes.call_status().as_str(),
@@ -331,10 +332,11 @@ async fn retrieve(
     if let Some(name) = &call.caller.name {
         parameters.push(("callerName", name.as_str()));
     }
+    let client = ClientIdentity::of(&call.org, agent).to_string();
     Ok(twiml(documents::retrieve(
         CONNECTING,
         voice,
-        agent.as_str(),
+        &client,
         call.caller.number.as_ref().map(PhoneNumber::as_str),
         &parameters,
         u32::try_from(ctx.settings.ring_time.as_secs()).unwrap_or(u32::MAX),

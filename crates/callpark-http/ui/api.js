@@ -118,7 +118,9 @@ export const serverNow = () => Date.now() + skewMs;
 export async function api(method, path, { body, token } = {}) {
   /** @type {Record<string, string>} */
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // The service takes a state change signed in by the session cookie only as JSON, which no
+  // other site's form can send: say so even when there is no body.
+  if (body !== undefined || method !== 'GET') headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   const sent = Date.now();
   let response;

@@ -10,39 +10,36 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentIdentity, AgentStatus, AgentStatusChange, AutoSlot, Call, CallSid, CasError,
-    ClaimError, CreateAgentError, CreateOrgError, EventPublisher, EventSubscription, LotEvent,
-    LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, OrgSlug, Organisation,
-    ParkState, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber,
-    SlotRequest, StoreError, SubscriptionError, TokenHash,
+    ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot, NewAgent,
+    NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkState, ParkedCall,
+    ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError,
+    TokenHash,
 };
 use time::OffsetDateTime;
-use tokio::sync::broadcast;
+
+mod access;
+mod events;
+mod legs;
+
+pub use events::MemoryEvents;
 
 /// How many events per organisation are kept for clients that resume; older ones are dropped
 /// (a client that far behind reloads the lot).
 pub const EVENTS_KEPT_PER_ORG: usize = 10_000;
-
-/// An agent's browser leg: the caller's leg it is bridged to, and what its statuses said.
-#[derive(Debug)]
-struct BrowserLeg {
-    pstn: CallSid,
-    /// The highest `SequenceNumber` seen.
-    sequence: Option<u32>,
-    ended: bool,
-}
 
 #[derive(Debug, Default)]
 struct State {
     orgs: HashMap<OrgSlug, Organisation>,
     numbers: HashMap<PhoneNumber, OrgSlug>,
     agents: BTreeMap<(OrgSlug, AgentIdentity), Agent>,
-    tokens: HashMap<TokenHash, (OrgSlug, AgentIdentity)>,
+    access: access::Access,
     calls: HashMap<CallSid, Call>,
-    browser_legs: HashMap<CallSid, BrowserLeg>,
+    browser_legs: HashMap<CallSid, legs::BrowserLeg>,
     parked: HashMap<ParkedCallId, ParkedCall>,
     occupancy: HashMap<(OrgSlug, SlotNumber), ParkedCallId>,
     occupying_pstn: HashMap<CallSid, ParkedCallId>,
@@ -101,39 +98,6 @@ impl State {
             }
             None => false,
         }
-    }
-
-    fn link_browser_leg(&mut self, browser: &CallSid, pstn: &CallSid) -> bool {
-        if !self.calls.contains_key(pstn) {
-            return false;
-        }
-        self.browser_legs
-            .entry(browser.clone())
-            .and_modify(|leg| leg.pstn = pstn.clone())
-            .or_insert_with(|| BrowserLeg {
-                pstn: pstn.clone(),
-                sequence: None,
-                ended: false,
-            });
-        true
-    }
-
-    fn record_leg_status(
-        &mut self,
-        browser: &CallSid,
-        pstn: &CallSid,
-        sequence: Option<u32>,
-        ended: bool,
-    ) -> bool {
-        self.link_browser_leg(browser, pstn);
-        let Some(leg) = self.browser_legs.get_mut(browser) else {
-            return true;
-        };
-        let news =
-            !leg.ended && !matches!((sequence, leg.sequence), (Some(s), Some(seen)) if s <= seen);
-        leg.sequence = leg.sequence.max(sequence);
-        leg.ended |= ended;
-        news
     }
 
     fn record_event(
@@ -264,7 +228,9 @@ impl ParkingStore for MemoryStore {
             status: AgentStatus::Offline,
             current_call: None,
         };
-        state.tokens.insert(new.token_hash.clone(), key.clone());
+        state
+            .access
+            .set_token(key.clone(), &new.token_hash, new.token_expires_at);
         state.agents.insert(key, agent.clone());
         Ok(agent)
     }
@@ -281,13 +247,63 @@ impl ParkingStore for MemoryStore {
             .cloned())
     }
 
-    async fn agent_by_token(&self, hash: &TokenHash) -> Result<Option<Agent>, StoreError> {
+    async fn agent_by_token(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<Agent>, StoreError> {
         let state = self.lock();
-        Ok(state
-            .tokens
-            .get(hash)
-            .and_then(|key| state.agents.get(key))
-            .cloned())
+        Ok(access::agent_of(
+            &state.agents,
+            state.access.token_agent(hash, now),
+        ))
+    }
+
+    async fn replace_token(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        hash: &TokenHash,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let key = (org.clone(), identity.clone());
+        if !state.agents.contains_key(&key) {
+            return Ok(false);
+        }
+        state.access.set_token(key, hash, expires_at);
+        Ok(true)
+    }
+
+    async fn start_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        self.lock().access.start_session(session);
+        Ok(())
+    }
+
+    async fn agent_by_session(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+        idle: Duration,
+    ) -> Result<Option<Agent>, StoreError> {
+        let state = &mut *self.lock();
+        let key = state.access.session_agent(hash, now, idle);
+        Ok(access::agent_of(&state.agents, key))
+    }
+
+    async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        self.lock().access.end_session(hash);
+        Ok(())
+    }
+
+    async fn end_agent_sessions(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+    ) -> Result<(), StoreError> {
+        let agent = (org.clone(), identity.clone());
+        self.lock().access.end_sessions_of(&agent);
+        Ok(())
     }
 
     async fn agents(&self, org: &OrgSlug) -> Result<Vec<Agent>, StoreError> {
@@ -544,52 +560,5 @@ impl ParkingStore for MemoryStore {
         stale.sort_by_key(|c| c.state_changed_at);
         stale.truncate(limit);
         Ok(stale)
-    }
-}
-
-/// In-process event fan-out on a bounded broadcast channel: a subscriber that falls more than
-/// [`MemoryEvents::CAPACITY`] events behind is told it lagged, and re-reads from the store.
-#[derive(Debug)]
-pub struct MemoryEvents {
-    sender: broadcast::Sender<LotEvent>,
-}
-
-impl MemoryEvents {
-    pub const CAPACITY: usize = 4096;
-
-    pub fn new() -> Self {
-        Self {
-            sender: broadcast::channel(Self::CAPACITY).0,
-        }
-    }
-}
-
-impl Default for MemoryEvents {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[async_trait]
-impl EventPublisher for MemoryEvents {
-    async fn publish(&self, event: &LotEvent) {
-        // No subscriber is not an error: nobody is watching the lot.
-        let _ = self.sender.send(event.clone());
-    }
-
-    fn subscribe(&self) -> Box<dyn EventSubscription> {
-        Box::new(MemorySubscription(self.sender.subscribe()))
-    }
-}
-
-struct MemorySubscription(broadcast::Receiver<LotEvent>);
-
-#[async_trait]
-impl EventSubscription for MemorySubscription {
-    async fn next(&mut self) -> Result<LotEvent, SubscriptionError> {
-        self.0.recv().await.map_err(|e| match e {
-            broadcast::error::RecvError::Lagged(_) => SubscriptionError::Lagged,
-            broadcast::error::RecvError::Closed => SubscriptionError::Closed,
-        })
     }
 }

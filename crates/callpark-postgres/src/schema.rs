@@ -9,6 +9,7 @@ diesel::table! {
         current_call -> Nullable<Text>,
         token_hash -> Bytea,
         available_order -> Nullable<Int8>,
+        token_expires_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -97,6 +98,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (hash) {
+        hash -> Bytea,
+        org -> Text,
+        agent -> Text,
+        started_at -> Timestamptz,
+        last_used -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(agents -> organisations (org));
 diesel::joinable!(browser_legs -> calls (pstn_sid));
 diesel::joinable!(calls -> organisations (org));
@@ -114,4 +126,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     org_numbers,
     organisations,
     parked_calls,
+    sessions,
 );

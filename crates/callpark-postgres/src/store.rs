@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError, ClaimError,
     CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot, NewAgent,
-    NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkedCall, ParkedCallId, ParkingStore,
-    PhoneNumber, Sequence, SlotNumber, StoreError, TokenHash,
+    NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkedCall, ParkedCallId,
+    ParkingStore, PhoneNumber, Sequence, SlotNumber, StoreError, TokenHash,
 };
 use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
@@ -29,7 +29,7 @@ use crate::error::{self, SetupError, TimedOut};
 use crate::notifier::Notifier;
 use crate::org_cache::OrgCache;
 use crate::queries::lot_events::{EventRow, event};
-use crate::queries::{self, agents, calls, lot_events, organisations};
+use crate::queries::{self, agents, calls, lot_events, organisations, sessions};
 
 /// The Postgres [`ParkingStore`]. Cheap to clone (the pool is shared); every method is one short
 /// transaction on a pooled connection, most of them one round trip.
@@ -261,8 +261,54 @@ impl ParkingStore for PgStore {
             .await
     }
 
-    async fn agent_by_token(&self, hash: &TokenHash) -> Result<Option<Agent>, StoreError> {
-        self.bounded(async { agents::find_by_token(&mut *self.conn().await?, hash).await })
+    async fn agent_by_token(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<Agent>, StoreError> {
+        self.bounded(async { agents::find_by_token(&mut *self.conn().await?, hash, now).await })
+            .await
+    }
+
+    async fn replace_token(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        hash: &TokenHash,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        self.bounded(async {
+            agents::replace_token(&mut *self.conn().await?, org, identity, hash, expires_at).await
+        })
+        .await
+    }
+
+    async fn start_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        self.bounded(async { sessions::start(&mut *self.conn().await?, session).await })
+            .await
+    }
+
+    async fn agent_by_session(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+        idle: Duration,
+    ) -> Result<Option<Agent>, StoreError> {
+        self.bounded(async { sessions::agent(&mut *self.conn().await?, hash, now, idle).await })
+            .await
+    }
+
+    async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        self.bounded(async { sessions::end(&mut *self.conn().await?, hash).await })
+            .await
+    }
+
+    async fn end_agent_sessions(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+    ) -> Result<(), StoreError> {
+        self.bounded(async { sessions::end_all_of(&mut *self.conn().await?, org, identity).await })
             .await
     }
 

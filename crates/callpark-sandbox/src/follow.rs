@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use callpark_domain::{AgentIdentity, CallSid};
+use callpark_domain::{CallSid, ClientIdentity};
 
 use crate::SandboxError;
 use crate::network::Network;
@@ -28,7 +28,7 @@ impl Network {
         self: &Arc<Self>,
         sid: &CallSid,
         twiml: &str,
-        answer_as: Option<&AgentIdentity>,
+        answer_as: Option<&ClientIdentity>,
     ) -> Result<(), SandboxError> {
         let mut document = parse_twiml(twiml)?;
         // Each <Redirect> or <Record> action hands over to a new document; bounded so a
@@ -80,7 +80,7 @@ impl Network {
         sid: &CallSid,
         dial: &Node,
         clients: &[&Node],
-        answer_as: Option<&AgentIdentity>,
+        answer_as: Option<&ClientIdentity>,
     ) -> Result<(), SandboxError> {
         let caller = self.call(sid).ok_or(SandboxError::UnknownCall)?;
         let identities: Vec<String> = clients
@@ -91,10 +91,9 @@ impl Network {
             })
             .collect();
         let answerer = answer_as
-            .map(AgentIdentity::as_str)
-            .filter(|a| identities.iter().any(|i| i == a))
-            .or_else(|| (identities.len() == 1).then(|| identities[0].as_str()))
-            .map(str::to_owned);
+            .map(ToString::to_string)
+            .filter(|a| identities.contains(a))
+            .or_else(|| (identities.len() == 1).then(|| identities[0].clone()));
         let mut answered_leg = None;
         for (client, identity) in clients.iter().zip(&identities) {
             let child = {

@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    AgentIdentity, CallSid, CallStatus, Caller, ChildLeg, HttpUrl, PhoneNumber, PstnLeg, Telephony,
-    TelephonyError,
+    CallSid, CallStatus, Caller, ChildLeg, ClientIdentity, HttpUrl, PhoneNumber, PstnLeg,
+    Telephony, TelephonyError,
 };
 use secrecy::SecretString;
 use thiserror::Error;
@@ -112,7 +112,7 @@ impl Sandbox {
         &self,
         to: &PhoneNumber,
         from: &PhoneNumber,
-        answered_by: &AgentIdentity,
+        answered_by: &ClientIdentity,
     ) -> Result<CallSid, SandboxError> {
         let network = &self.0;
         let sid = network.dial_in(to, from);

@@ -4,7 +4,7 @@
 //! verifies the signature, hands the form here and gets typed values back.
 
 use callpark_domain::{
-    AgentIdentity, CallSid, CallStatus, CallStatusUpdate, Caller, CallerName, ConferenceEvent,
+    CallSid, CallStatus, CallStatusUpdate, Caller, CallerName, ClientIdentity, ConferenceEvent,
     ConferenceEventKind, ConferenceSid, DialOutcome, HttpUrl, InboundCall, InvalidValue,
     LeaveReason, PhoneNumber,
 };
@@ -104,9 +104,9 @@ impl DialCallStatus {
 }
 
 /// The agent a leg rings, from `To=client:<identity>`.
-fn agent_of_client(to: Option<&str>) -> Option<AgentIdentity> {
+fn agent_of_client(to: Option<&str>) -> Option<ClientIdentity> {
     to.and_then(|t| t.strip_prefix("client:"))
-        .and_then(|identity| AgentIdentity::parse(identity).ok())
+        .and_then(|identity| ClientIdentity::parse(identity).ok())
 }
 
 /// The voice webhook of a number: a new inbound call.

@@ -97,7 +97,7 @@ async fn alice_leg_status(app: &TestApp, browser: &str, pstn: &str, status: &str
             ("CallSid", browser),
             ("ParentCallSid", pstn),
             ("CallStatus", status),
-            ("To", "client:alice"),
+            ("To", "client:acme.alice"),
             ("SequenceNumber", seq),
         ],
     )
@@ -123,8 +123,14 @@ async fn a_late_in_progress_of_a_completed_browser_leg_leaves_its_agent_availabl
     let Parked { alice, .. } = park_one(&app).await;
     // A second caller, answered by alice on leg sid 21, who then hangs up.
     let (pstn, browser) = (sid(20), sid(21));
-    app.inbound_call_answered(&pstn, "+14155550199", "+15550001000", &browser, "alice")
-        .await;
+    app.inbound_call_answered(
+        &pstn,
+        "+14155550199",
+        "+15550001000",
+        &browser,
+        "acme.alice",
+    )
+    .await;
     assert_eq!(app.me(&alice).await["status"], "on_call");
     alice_leg_status(&app, &browser, &pstn, "completed", "3").await;
     assert_eq!(app.me(&alice).await["status"], "available");
@@ -141,8 +147,14 @@ async fn statuses_of_one_browser_leg_count_in_their_sequence_order() {
     let app = TestApp::spawn().await;
     let Parked { alice, .. } = park_one(&app).await;
     let (pstn, browser) = (sid(30), sid(31));
-    app.inbound_call_answered(&pstn, "+14155550199", "+15550001000", &browser, "alice")
-        .await;
+    app.inbound_call_answered(
+        &pstn,
+        "+14155550199",
+        "+15550001000",
+        &browser,
+        "acme.alice",
+    )
+    .await;
     // The in-progress came (sequence 5); a replay of it, then an older one, change nothing,
     // and a sequence number that is not a number is refused.
     alice_leg_status(&app, &browser, &pstn, "in-progress", "5").await;

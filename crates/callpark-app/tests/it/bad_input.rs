@@ -13,7 +13,7 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     app.create_org("acme", 5, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "acme.alice")
         .await;
     app.park(&alice, &sid(2), Some(1)).await;
     let hang_up = [("CallSid", sid(1)), ("CallStatus", "completed".to_owned())];
@@ -155,7 +155,7 @@ async fn an_agent_of_another_org_can_neither_see_nor_retrieve_nor_park_into_this
     app.create_org("other", 3, "+15550003999").await;
     let alice = app.agent("acme", "alice").await;
     let mallory = app.agent("other", "mallory").await;
-    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "acme.alice")
         .await;
     app.park(&alice, &sid(2), Some(2)).await;
 
@@ -256,7 +256,7 @@ async fn bad_bodies_are_refused_in_the_callers_terms_and_change_nothing() {
     let app = TestApp::spawn().await;
     app.create_org("acme", 5, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "acme.alice")
         .await;
     app.park(&alice, &sid(2), Some(3)).await;
 

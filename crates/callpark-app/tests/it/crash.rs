@@ -101,7 +101,7 @@ async fn a_kill_9_between_the_claim_and_twilios_answer_is_resolved_after_a_resta
     let api = service.api.clone();
     api.create_org("acme", 4, NUMBER).await;
     let alice = api.agent("acme", "alice").await;
-    api.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+    api.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "acme.alice")
         .await;
 
     let park = tokio::spawn({
@@ -304,7 +304,7 @@ async fn postgres_restarted_under_load_gives_503s_then_recovers_with_the_lot_int
     .await;
     app.create_org("acme", 6, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    app.park_calls(&alice, "alice", NUMBER, 3).await;
+    app.park_calls(&alice, "acme.alice", NUMBER, 3).await;
     let before = app.lot(&alice).await;
 
     // Load: agents keep reading the lot while the database goes away and comes back.
@@ -363,7 +363,7 @@ async fn postgres_restarted_under_load_gives_503s_then_recovers_with_the_lot_int
         "no parked call lost or duplicated"
     );
     // And it works as before.
-    app.inbound_call_answered(&sid(90), "+14155550100", NUMBER, &sid(91), "alice")
+    app.inbound_call_answered(&sid(90), "+14155550100", NUMBER, &sid(91), "acme.alice")
         .await;
     app.park(&alice, &sid(91), Some(4)).await;
     app.stop().await;

@@ -14,7 +14,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub(crate) const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub(crate) const AUTH_TOKEN: &str = "test-auth-token";
-pub(crate) const ADMIN_TOKEN: &str = "test-admin-token";
+pub(crate) const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 /// A call SID for tests.
 pub(crate) fn sid(n: u32) -> String {
@@ -66,6 +66,7 @@ impl TestApp {
             sweep_interval: Duration::from_millis(100),
             reconcile_grace: Duration::from_secs(30),
             ring_time: Duration::from_secs(20),
+            sessions: callpark_domain::SessionLifetime::SHIFT,
             workers: Some(2),
         };
         adjust(&mut settings);
@@ -345,14 +346,15 @@ impl Api {
             .unwrap()
     }
 
-    /// An inbound call from `from` to `to`, answered by `agent`'s browser on leg `browser`.
+    /// An inbound call from `from` to `to`, answered on leg `browser` by the browser of `client`
+    /// (the agent's Twilio Client identity, `<org>.<agent>`).
     pub(crate) async fn inbound_call_answered(
         &self,
         pstn: &str,
         from: &str,
         to: &str,
         browser: &str,
-        agent: &str,
+        client: &str,
     ) -> String {
         let twiml = self
             .webhook_ok(
@@ -365,7 +367,7 @@ impl Api {
                 ],
             )
             .await;
-        let client = format!("client:{agent}");
+        let client = format!("client:{client}");
         self.webhook_ok(
             paths::CALL_STATUS,
             &[
@@ -391,12 +393,12 @@ impl Api {
         response.json().await.unwrap()
     }
 
-    /// `count` calls to `number`, answered by `agent` and parked by it into slots 1, 2, …:
+    /// `count` calls to `number`, answered by the browser of `client` and parked by it into slots 1, 2, …:
     /// call `n`'s caller leg is `sid(n * 10)`, the agent's `sid(n * 10 + 1)`.
-    pub(crate) async fn park_calls(&self, token: &str, agent: &str, number: &str, count: u32) {
+    pub(crate) async fn park_calls(&self, token: &str, client: &str, number: &str, count: u32) {
         for n in 1..=count {
             let browser = sid(n * 10 + 1);
-            self.inbound_call_answered(&sid(n * 10), "+14155550100", number, &browser, agent)
+            self.inbound_call_answered(&sid(n * 10), "+14155550100", number, &browser, client)
                 .await;
             self.park(token, &browser, Some(n)).await;
         }

@@ -24,10 +24,11 @@ pub(crate) async fn park_one(app: &TestApp) -> Parked {
     let (pstn, browser) = (sid(1), sid(2));
 
     let ring = app
-        .inbound_call_answered(&pstn, CALLER, NUMBER, &browser, "alice")
+        .inbound_call_answered(&pstn, CALLER, NUMBER, &browser, "acme.alice")
         .await;
     assert!(
-        ring.contains("<Identity>alice</Identity>") && ring.contains("<Identity>bob</Identity>"),
+        ring.contains("<Identity>acme.alice</Identity>")
+            && ring.contains("<Identity>acme.bob</Identity>"),
         "{ring}"
     );
     assert!(
@@ -157,7 +158,7 @@ async fn a_call_is_parked_heard_on_hold_and_retrieved_by_another_agent() {
     let twiml = app
         .webhook_ok(&with_id(paths::RETRIEVE, &id), &[("CallSid", &pstn)])
         .await;
-    assert!(twiml.contains("<Identity>bob</Identity>"), "{twiml}");
+    assert!(twiml.contains("<Identity>acme.bob</Identity>"), "{twiml}");
     assert!(twiml.contains(&format!("callerId=\"{CALLER}\"")), "{twiml}");
     assert!(
         twiml.contains(&format!(
@@ -317,7 +318,7 @@ async fn an_agent_on_a_call_cannot_retrieve_and_no_caller_moves() {
     let Parked { id, pstn, bob, .. } = park_one(&app).await;
     // Bob answers another caller.
     let (bobs_caller, bobs_leg) = (sid(10), sid(11));
-    app.inbound_call_answered(&bobs_caller, CALLER, NUMBER, &bobs_leg, "bob")
+    app.inbound_call_answered(&bobs_caller, CALLER, NUMBER, &bobs_leg, "acme.bob")
         .await;
     let updates = app.twilio_updates().await.len();
 
@@ -350,7 +351,7 @@ async fn an_agent_on_a_call_cannot_retrieve_and_no_caller_moves() {
 async fn parking_into_a_taken_slot_or_a_full_lot_is_a_conflict() {
     let app = TestApp::spawn().await;
     let Parked { bob, .. } = park_one(&app).await;
-    app.inbound_call_answered(&sid(10), CALLER, NUMBER, &sid(11), "bob")
+    app.inbound_call_answered(&sid(10), CALLER, NUMBER, &sid(11), "acme.bob")
         .await;
     let taken = app
         .post_json("/api/park", &bob, json!({"callSid": sid(11), "slot": 2}))
@@ -381,7 +382,7 @@ async fn a_caller_gone_before_the_park_frees_the_slot_and_says_so() {
     let app = TestApp::spawn_with(twilio).await;
     app.create_org("acme", 5, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
+    app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "acme.alice")
         .await;
     let parked = app
         .post_json("/api/park", &alice, json!({"callSid": sid(2), "slot": 3}))

@@ -38,14 +38,15 @@ async fn an_inbound_call_rings_at_most_ten_browsers_the_longest_idle_in_turn() {
     let app = TestApp::spawn().await;
     app.create_org("acme", 5, NUMBER).await;
     let names: Vec<String> = (1..=12).map(|n| format!("agent{n:02}")).collect();
+    let clients: Vec<String> = names.iter().map(|n| format!("acme.{n}")).collect();
     for name in &names {
         app.agent("acme", name).await;
     }
     let first = rung(&inbound_call(&app, 1).await);
     // Signed in first, waited longest.
-    assert_eq!(first, names[..10], "{first:?}");
+    assert_eq!(first, clients[..10], "{first:?}");
     let second = rung(&inbound_call(&app, 2).await);
     assert_eq!(second.len(), 10, "{second:?}");
-    assert_eq!(second[..2], names[10..], "the two left out ring first");
+    assert_eq!(second[..2], clients[10..], "the two left out ring first");
     app.stop().await;
 }

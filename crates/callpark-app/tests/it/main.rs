@@ -11,4 +11,6 @@ mod limits;
 mod operations;
 mod reliability;
 mod sandbox;
+mod sessions;
 mod sse;
+mod tenants;

@@ -32,6 +32,7 @@ fn real_twilio_on_the_memory_store(allow: bool) -> Settings {
         sweep_interval: Duration::from_secs(1),
         reconcile_grace: Duration::from_secs(30),
         ring_time: Duration::from_secs(20),
+        sessions: callpark_domain::SessionLifetime::SHIFT,
         workers: Some(1),
     }
 }
@@ -74,7 +75,7 @@ async fn metrics_count_parks_and_time_webhooks() {
     let app = TestApp::spawn().await;
     app.create_org("acme", 3, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
-    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "acme.alice")
         .await;
     app.park(&alice, &sid(2), None).await;
     let metrics = app
@@ -172,9 +173,10 @@ async fn agents_get_a_voice_sdk_token_for_themselves_when_voice_is_configured() 
     assert_eq!(claims["iss"], KEY);
     assert_eq!(claims["sub"], ACCOUNT_SID);
     assert_eq!(
-        claims["grants"]["identity"], "alice",
-        "the token is for the asking agent only"
+        claims["grants"]["identity"], "acme.alice",
+        "the token is for the asking agent's own Client only"
     );
+    assert_eq!(body["clientIdentity"], "acme.alice");
     assert_eq!(claims["grants"]["voice"]["incoming"]["allow"], true);
     assert_eq!(
         claims["grants"]["voice"]["outgoing"]["application_sid"],

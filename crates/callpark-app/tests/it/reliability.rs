@@ -48,7 +48,7 @@ async fn alice_and_bob(app: &TestApp) -> (String, String) {
 /// acme with alice and bob signed in, and alice on a call (caller's leg sid(1), hers sid(2)).
 async fn alice_on_a_call(app: &TestApp) -> (String, String) {
     let (alice, bob) = alice_and_bob(app).await;
-    app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
+    app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "acme.alice")
         .await;
     (alice, bob)
 }
@@ -284,7 +284,7 @@ async fn life(
             ("CallSid", &browser),
             ("ParentCallSid", &pstn),
             ("CallStatus", "in-progress"),
-            ("To", "client:alice"),
+            ("To", "client:acme.alice"),
         ]),
     )
     .await;
@@ -299,7 +299,7 @@ async fn life(
             ("CallSid", &browser),
             ("ParentCallSid", &pstn),
             ("CallStatus", "completed"),
-            ("To", "client:alice"),
+            ("To", "client:acme.alice"),
         ]),
     )
     .await;
@@ -556,7 +556,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
         .unwrap();
     assert_eq!(created.status(), 201);
     let alice = app.agent("acme", "alice").await;
-    app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "alice")
+    app.inbound_call_answered(&sid(1), CALLER, NUMBER, &sid(2), "acme.alice")
         .await;
     let parked = app.park(&alice, &sid(2), Some(1)).await;
     let id = parked["id"].as_str().unwrap().to_owned();
@@ -567,7 +567,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
             ("CallSid", &sid(2)),
             ("ParentCallSid", &sid(1)),
             ("CallStatus", "completed"),
-            ("To", "client:alice"),
+            ("To", "client:acme.alice"),
         ],
     )
     .await;
@@ -604,7 +604,7 @@ async fn a_deadline_rings_back_once_across_two_instances_then_voicemail_keeps_th
         .webhook_ok(&with_id(paths::RETRIEVE, &id), &[("CallSid", &sid(1))])
         .await;
     assert!(
-        ring.contains("<Identity>alice</Identity>") && ring.contains("value=\"ringback\""),
+        ring.contains("<Identity>acme.alice</Identity>") && ring.contains("value=\"ringback\""),
         "{ring}"
     );
     let voicemail = app

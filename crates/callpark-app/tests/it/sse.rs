@@ -131,7 +131,7 @@ async fn two_agents_see_the_same_events_in_order_and_a_reconnect_misses_nothing(
     }
 
     // Three calls parked into slots 1..3.
-    app.park_calls(&alice, "alice", NUMBER, 3).await;
+    app.park_calls(&alice, "acme.alice", NUMBER, 3).await;
     let mut seen_a = Vec::new();
     let mut seen_b = Vec::new();
     for _ in 0..6 {
@@ -179,12 +179,18 @@ async fn an_agent_sees_only_its_own_organisations_events() {
     let mallory = app.agent("other", "mallory").await;
     let mut spy = Stream::open(&app, &mallory, None).await;
     assert_eq!(spy.next().await.event, "snapshot");
-    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "alice")
+    app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "acme.alice")
         .await;
     app.park(&alice, &sid(2), None).await;
     // mallory's org then has an event of its own; it must be the first mallory sees.
-    app.inbound_call_answered(&sid(3), "+14155550100", "+15550002999", &sid(4), "mallory")
-        .await;
+    app.inbound_call_answered(
+        &sid(3),
+        "+14155550100",
+        "+15550002999",
+        &sid(4),
+        "other.mallory",
+    )
+    .await;
     app.park(&mallory, &sid(4), None).await;
     let first = spy.next().await;
     assert_eq!(first.id, Some(1));
@@ -217,8 +223,14 @@ async fn agents_status_changes_reach_the_stream_within_a_second() {
     assert_eq!(status_of(&first, "bob"), "available");
 
     // Alice answers a call: on_call.
-    app.inbound_call_answered(&sid(1), "+14155550123", "+15550009000", &sid(2), "alice")
-        .await;
+    app.inbound_call_answered(
+        &sid(1),
+        "+14155550123",
+        "+15550009000",
+        &sid(2),
+        "acme.alice",
+    )
+    .await;
     let started = std::time::Instant::now();
     let on_call = stream.next_agents().await;
     assert_eq!(status_of(&on_call, "alice"), "on_call");

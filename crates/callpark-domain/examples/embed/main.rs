@@ -31,11 +31,11 @@ use std::time::Duration;
 use callpark_domain::testkit::ManualClock;
 use callpark_domain::{
     AfterDial, Agent, AgentIdentity, AgentStatus, Announcement, AutoSlot, CallSid, CallStatus,
-    CallStatusUpdate, Caller, ConferenceEvent, ConferenceEventKind, DEFAULT_RETRIEVE_RING_TIME,
-    DialOutcome, DisplayName, EventSubscription, HttpUrl, InboundCall, LotEvent, LotEventKind,
-    LotSize, NewAgent, OrgSlug, Organisation, ParkError, ParkRequest, ParkState, ParkedCall,
-    ParkedCallId, ParkingService, PhoneNumber, Ports, Retrieval, RetrieveError, Sequence,
-    SlotNumber, TelephonyFailure, TimeoutAction, TokenHash, WebhookUrls,
+    CallStatusUpdate, Caller, ClientIdentity, ConferenceEvent, ConferenceEventKind,
+    DEFAULT_RETRIEVE_RING_TIME, DialOutcome, DisplayName, EventSubscription, HttpUrl, InboundCall,
+    LotEvent, LotEventKind, LotSize, NewAgent, OrgSlug, Organisation, ParkError, ParkRequest,
+    ParkState, ParkedCall, ParkedCallId, ParkingService, PhoneNumber, Ports, Retrieval,
+    RetrieveError, Sequence, SlotNumber, TelephonyFailure, TimeoutAction, TokenHash, WebhookUrls,
 };
 use callpark_memory::{MemoryEvents, MemoryStore};
 use time::OffsetDateTime;
@@ -136,6 +136,7 @@ impl App {
                 display_name: None,
                 // The digest of the agent's API token: computing it is the front end's job.
                 token_hash: TokenHash::from_bytes([token; 32]),
+                token_expires_at: None,
             })
             .await
             .map_err(failed("create an agent"))?;
@@ -178,7 +179,9 @@ impl App {
             .await
             .map_err(failed("inbound call"))?;
         check(
-            routing.agents.contains(&agent.identity),
+            routing
+                .agents
+                .contains(&ClientIdentity::of(&agent.org, &agent.identity)),
             format!("{} is rung for the inbound call", agent.identity),
         )?;
         let leg = self.switch.agent_answers(&pstn);
@@ -200,7 +203,7 @@ impl App {
                 call: call.clone(),
                 parent: parent.cloned(),
                 status,
-                agent: agent.map(|a| a.identity.clone()),
+                agent: agent.map(|a| ClientIdentity::of(&a.org, &a.identity)),
                 sequence: None,
             })
             .await

@@ -1,9 +1,32 @@
 //! Organisations and agents: administration, authentication, presence.
 
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
 use super::ParkingService;
-use crate::model::{Agent, AgentStatus, NewAgent, NewOrganisation, Organisation};
+use crate::model::{Agent, AgentStatus, NewAgent, NewOrganisation, NewSession, Organisation};
 use crate::ports::{CreateAgentError, CreateOrgError, StoreError};
-use crate::values::{OrgSlug, TokenHash};
+use crate::values::{AgentIdentity, OrgSlug, TokenHash};
+
+/// How long a signed-in page's session lives: it ends when unused for `idle`, and `absolute`
+/// after it began however much it is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLifetime {
+    /// How long a session may go unused.
+    pub idle: Duration,
+    /// How long a session lives at most.
+    pub absolute: Duration,
+}
+
+impl SessionLifetime {
+    /// Fits a 12-hour shift: signed in once at its start, the page stays signed in to its end,
+    /// and a page left unused for an hour is signed out.
+    pub const SHIFT: Self = Self {
+        idle: Duration::from_secs(60 * 60),
+        absolute: Duration::from_secs(12 * 60 * 60),
+    };
+}
 
 impl ParkingService {
     /// # Errors
@@ -18,12 +41,89 @@ impl ParkingService {
         self.ports.store.create_agent(agent).await
     }
 
-    /// The agent an API token belongs to.
+    /// The agent an API token belongs to, unless the token expired.
     ///
     /// # Errors
     /// [`StoreError`] only.
     pub async fn authenticate(&self, token: &TokenHash) -> Result<Option<Agent>, StoreError> {
-        self.ports.store.agent_by_token(token).await
+        self.ports.store.agent_by_token(token, self.now()).await
+    }
+
+    /// Gives an agent a new API token (its digest), expiring at `expires_at` if set; the old
+    /// one stops working at once. `false` for an unknown agent.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn replace_token(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        hash: &TokenHash,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        self.ports
+            .store
+            .replace_token(org, identity, hash, expires_at)
+            .await
+    }
+
+    /// Starts a session of a page the agent signed in on, identified by the digest of its
+    /// secret.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn start_session(
+        &self,
+        agent: &Agent,
+        hash: TokenHash,
+        lifetime: SessionLifetime,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        self.ports
+            .store
+            .start_session(&NewSession {
+                hash,
+                org: agent.org.clone(),
+                identity: agent.identity.clone(),
+                started_at: now,
+                expires_at: now + lifetime.absolute,
+            })
+            .await
+    }
+
+    /// The agent of a live session, which this use keeps alive for another `lifetime.idle`.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn session_agent(
+        &self,
+        hash: &TokenHash,
+        lifetime: SessionLifetime,
+    ) -> Result<Option<Agent>, StoreError> {
+        self.ports
+            .store
+            .agent_by_session(hash, self.now(), lifetime.idle)
+            .await
+    }
+
+    /// Ends a session at once (sign-out).
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        self.ports.store.end_session(hash).await
+    }
+
+    /// Signs out every page of the agent at once.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn end_sessions_of(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+    ) -> Result<(), StoreError> {
+        self.ports.store.end_agent_sessions(org, identity).await
     }
 
     /// # Errors

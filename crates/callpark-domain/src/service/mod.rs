@@ -26,6 +26,7 @@ mod retrieve;
 mod signals;
 mod sweeps;
 
+pub use agents::SessionLifetime;
 pub use errors::{InboundError, ParkError, RetrieveError, SignalError, TelephonyFailure};
 pub use requests::{
     AfterDial, CallStatusUpdate, ConferenceEvent, ConferenceEventKind, InboundCall, InboundRouting,

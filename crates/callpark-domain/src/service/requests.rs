@@ -2,7 +2,7 @@
 
 use crate::model::{Caller, Organisation, ParkedCall};
 use crate::ports::CallStatus;
-use crate::values::{AgentIdentity, CallSid, ConferenceSid, PhoneNumber, Sequence, SlotNumber};
+use crate::values::{CallSid, ClientIdentity, ConferenceSid, PhoneNumber, Sequence, SlotNumber};
 
 /// An agent's request to park the call it is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,8 +59,8 @@ pub struct CallStatusUpdate {
     pub parent: Option<CallSid>,
     /// Its new status.
     pub status: CallStatus,
-    /// The agent whose browser the leg rings (`To=client:identity`).
-    pub agent: Option<AgentIdentity>,
+    /// The agent whose browser the leg rings (`To=client:<identity>`).
+    pub agent: Option<ClientIdentity>,
     /// The callback's place among the leg's callbacks (Twilio's `SequenceNumber`), when
     /// given: callbacks can arrive out of order.
     pub sequence: Option<u32>,
@@ -82,8 +82,8 @@ pub struct InboundCall {
 pub struct InboundRouting {
     /// The organisation the number routes to.
     pub org: Organisation,
-    /// The agents to ring, all at once. Empty when nobody is available.
-    pub agents: Vec<AgentIdentity>,
+    /// The agents' browsers to ring, all at once. Empty when nobody is available.
+    pub agents: Vec<ClientIdentity>,
 }
 
 /// What the TwiML answering a retrieve `<Dial>`'s `action` must do.

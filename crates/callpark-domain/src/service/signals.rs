@@ -10,7 +10,7 @@ use crate::model::{
     AgentStatus, AgentStatusChange, Call, MAX_CLIENTS_PER_DIAL, ParkedCall, Retrieval,
 };
 use crate::ports::{CallStatus, StoreError};
-use crate::values::{AgentIdentity, CallSid, HttpUrl, OrgSlug, ParkedCallId};
+use crate::values::{AgentIdentity, CallSid, ClientIdentity, HttpUrl, OrgSlug, ParkedCallId};
 
 impl ParkingService {
     /// A caller dialled one of the organisations' numbers: remember the call and say which
@@ -36,7 +36,10 @@ impl ParkingService {
         // calls in turn.
         let agents = store
             .agents_to_ring(&org.slug, MAX_CLIENTS_PER_DIAL)
-            .await?;
+            .await?
+            .iter()
+            .map(|agent| ClientIdentity::of(&org.slug, agent))
+            .collect();
         Ok(InboundRouting { org, agents })
     }
 
@@ -80,16 +83,18 @@ impl ParkingService {
                 .record_leg_status(
                     &update.call,
                     parent,
-                    update.agent.as_ref(),
+                    update.agent.as_ref().map(ClientIdentity::agent),
                     update.sequence,
                     update.status.is_final(),
                 )
                 .await?;
+            // Only an agent of the caller's own organisation can be on its call.
             if news
-                && let (Some(identity), Some(call)) =
+                && let (Some(client), Some(call)) =
                     (&update.agent, store.call_by_pstn(parent).await?)
+                && client.org() == &call.org
             {
-                self.track_agent_leg(&call.org, identity, &update.call, update.status)
+                self.track_agent_leg(&call.org, client.agent(), &update.call, update.status)
                     .await?;
             }
         }

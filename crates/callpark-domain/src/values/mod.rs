@@ -36,5 +36,7 @@ mod tests;
 
 pub use addresses::{HttpUrl, PhoneNumber};
 pub use ids::{CallSid, ConferenceSid, ParkedCallId, TokenHash};
-pub use names::{AgentIdentity, Announcement, CallerName, DisplayName, OrgSlug, Voice};
+pub use names::{
+    AgentIdentity, Announcement, CallerName, ClientIdentity, DisplayName, OrgSlug, Voice,
+};
 pub use numbers::{LotSize, MAX_SLOTS, Sequence, SlotNumber};

@@ -41,6 +41,58 @@ impl fmt::Display for AgentIdentity {
     }
 }
 
+/// An agent's Twilio Client identity. Client identities are account-wide and every
+/// organisation shares one Twilio account, so it is the organisation and the agent together,
+/// `<org>.<agent>`: two organisations that each have an `alice` never share a Client. The `.`
+/// appears in neither part, so the identity reads back unambiguously, and it stays within what
+/// Twilio allows (at most 256 characters, none of them control, space, delimiter or "unwise"
+/// ones: <https://www.twilio.com/docs/api/errors/31105>).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientIdentity {
+    org: OrgSlug,
+    agent: AgentIdentity,
+}
+
+impl ClientIdentity {
+    /// The Client identity of `agent` of `org`.
+    pub fn of(org: &OrgSlug, agent: &AgentIdentity) -> Self {
+        Self {
+            org: org.clone(),
+            agent: agent.clone(),
+        }
+    }
+
+    /// Reads a Client identity back, as Twilio reports it (`To=client:<identity>`).
+    ///
+    /// # Errors
+    /// [`InvalidValue`] when it is not `<org>.<agent>` with both parts valid.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let (org, agent) = s.split_once('.').ok_or_else(|| {
+            InvalidValue::new("client identity", "must be <organisation>.<agent>")
+        })?;
+        Ok(Self {
+            org: OrgSlug::parse(org)?,
+            agent: AgentIdentity::parse(agent)?,
+        })
+    }
+
+    /// The organisation whose agent this is.
+    pub fn org(&self) -> &OrgSlug {
+        &self.org
+    }
+
+    /// The agent's name inside its organisation.
+    pub fn agent(&self) -> &AgentIdentity {
+        &self.agent
+    }
+}
+
+impl fmt::Display for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.org, self.agent)
+    }
+}
+
 /// An organisation's short name: lowercase letters, digits and `-`, 1..=63 characters,
 /// starting with a letter or digit (it appears in URLs and logs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -123,3 +123,41 @@ fn conference_names_lead_back_to_the_parked_call_and_carry_no_personal_data() {
     );
     assert_eq!(ParkedCallId::from_conference_name("other"), None);
 }
+
+#[test]
+fn client_identities_are_unique_across_organisations_and_read_back() {
+    let alice = AgentIdentity::parse("alice").unwrap();
+    let (acme, globex) = (
+        OrgSlug::parse("acme").unwrap(),
+        OrgSlug::parse("globex-2").unwrap(),
+    );
+    let ours = ClientIdentity::of(&acme, &alice);
+    let theirs = ClientIdentity::of(&globex, &alice);
+    assert_ne!(ours.to_string(), theirs.to_string());
+    assert_eq!(ours.to_string(), "acme.alice");
+    assert_eq!(ClientIdentity::parse("globex-2.alice").unwrap(), theirs);
+    assert_eq!(theirs.org(), &globex);
+    assert_eq!(theirs.agent(), &alice);
+    // The longest possible identity is within Twilio's 256 characters.
+    let longest = ClientIdentity::of(
+        &OrgSlug::parse(&"o".repeat(63)).unwrap(),
+        &AgentIdentity::parse(&"a".repeat(64)).unwrap(),
+    );
+    assert!(longest.to_string().len() <= 256);
+    assert!(
+        longest
+            .to_string()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    );
+    for bad in [
+        "alice",
+        "acme.",
+        ".alice",
+        "Acme.alice",
+        "acme.al-ice",
+        "acme.a.b",
+    ] {
+        assert!(ClientIdentity::parse(bad).is_err(), "{bad:?} accepted");
+    }
+}

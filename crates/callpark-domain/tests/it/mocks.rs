@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::mocks::{
@@ -16,9 +17,10 @@ use callpark_domain::testkit::{agent_identity, call_sid, caller, epoch, new_agen
 use callpark_domain::{
     Agent, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError, ClaimError,
     CreateAgentError, CreateOrgError, HttpUrl, LotEvent, LotEventKind, LotSnapshot, NewAgent,
-    NewOrganisation, NewParkedCall, OrgSlug, Organisation, ParkError, ParkRequest, ParkState,
-    ParkedCall, ParkedCallId, ParkingService, ParkingStore, PhoneNumber, Ports, Retrieval,
-    RetrieveError, Sequence, SlotNumber, SlotRequest, StoreError, TelephonyError, TokenHash,
+    NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkError, ParkRequest,
+    ParkState, ParkedCall, ParkedCallId, ParkingService, ParkingStore, PhoneNumber, Ports,
+    Retrieval, RetrieveError, Sequence, SlotNumber, SlotRequest, StoreError, TelephonyError,
+    TokenHash,
 };
 use callpark_memory::MemoryStore;
 use mockall::predicate::eq;
@@ -384,9 +386,50 @@ impl ParkingStore for YieldingStore {
         tokio::task::yield_now().await;
         self.inner.agent(org, identity).await
     }
-    async fn agent_by_token(&self, hash: &TokenHash) -> Result<Option<Agent>, StoreError> {
+    async fn agent_by_token(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<Agent>, StoreError> {
         tokio::task::yield_now().await;
-        self.inner.agent_by_token(hash).await
+        self.inner.agent_by_token(hash, now).await
+    }
+    async fn replace_token(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        hash: &TokenHash,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner
+            .replace_token(org, identity, hash, expires_at)
+            .await
+    }
+    async fn start_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.start_session(session).await
+    }
+    async fn agent_by_session(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+        idle: Duration,
+    ) -> Result<Option<Agent>, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.agent_by_session(hash, now, idle).await
+    }
+    async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.end_session(hash).await
+    }
+    async fn end_agent_sessions(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+    ) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.end_agent_sessions(org, identity).await
     }
     async fn agents(&self, org: &OrgSlug) -> Result<Vec<Agent>, StoreError> {
         tokio::task::yield_now().await;

@@ -15,10 +15,11 @@ use std::collections::HashMap;
 
 use callpark_domain::testkit::{CallScript, call_sid, caller, conference_sid, organisation};
 use callpark_domain::{
-    Agent, AgentStatus, AutoSlot, CallStatus, CallStatusUpdate, ChildLeg, ConferenceEvent,
-    ConferenceEventKind, DEFAULT_RETRIEVE_RING_TIME, DialOutcome, EventSubscription, InboundCall,
-    LeaveReason, LotEvent, OrgSlug, Organisation, ParkError, ParkRequest, ParkState, ParkedCall,
-    ParkedCallId, ParkingStore, PstnLeg, RetrieveError, Sequence, SlotNumber, TimeoutAction,
+    Agent, AgentStatus, AutoSlot, CallStatus, CallStatusUpdate, ChildLeg, ClientIdentity,
+    ConferenceEvent, ConferenceEventKind, DEFAULT_RETRIEVE_RING_TIME, DialOutcome,
+    EventSubscription, InboundCall, LeaveReason, LotEvent, OrgSlug, Organisation, ParkError,
+    ParkRequest, ParkState, ParkedCall, ParkedCallId, ParkingStore, PstnLeg, RetrieveError,
+    Sequence, SlotNumber, TimeoutAction,
 };
 use futures_util::FutureExt;
 use proptest::prelude::*;
@@ -411,7 +412,10 @@ async fn run(w: &World, seen: &mut Observed, op: &Op) {
                     call: call_sid(browser(*org, *agent, *org, *caller)),
                     parent: Some(call_sid(pstn(*org, *caller))),
                     status: *status,
-                    agent: Some(identity(&agent_name(*agent))),
+                    agent: Some(ClientIdentity::of(
+                        &org_config(*org).slug,
+                        &identity(&agent_name(*agent)),
+                    )),
                     sequence: None,
                 })
                 .await

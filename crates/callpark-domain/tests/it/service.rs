@@ -5,10 +5,11 @@ use callpark_domain::testkit::{
     CallScript, StaticUrls, TelephonyRequest, call_sid, caller, conference_sid, organisation,
 };
 use callpark_domain::{
-    AfterDial, AgentStatus, CallStatus, ChildLeg, ConferenceEventKind, DEFAULT_RETRIEVE_RING_TIME,
-    DialOutcome, HttpUrl, InboundCall, InboundError, LeaveReason, LotEventKind as E, MAX_PARK_TIME,
-    ParkError, ParkState, ParkedCallId, PstnLeg, Retrieval, RetrieveError, Sequence, SweepReport,
-    TelephonyFailure, TimeoutAction, WebhookUrls, retrieve_window,
+    AfterDial, AgentStatus, CallStatus, ChildLeg, ClientIdentity, ConferenceEventKind,
+    DEFAULT_RETRIEVE_RING_TIME, DialOutcome, HttpUrl, InboundCall, InboundError, LeaveReason,
+    LotEventKind as E, MAX_PARK_TIME, ParkError, ParkState, ParkedCallId, PstnLeg, Retrieval,
+    RetrieveError, Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls,
+    retrieve_window,
 };
 
 use crate::support::{World, at, identity, park_url, retrieve_url, secs, slot, voicemail_url};
@@ -996,7 +997,10 @@ async fn inbound_calls_ring_the_available_agents_of_the_dialled_organisation() {
         .await
         .expect("routed");
     assert_eq!(routing.org.slug, acme.slug);
-    assert_eq!(routing.agents, vec![alice.identity.clone()]);
+    assert_eq!(
+        routing.agents,
+        vec![ClientIdentity::of(&acme.slug, &alice.identity)]
+    );
 
     let unknown = callpark_domain::testkit::phone(4242);
     assert!(matches!(

@@ -9,9 +9,10 @@ use callpark_domain::testkit::{
     conference_sid, epoch, new_agent,
 };
 use callpark_domain::{
-    Agent, AgentStatus, CallStatus, CallStatusUpdate, ConferenceEvent, ConferenceEventKind,
-    InboundCall, LotEvent, LotEventKind, OrgSlug, Organisation, ParkError, ParkRequest, ParkedCall,
-    ParkedCallId, ParkingService, Ports, Sequence, SlotNumber, WebhookUrls,
+    Agent, AgentStatus, CallStatus, CallStatusUpdate, ClientIdentity, ConferenceEvent,
+    ConferenceEventKind, InboundCall, LotEvent, LotEventKind, OrgSlug, Organisation, ParkError,
+    ParkRequest, ParkedCall, ParkedCallId, ParkingService, Ports, Sequence, SlotNumber,
+    WebhookUrls,
 };
 use callpark_memory::{MemoryEvents, MemoryStore};
 
@@ -102,7 +103,7 @@ impl World {
                 call: call_sid(browser),
                 parent: Some(call_sid(pstn)),
                 status: CallStatus::InProgress,
-                agent: Some(agent.identity.clone()),
+                agent: Some(ClientIdentity::of(&agent.org, &agent.identity)),
                 sequence: None,
             })
             .await

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::{Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use time::OffsetDateTime;
 
 use crate::error::{self, violated_constraint};
 use crate::rows::{CorruptRow, optional, unknown, valid};
@@ -97,6 +98,7 @@ pub(crate) async fn create(
             agents::display_name.eq(agent.display_name.as_ref().map(|n| n.as_str())),
             agents::status.eq(agent_status_name(AgentStatus::Offline)),
             agents::token_hash.eq(agent.token_hash.as_bytes().as_slice()),
+            agents::token_expires_at.eq(agent.token_expires_at),
         ))
         .returning(AgentRow::as_returning())
         .get_result(conn)
@@ -131,16 +133,42 @@ pub(crate) async fn find(
     found(row)
 }
 
+/// The agent of a token that has not expired by `now`.
 pub(crate) async fn find_by_token(
     conn: &mut AsyncPgConnection,
     hash: &TokenHash,
+    now: OffsetDateTime,
 ) -> Result<Option<Agent>, StoreError> {
     let row = agents::table
         .filter(agents::token_hash.eq(hash.as_bytes().as_slice()))
+        .filter(
+            agents::token_expires_at
+                .is_null()
+                .or(agents::token_expires_at.gt(now)),
+        )
         .select(AgentRow::as_select())
         .get_result(conn)
         .await;
     found(row)
+}
+
+/// Gives the agent a new token in place of its old one; `false` for an unknown agent.
+pub(crate) async fn replace_token(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+    identity: &AgentIdentity,
+    hash: &TokenHash,
+    expires_at: Option<OffsetDateTime>,
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(agents::table.find((org.as_str(), identity.as_str())))
+        .set((
+            agents::token_hash.eq(hash.as_bytes().as_slice()),
+            agents::token_expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .await
+        .map_err(error::query)?;
+    Ok(updated == 1)
 }
 
 /// The organisation's agents, by identity.

@@ -13,6 +13,7 @@ pub(crate) mod calls;
 pub(crate) mod lot_events;
 pub(crate) mod organisations;
 pub(crate) mod parked_calls;
+pub(crate) mod sessions;
 
 /// A row count as SQL's `LIMIT` takes it.
 fn limit(n: usize) -> i64 {

@@ -3,7 +3,8 @@
 use std::fmt::Debug;
 
 use callpark_domain::{
-    AgentIdentity, CallSid, CallStatus, ConferenceEventKind, DialOutcome, LeaveReason,
+    AgentIdentity, CallSid, CallStatus, ClientIdentity, ConferenceEventKind, DialOutcome,
+    LeaveReason, OrgSlug,
 };
 use callpark_twilio::webhook::{self, Answered, Form, WebhookError};
 
@@ -57,13 +58,19 @@ fn call_status_reads_every_twilio_status_and_ignores_others() {
 #[test]
 fn call_status_names_the_parent_leg_and_the_ringing_agent() {
     let update = webhook::call_status(&form(&format!(
-        "CallSid={AGENT_LEG}&ParentCallSid={CALLER}&CallStatus=ringing&To=client%3Aalice"
+        "CallSid={AGENT_LEG}&ParentCallSid={CALLER}&CallStatus=ringing&To=client%3Aacme.alice"
     )))
     .unwrap()
     .unwrap();
     assert_eq!(update.call, sid(AGENT_LEG));
     assert_eq!(update.parent, Some(sid(CALLER)));
-    assert_eq!(update.agent, Some(AgentIdentity::parse("alice").unwrap()));
+    assert_eq!(
+        update.agent,
+        Some(ClientIdentity::of(
+            &OrgSlug::parse("acme").unwrap(),
+            &AgentIdentity::parse("alice").unwrap()
+        ))
+    );
 
     let parties = |f: &Form| {
         let u = webhook::call_status(f).unwrap().unwrap();
@@ -73,6 +80,12 @@ fn call_status_names_the_parent_leg_and_the_ringing_agent() {
         parties,
         &format!("CallSid={CALLER}&CallStatus=completed&To=%2B15550100100"),
         (None, None),
+    );
+    // A Client identity that names no organisation is no agent of ours.
+    check(
+        parties,
+        &format!("CallSid={AGENT_LEG}&ParentCallSid={CALLER}&CallStatus=ringing&To=client%3Aalice"),
+        (Some(sid(CALLER)), None),
     );
     check(
         parties,

@@ -4,7 +4,7 @@ use super::with_org;
 use crate::model::{AgentStatus, Call};
 use crate::ports::{CreateAgentError, CreateOrgError, ParkingStore};
 use crate::testkit::{
-    agent_identity, call_sid, caller, new_agent, org_slug, organisation, phone, token_hash,
+    agent_identity, call_sid, caller, epoch, new_agent, org_slug, organisation, phone, token_hash,
 };
 use crate::values::CallerName;
 
@@ -74,11 +74,17 @@ pub(super) async fn agents_are_created_once_and_found_by_identity_and_token(
         Some(alice.clone())
     );
     assert_eq!(
-        store.agent_by_token(&token_hash(2)).await.expect("read"),
+        store
+            .agent_by_token(&token_hash(2), epoch())
+            .await
+            .expect("read"),
         Some(bob.clone())
     );
     assert_eq!(
-        store.agent_by_token(&token_hash(9)).await.expect("read"),
+        store
+            .agent_by_token(&token_hash(9), epoch())
+            .await
+            .expect("read"),
         None
     );
     assert_eq!(

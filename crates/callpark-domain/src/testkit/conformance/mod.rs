@@ -16,6 +16,7 @@ use crate::ports::{ClaimError, ParkingStore};
 use crate::testkit::{agent_identity, call_sid, caller, epoch, org_slug, organisation};
 use crate::values::SlotNumber;
 
+mod access;
 mod claims;
 mod directory;
 mod reads;
@@ -51,6 +52,8 @@ macro_rules! conformance_checks {
 }
 
 conformance_checks! {$
+    access::api_tokens_expire_and_are_replaced_at_once,
+    access::sessions_live_while_used_and_end_at_once,
     directory::orgs_are_created_once_and_found_by_slug_and_number,
     directory::agents_are_created_once_and_found_by_identity_and_token,
     directory::agent_status_is_stored,

@@ -1,0 +1,2 @@
+DROP TABLE sessions;
+ALTER TABLE agents DROP COLUMN token_expires_at;
