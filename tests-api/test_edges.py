@@ -16,7 +16,7 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Path parameters filled with values of the right shape: the method is refused before the
 # parameters are looked at.
 SAMPLES = {"slug": "demo", "slot": "1", "sid": "CA" + "0" * 32,
-           "id": "67e55044-10b1-426f-9247-bb680e5fe0c8", "attempt": "1"}
+           "id": "67e55044-10b1-426f-9247-bb680e5fe0c8", "attempt": "1", "identity": "nobody"}
 
 
 def concrete(template):
