@@ -13,8 +13,8 @@ use crate::model::{
     NewSession, Organisation, ParkedCall,
 };
 use crate::values::{
-    AgentIdentity, CallSid, HttpUrl, LotSize, OrgSlug, ParkedCallId, PhoneNumber, Sequence,
-    SlotNumber, TokenHash,
+    AgentIdentity, CallSid, ClientIdentity, HttpUrl, LotSize, OrgSlug, ParkedCallId, PhoneNumber,
+    Sequence, SlotNumber, TokenHash,
 };
 
 /// The cause behind an adapter's error, kept for logs and `source()` chains.
@@ -30,6 +30,21 @@ pub struct PstnLeg {
     pub sid: CallSid,
     /// Who is calling.
     pub caller: Caller,
+    /// The number the caller dialled, for a call that came in.
+    pub dialled: Option<PhoneNumber>,
+    /// The agent's browser on the call (the Client it rang, or that placed it), if any.
+    pub client: Option<ClientIdentity>,
+}
+
+impl PstnLeg {
+    /// Whether the call is `org`'s: it came in on one of its numbers, or one of its agents'
+    /// browsers is on it. Only then may an agent of `org` park it.
+    pub fn belongs_to(&self, org: &Organisation) -> bool {
+        self.dialled
+            .as_ref()
+            .is_some_and(|n| org.numbers.contains(n))
+            || self.client.as_ref().is_some_and(|c| c.org() == &org.slug)
+    }
 }
 
 /// A child leg of a caller's leg (an agent's browser it dials), and the leg's status.

@@ -145,6 +145,11 @@ impl Telephony for Sandbox {
                 number: PhoneNumber::parse(&caller.from).ok(),
                 name: None,
             },
+            dialled: PhoneNumber::parse(&caller.to).ok(),
+            client: leg
+                .to
+                .strip_prefix("client:")
+                .and_then(|c| ClientIdentity::parse(c).ok()),
         })
     }
 

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    CallSid, CallStatus, Caller, CallerName, ChildLeg, HttpUrl, PhoneNumber, PstnLeg, Telephony,
-    TelephonyError,
+    CallSid, CallStatus, Caller, CallerName, ChildLeg, ClientIdentity, HttpUrl, PhoneNumber,
+    PstnLeg, Telephony, TelephonyError,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, Url};
@@ -364,9 +364,17 @@ impl Telephony for TwilioClient {
                     .next()
                     .ok_or(TelephonyError::NotFound)?,
             };
+            let inbound = caller_leg.direction.as_deref() == Some("inbound");
             Ok(PstnLeg {
                 sid: parse_sid(&caller_leg.sid)?,
                 caller: caller_leg.external_party(),
+                dialled: phone_number(caller_leg.to.as_deref()).filter(|_| inbound),
+                // The browser's own party: the Client it rang (`to`), or that placed it (`from`).
+                client: [browser.to.as_deref(), browser.from.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|party| party.strip_prefix("client:"))
+                    .and_then(|c| ClientIdentity::parse(c).ok()),
             })
         }
         .instrument(span)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use secrecy::SecretString;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use callpark_http::routes::paths;
 
@@ -100,5 +100,68 @@ async fn two_organisations_alices_have_different_clients_and_only_their_own_ring
     .await;
     assert_eq!(app.me(&acme_alice).await["status"], "on_call");
     assert_eq!(app.me(&globex_alice).await["status"], "available");
+    app.stop().await;
+}
+
+/// Twilio's Calls resource answering a fetch of `leg` with `body`.
+async fn twilio_has(twilio: &wiremock::MockServer, leg: &str, body: Value) {
+    use wiremock::matchers::{method, path};
+    wiremock::Mock::given(method("GET"))
+        .and(path(format!(
+            "/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{leg}.json"
+        )))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
+        .mount(twilio)
+        .await;
+}
+
+#[tokio::test]
+async fn an_agent_cannot_park_another_organisations_call_it_knows_the_sid_of() {
+    let twilio = wiremock::MockServer::start().await;
+    crate::helpers::answer_updates(&twilio, crate::helpers::accepted(), None, 5).await;
+    // A call callpark never saw: it came in on acme's number and rang acme's alice.
+    let (browser, pstn) = (sid(2), sid(1));
+    twilio_has(
+        &twilio,
+        &browser,
+        json!({"sid": browser, "parent_call_sid": pstn, "status": "in-progress",
+               "direction": "outbound-dial", "from": ACME, "to": "client:acme.alice"}),
+    )
+    .await;
+    twilio_has(
+        &twilio,
+        &pstn,
+        json!({"sid": pstn, "status": "in-progress", "direction": "inbound",
+               "from": "+14155550100", "to": ACME}),
+    )
+    .await;
+    let app = TestApp::spawn_with(twilio).await;
+    app.create_org("acme", 3, ACME).await;
+    app.create_org("globex", 3, GLOBEX).await;
+    let alice = app.agent("acme", "alice").await;
+    let mallory = app.agent("globex", "mallory").await;
+
+    for leg in [&browser, &pstn] {
+        let refused = app
+            .post_json("/api/park", &mallory, json!({"callSid": leg}))
+            .await;
+        assert_eq!(refused.status(), 404, "{leg}");
+        let error: Value = refused.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "call_not_found");
+    }
+    assert!(app.twilio_updates().await.is_empty(), "nothing redirected");
+    let lot = app.lot(&mallory).await;
+    assert!(
+        lot["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["state"] == "free"),
+        "{lot}"
+    );
+
+    // acme's own agent parks it.
+    let parked = app.park(&alice, &browser, None).await;
+    assert_eq!(parked["pstnCallSid"], pstn.as_str());
     app.stop().await;
 }

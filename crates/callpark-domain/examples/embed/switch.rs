@@ -139,7 +139,13 @@ impl Telephony for Switch {
                 .ok_or(TelephonyError::NotFound)?,
         };
         let caller = state.legs[&pstn].caller.clone();
-        Ok(PstnLeg { sid: pstn, caller })
+        // The switch dials no browsers of other organisations: every leg is the example's own.
+        Ok(PstnLeg {
+            sid: pstn,
+            caller,
+            dialled: None,
+            client: None,
+        })
     }
 
     async fn redirect(

@@ -145,6 +145,9 @@ impl ParkingService {
             };
         }
         let leg = match self.ports.telephony.find_pstn_leg(sid).await {
+            // A call neither dialled to the organisation nor with one of its agents on it is
+            // someone else's (organisations share one Twilio account): as good as unknown.
+            Ok(leg) if !leg.belongs_to(org) => return Err(ParkError::CallNotFound),
             Ok(leg) => leg,
             Err(TelephonyError::NotFound | TelephonyError::NotInProgress) => {
                 return Err(ParkError::CallNotFound);

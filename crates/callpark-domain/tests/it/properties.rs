@@ -120,6 +120,8 @@ async fn world() -> World {
                         PstnLeg {
                             sid: call_sid(pstn(co, c)),
                             caller: caller(u32::from(c)),
+                            dialled: Some(org_config(co).numbers[0].clone()),
+                            client: None,
                         },
                     );
                 }

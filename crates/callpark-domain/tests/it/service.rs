@@ -729,6 +729,8 @@ async fn another_organisations_call_is_not_found() {
         PstnLeg {
             sid: call_sid(PSTN),
             caller: caller(1),
+            dialled: Some(acme.numbers[0].clone()),
+            client: Some(ClientIdentity::of(&carol.org, &carol.identity)),
         },
     );
 
@@ -767,6 +769,8 @@ async fn park_asks_twilio_for_the_caller_leg_it_has_not_learnt() {
         PstnLeg {
             sid: call_sid(PSTN),
             caller: caller(77),
+            dialled: None,
+            client: Some(ClientIdentity::of(&alice.org, &alice.identity)),
         },
     );
 
@@ -793,6 +797,60 @@ async fn park_asks_twilio_for_the_caller_leg_it_has_not_learnt() {
         Err(ParkError::CallNotFound)
     ));
     assert_eq!(w.occupied(&acme).await, vec![(1, parked.id)]);
+}
+
+/// A call callpark has not seen is parked only by an agent of the organisation it belongs to:
+/// it came in on one of its numbers, or one of its agents' browsers is on it.
+#[tokio::test]
+async fn an_unseen_call_of_another_organisation_cannot_be_parked() {
+    let (acme, globex) = (organisation("acme", 3), organisation("globex", 3));
+    let acme_alice = ClientIdentity::of(
+        &acme.slug,
+        &callpark_domain::testkit::agent_identity("alice"),
+    );
+    let check = |dialled: Option<&callpark_domain::PhoneNumber>,
+                 client: Option<&ClientIdentity>,
+                 parks: bool| {
+        let (acme, globex) = (acme.clone(), globex.clone());
+        let (dialled, client) = (dialled.cloned(), client.cloned());
+        async move {
+            let w = World::new(&[acme.clone(), globex]).await;
+            let mallory = w.agent("globex", "mallory", 9).await;
+            w.telephony.add_leg(
+                &call_sid(BROWSER),
+                PstnLeg {
+                    sid: call_sid(PSTN),
+                    caller: caller(5),
+                    dialled: dialled.clone(),
+                    client: client.clone(),
+                },
+            );
+            let parked = w.park(&mallory, BROWSER, None).await;
+            let case = format!("dialled {dialled:?}, client {client:?}");
+            if parks {
+                assert!(parked.is_ok(), "{case}: {parked:?}");
+            } else {
+                assert!(
+                    matches!(parked, Err(ParkError::CallNotFound)),
+                    "{case}: {parked:?}"
+                );
+                assert!(w.redirects().is_empty(), "{case}: nothing redirected");
+                assert!(w.occupied(&acme).await.is_empty(), "{case}");
+            }
+        }
+    };
+    let globex_mallory = ClientIdentity::of(
+        &globex.slug,
+        &callpark_domain::testkit::agent_identity("mallory"),
+    );
+    // acme's caller, acme's agent on it, or both: not globex's to park.
+    check(Some(&acme.numbers[0]), None, false).await;
+    check(None, Some(&acme_alice), false).await;
+    check(Some(&acme.numbers[0]), Some(&acme_alice), false).await;
+    check(None, None, false).await;
+    // Dialled to globex, or globex's own agent on it: globex's.
+    check(Some(&globex.numbers[0]), None, true).await;
+    check(None, Some(&globex_mallory), true).await;
 }
 
 #[tokio::test]

@@ -55,6 +55,10 @@ fn call_path(call: &str) -> String {
     format!("/2010-04-01/Accounts/{ACCOUNT}/Calls/{call}.json")
 }
 
+fn client_identity(text: &str) -> callpark_domain::ClientIdentity {
+    callpark_domain::ClientIdentity::parse(text).unwrap()
+}
+
 fn list_path() -> String {
     format!("/2010-04-01/Accounts/{ACCOUNT}/Calls.json")
 }
@@ -64,7 +68,7 @@ fn call_json(call: &str, status: &str) -> Value {
         "sid": call,
         "account_sid": ACCOUNT,
         "parent_call_sid": null,
-        "from": "client:alice",
+        "from": "client:acme.alice",
         "to": "+14155550100",
         "caller_name": null,
         "status": status,
@@ -303,7 +307,7 @@ async fn find_pstn_leg_takes_the_parent_and_its_caller() {
     let mut browser = call_json(BROWSER, "in-progress");
     browser["parent_call_sid"] = json!(PSTN);
     browser["from"] = json!("+18005551212");
-    browser["to"] = json!("client:alice");
+    browser["to"] = json!("client:acme.alice");
     let mut parent = call_json(PSTN, "in-progress");
     parent["direction"] = json!("inbound");
     parent["from"] = json!("+14155550100");
@@ -332,6 +336,9 @@ async fn find_pstn_leg_takes_the_parent_and_its_caller() {
                 number: Some(PhoneNumber::parse("+14155550100").unwrap()),
                 name: Some(CallerName::parse("Ada Lovelace").unwrap()),
             },
+            // Whose call it is: it came in on this number, and rang acme's alice.
+            dialled: Some(PhoneNumber::parse("+18005551212").unwrap()),
+            client: Some(client_identity("acme.alice")),
         }
     );
     let sent = requests(&server).await;
@@ -398,6 +405,9 @@ async fn find_pstn_leg_of_a_call_the_browser_placed_is_its_in_progress_child() {
         Some(PhoneNumber::parse("+442071838750").unwrap())
     );
     assert_eq!(leg.caller.name, None);
+    // An agent's call: no number of ours was dialled, and the browser that placed it is acme's.
+    assert_eq!(leg.dialled, None);
+    assert_eq!(leg.client, Some(client_identity("acme.alice")));
     let sent = requests(&server).await;
     assert_eq!(sent.len(), 2);
     assert_fetch(&sent[0], &call_path(BROWSER), &[]);
@@ -419,7 +429,7 @@ async fn find_pstn_leg_of_a_re_parked_outbound_call_is_whom_it_called() {
     browser["direction"] = json!("outbound-dial");
     browser["parent_call_sid"] = json!(PSTN);
     browser["from"] = json!("+18005551212");
-    browser["to"] = json!("client:bob");
+    browser["to"] = json!("client:acme.bob");
     let mut parent = call_json(PSTN, "in-progress");
     parent["direction"] = json!("outbound-dial");
     parent["parent_call_sid"] = json!("CA00000000000000000000000000000099");
@@ -446,6 +456,8 @@ async fn find_pstn_leg_of_a_re_parked_outbound_call_is_whom_it_called() {
         leg.caller.name, None,
         "an outbound leg's caller name is ours"
     );
+    assert_eq!(leg.dialled, None);
+    assert_eq!(leg.client, Some(client_identity("acme.bob")));
 }
 
 #[tokio::test]
