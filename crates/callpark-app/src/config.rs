@@ -123,6 +123,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CALLPARK_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    /// Bearer token `/metrics` asks of its scraper, at least 32 characters. Unset: `/metrics`
+    /// is off (it names organisations).
+    #[arg(long, env = "CALLPARK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// A signed-in page's session ends after this many minutes unused.
     #[arg(long, env = "CALLPARK_SESSION_IDLE_MINUTES", default_value_t = 60)]
     pub session_idle_minutes: u64,
@@ -199,6 +204,7 @@ pub struct Settings {
     pub twilio: Option<TwilioSettings>,
     pub voice: Option<callpark_http::VoiceSettings>,
     pub admin_token: Option<SecretString>,
+    pub metrics_token: Option<SecretString>,
     pub allow_memory_store: bool,
     pub migrate: bool,
     pub demo: bool,
@@ -209,8 +215,8 @@ pub struct Settings {
     pub workers: Option<usize>,
 }
 
-/// The shortest admin token accepted: 32 characters (`openssl rand -hex 16`).
-pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
+/// The shortest admin or metrics token accepted: 32 characters (`openssl rand -hex 16`).
+pub const MIN_SECRET_LEN: usize = 32;
 
 /// A configuration that cannot work.
 #[derive(Debug, thiserror::Error)]
@@ -222,9 +228,9 @@ pub enum ConfigError {
     )]
     HalfVoice,
     #[error(
-        "CALLPARK_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LEN} characters (e.g. `openssl rand -hex 32`), or unset to disable the admin API"
+        "{0} must be at least {MIN_SECRET_LEN} characters (e.g. `openssl rand -hex 32`), or unset to switch what it guards off"
     )]
-    WeakAdminToken,
+    WeakSecret(&'static str),
     #[error("sessions must last at least a minute, and no longer idle than in all")]
     SessionLifetime,
     #[error("cannot read the config file {path}")]
@@ -267,12 +273,16 @@ impl ServeArgs {
             (None, None, None, _) => None,
             _ => return Err(ConfigError::HalfVoice),
         };
-        let admin_token = self.admin_token.clone();
-        if admin_token
-            .as_ref()
-            .is_some_and(|t| t.trim().chars().count() < MIN_ADMIN_TOKEN_LEN)
-        {
-            return Err(ConfigError::WeakAdminToken);
+        let strong = |token: &Option<String>| {
+            token
+                .as_ref()
+                .is_none_or(|t| t.trim().chars().count() >= MIN_SECRET_LEN)
+        };
+        if !strong(&self.admin_token) {
+            return Err(ConfigError::WeakSecret("CALLPARK_ADMIN_TOKEN"));
+        }
+        if !strong(&self.metrics_token) {
+            return Err(ConfigError::WeakSecret("CALLPARK_METRICS_TOKEN"));
         }
         let sessions = SessionLifetime {
             idle: Duration::from_secs(self.session_idle_minutes.saturating_mul(60)),
@@ -288,7 +298,8 @@ impl ServeArgs {
             demo: twilio.is_none() && !self.no_demo,
             twilio,
             voice,
-            admin_token: admin_token.map(SecretString::from),
+            admin_token: self.admin_token.clone().map(SecretString::from),
+            metrics_token: self.metrics_token.clone().map(SecretString::from),
             allow_memory_store: self.allow_memory_store,
             migrate: !self.no_migrate,
             sweep_interval: Duration::from_millis(self.sweep_interval_ms.max(10)),
@@ -412,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_or_short_admin_token_refuses_to_start() {
+    fn an_empty_or_short_admin_or_metrics_token_refuses_to_start() {
         let settings = |extra: &str| {
             let cli = Cli::try_parse_from(args(&format!("callpark serve {extra}"))).unwrap();
             let Command::Serve(serve) = cli.command else {
@@ -420,20 +431,25 @@ mod tests {
             };
             serve.settings()
         };
-        for weak in ["", "short", &"x".repeat(MIN_ADMIN_TOKEN_LEN - 1)] {
-            let result = Cli::try_parse_from(["callpark", "serve", "--admin-token", weak])
-                .map(|cli| match cli.command {
-                    Command::Serve(serve) => serve.settings(),
-                    _ => panic!("serve"),
-                })
-                .unwrap();
-            assert!(
-                matches!(result, Err(ConfigError::WeakAdminToken)),
-                "{weak:?} accepted"
-            );
+        for (flag, variable) in [
+            ("--admin-token", "CALLPARK_ADMIN_TOKEN"),
+            ("--metrics-token", "CALLPARK_METRICS_TOKEN"),
+        ] {
+            for weak in ["", "short", &"x".repeat(MIN_SECRET_LEN - 1)] {
+                let result = Cli::try_parse_from(["callpark", "serve", flag, weak])
+                    .map(|cli| match cli.command {
+                        Command::Serve(serve) => serve.settings(),
+                        _ => panic!("serve"),
+                    })
+                    .unwrap();
+                assert!(
+                    matches!(result, Err(ConfigError::WeakSecret(v)) if v == variable),
+                    "{flag} {weak:?} accepted"
+                );
+            }
+            let strong = "x".repeat(MIN_SECRET_LEN);
+            assert!(settings(&format!("{flag} {strong}")).is_ok());
         }
-        let strong = "x".repeat(MIN_ADMIN_TOKEN_LEN);
-        assert!(settings(&format!("--admin-token {strong}")).is_ok());
         assert!(
             settings("").unwrap().admin_token.is_none(),
             "unset: disabled"

@@ -134,6 +134,7 @@ impl Application {
             settings: HttpSettings {
                 twilio_auth_token: wired.auth_token,
                 admin_token: settings.admin_token.clone(),
+                metrics_token: settings.metrics_token.clone(),
                 voice: settings.voice.clone(),
                 ring_time: settings.ring_time,
                 sessions: settings.sessions,

@@ -24,6 +24,7 @@ pub const DEFAULT_MAX_PARK: Duration = Duration::from_secs(300);
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
+            .wrap(crate::auth::private_answers())
             .service(post("/orgs", create_org))
             .service(get("/orgs/{slug}", get_org))
             .service(post("/orgs/{slug}/agents", create_agent))

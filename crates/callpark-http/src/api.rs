@@ -21,6 +21,7 @@ use crate::sse;
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api")
+            .wrap(crate::auth::private_answers())
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|e, _| ApiError::invalid(format!("malformed path: {e}")).into()),

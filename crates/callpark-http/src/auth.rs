@@ -15,7 +15,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use callpark_domain::{Agent, TokenHash};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -90,6 +90,14 @@ pub fn session_cookie(secret: &str, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
+/// The headers of every `/api` and `/admin` answer: they carry callers' numbers and tokens,
+/// which no cache may keep, and JSON no browser may sniff into anything else.
+pub(crate) fn private_answers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((header::CACHE_CONTROL, "no-store"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+}
+
 /// A cookie-authenticated request that would change state is refused unless it comes from the
 /// service's own page: its `Origin` is the service's public origin, and it sends JSON.
 fn from_own_page(req: &HttpRequest, ctx: &HttpContext) -> Result<(), ApiError> {
@@ -159,7 +167,19 @@ impl FromRequest for AuthedAgent {
     }
 }
 
-/// The administrator, proven by the admin token (compared in constant time).
+/// `bearer` is `configured`'s secret, compared in constant time.
+fn presents(req: &HttpRequest, configured: &SecretString) -> bool {
+    bearer(req).is_some_and(|given| {
+        bool::from(
+            configured
+                .expose_secret()
+                .as_bytes()
+                .ct_eq(given.as_bytes()),
+        )
+    })
+}
+
+/// The administrator, proven by the admin token.
 #[derive(Debug)]
 pub struct Admin;
 
@@ -169,19 +189,36 @@ impl FromRequest for Admin {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ctx = req.app_data::<web::Data<HttpContext>>();
-        let configured = ctx.and_then(|c| c.settings.admin_token.as_ref());
-        let result = match (configured, bearer(req)) {
-            (None, _) => Err(ApiError::new(
+        let result = match ctx.and_then(|c| c.settings.admin_token.as_ref()) {
+            None => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "admin_disabled",
                 "the admin API is disabled: set CALLPARK_ADMIN_TOKEN",
             )),
-            (Some(expected), Some(given))
-                if bool::from(expected.expose_secret().as_bytes().ct_eq(given.as_bytes())) =>
-            {
-                Ok(Admin)
-            }
-            _ => Err(ApiError::unauthorized()),
+            Some(expected) if presents(req, expected) => Ok(Admin),
+            Some(_) => Err(ApiError::unauthorized()),
+        };
+        std::future::ready(result)
+    }
+}
+
+/// The metrics scraper, proven by the metrics token. Without one configured, nobody is.
+#[derive(Debug)]
+pub struct MetricsScraper;
+
+impl FromRequest for MetricsScraper {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ctx = req.app_data::<web::Data<HttpContext>>();
+        let result = match ctx.and_then(|c| c.settings.metrics_token.as_ref()) {
+            None => Err(ApiError::not_found(
+                "metrics_disabled",
+                "metrics are off: set CALLPARK_METRICS_TOKEN and scrape with it",
+            )),
+            Some(expected) if presents(req, expected) => Ok(MetricsScraper),
+            Some(_) => Err(ApiError::unauthorized()),
         };
         std::future::ready(result)
     }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
@@ -15,6 +16,31 @@ use crate::error::ApiError;
 
 /// The largest JSON body accepted; a larger one is 413.
 pub const MAX_JSON_BODY: usize = 16 * 1024;
+
+/// The longest a request's body may take to arrive once its headers have: a client that
+/// stalls is answered 408 and its connection closed, instead of holding a worker.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Reads a whole body within [`BODY_TIMEOUT`].
+///
+/// # Errors
+/// 408 when it takes longer, whatever `read` answers otherwise.
+pub(crate) async fn within_timeout<T>(
+    read: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            ))
+        })
+}
 
 /// A JSON request body. An empty body reads as JSON `null`: `JsonBody<Option<B>>` is an
 /// optional body, `JsonBody<B>` a required one. A body that is not exactly one JSON value of the
@@ -44,16 +70,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if declared_length.is_some_and(|n| n > MAX_JSON_BODY) {
                 return Err(too_large());
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::invalid("the request body could not be read").with_cause(e)
-                })?;
-                if body.len() + chunk.len() > MAX_JSON_BODY {
-                    return Err(too_large());
+            let body = within_timeout(async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| {
+                        ApiError::invalid("the request body could not be read").with_cause(e)
+                    })?;
+                    if body.len() + chunk.len() > MAX_JSON_BODY {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            })
+            .await?;
             parse(&body, declared_json).map(Self)
         })
     }

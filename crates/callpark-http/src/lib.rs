@@ -80,6 +80,8 @@ pub struct HttpSettings {
     pub twilio_auth_token: SecretString,
     /// Enables the admin API.
     pub admin_token: Option<SecretString>,
+    /// Enables `/metrics`, for whoever presents it.
+    pub metrics_token: Option<SecretString>,
     /// Enables `GET /api/token`.
     pub voice: Option<VoiceSettings>,
     /// How long a retrieve's `<Dial>` rings the agent (its `timeout`).

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use crate::HttpContext;
+use crate::auth::MetricsScraper;
 use crate::error::{ApiError, get};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,7 +23,9 @@ async fn readyz(ctx: web::Data<HttpContext>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
-async fn metrics(ctx: web::Data<HttpContext>) -> Result<HttpResponse, ApiError> {
+/// Prometheus text, for the scraper that presents the metrics token: the metrics name
+/// organisations (a lot's occupancy), which is nobody else's business.
+async fn metrics(ctx: web::Data<HttpContext>, _: MetricsScraper) -> Result<HttpResponse, ApiError> {
     let handle = ctx.metrics.as_ref().ok_or_else(|| {
         ApiError::not_found("metrics_disabled", "metrics are off in this process")
     })?;

@@ -127,11 +127,16 @@ impl FromRequest for TwilioForm {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
+        let well_signed = signature::check_header(signature.as_deref());
         Box::pin(async move {
             let ctx = ctx.ok_or_else(|| ApiError::invalid("misconfigured application"))?;
-            let body = body
-                .await
-                .map_err(|e| ApiError::invalid("unreadable body").with_cause(e.to_string()))?;
+            // Refused before the body is read: a forged request cannot hold a worker.
+            well_signed.map_err(forbidden)?;
+            let body = crate::body::within_timeout(async {
+                body.await
+                    .map_err(|e| ApiError::invalid("unreadable body").with_cause(e.to_string()))
+            })
+            .await?;
             let url = ctx.routes.absolute(&url_path);
             let token = &ctx.settings.twilio_auth_token;
             if is_json {

@@ -146,6 +146,16 @@ fn mac(auth_token: &SecretString, url: &str, sorted_params: &[(&str, &str)]) -> 
     mac.finalize().into_bytes().into()
 }
 
+/// Checks that a request carries a well-formed `X-Twilio-Signature` (the base64 of an
+/// HMAC-SHA1), before its body is read: a request without one is refused without waiting for a
+/// body that may never come.
+///
+/// # Errors
+/// [`SignatureError::Missing`] or [`SignatureError::Malformed`].
+pub fn check_header(signature: Option<&str>) -> Result<(), SignatureError> {
+    decode_signature(signature).map(|_| ())
+}
+
 fn decode_signature(signature: Option<&str>) -> Result<[u8; MAC_LEN], SignatureError> {
     let signature = signature.ok_or(SignatureError::Missing)?.trim();
     if signature.is_empty() {

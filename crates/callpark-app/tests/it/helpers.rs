@@ -15,6 +15,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 pub(crate) const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub(crate) const AUTH_TOKEN: &str = "test-auth-token";
 pub(crate) const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
+pub(crate) const METRICS_TOKEN: &str = "test-metrics-token-0123456789abcdef";
 
 /// A call SID for tests.
 pub(crate) fn sid(n: u32) -> String {
@@ -60,6 +61,7 @@ impl TestApp {
             }),
             voice: None,
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
+            metrics_token: Some(SecretString::from(METRICS_TOKEN)),
             allow_memory_store: true,
             migrate: true,
             demo: false,

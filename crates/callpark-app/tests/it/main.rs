@@ -5,6 +5,7 @@ mod attempts;
 mod bad_input;
 mod crash;
 mod db;
+mod edges;
 mod helpers;
 mod life;
 mod limits;

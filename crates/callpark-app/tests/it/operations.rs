@@ -26,6 +26,7 @@ fn real_twilio_on_the_memory_store(allow: bool) -> Settings {
         }),
         voice: None,
         admin_token: None,
+        metrics_token: None,
         allow_memory_store: allow,
         migrate: false,
         demo: false,
@@ -78,15 +79,31 @@ async fn metrics_count_parks_and_time_webhooks() {
     app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "acme.alice")
         .await;
     app.park(&alice, &sid(2), None).await;
+    // Only the scraper with the metrics token reads them: they name organisations.
+    for token in [
+        None,
+        Some(alice.as_str()),
+        Some(crate::helpers::ADMIN_TOKEN),
+    ] {
+        let mut request = app.http.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), 401, "{token:?}");
+        assert!(!refused.text().await.unwrap().contains("acme"));
+    }
     let metrics = app
         .http
         .get(app.url("/metrics"))
+        .bearer_auth(crate::helpers::METRICS_TOKEN)
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
+    assert!(metrics.contains("org=\"acme\""), "{metrics}");
     for name in [
         "callpark_parks_total",
         "callpark_webhook_seconds",

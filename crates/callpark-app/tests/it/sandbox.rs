@@ -17,6 +17,7 @@ async fn the_sandbox_walks_through_a_call_park_and_retrieve_over_http() {
         twilio: None,
         voice: None,
         admin_token: None,
+        metrics_token: None,
         allow_memory_store: false,
         migrate: false,
         demo: true,
