@@ -128,6 +128,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CALLPARK_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 
+    /// An available agent with no sign of life (an open page, a request) for this many
+    /// seconds goes offline, so no call rings a page that is gone.
+    #[arg(long, env = "CALLPARK_PRESENCE_TIMEOUT_SECS", default_value_t = 20)]
+    pub presence_timeout_secs: u64,
+
     /// A signed-in page's session ends after this many minutes unused.
     #[arg(long, env = "CALLPARK_SESSION_IDLE_MINUTES", default_value_t = 60)]
     pub session_idle_minutes: u64,
@@ -212,6 +217,7 @@ pub struct Settings {
     pub reconcile_grace: Duration,
     pub ring_time: Duration,
     pub sessions: SessionLifetime,
+    pub presence_timeout: Duration,
     pub workers: Option<usize>,
 }
 
@@ -307,6 +313,8 @@ impl ServeArgs {
             // Twilio's bounds of `<Dial timeout>`.
             ring_time: Duration::from_secs(self.ring_secs.clamp(5, 600)),
             sessions,
+            // Longer than a live stream's sign-of-life interval, with room for one to be late.
+            presence_timeout: Duration::from_secs(self.presence_timeout_secs.max(10)),
             workers: self.workers,
         })
     }

@@ -145,6 +145,7 @@ impl Application {
             metrics: callpark_http::metrics::prometheus(),
             idempotency: callpark_http::IdempotencyKeys::default(),
             team: Arc::default(),
+            seen: Arc::default(),
             live,
         };
         let server = serve(&settings, listener, ctx)?;
@@ -245,12 +246,7 @@ fn serve(
 /// The sweeps and the metrics' upkeep.
 fn background(service: ParkingService, settings: &Settings) -> Vec<JoinHandle<()>> {
     let mut background = vec![
-        tokio::spawn(sweep(
-            service.clone(),
-            settings.sweep_interval,
-            settings.reconcile_grace,
-            settings.ring_time,
-        )),
+        tokio::spawn(sweep(service.clone(), settings.clone())),
         tokio::spawn(callpark_http::metrics::follow_occupancy(service)),
     ];
     if let Some(handle) = callpark_http::metrics::prometheus() {
@@ -302,8 +298,15 @@ async fn wait_for_signal() {
 /// Fires due deadlines every `interval`, and every ten intervals asks Twilio about parks and
 /// retrieves unconfirmed for longer than `grace`. Every instance runs this; the store's
 /// compare-and-set makes each deadline fire once.
-async fn sweep(service: ParkingService, interval: Duration, grace: Duration, ring_time: Duration) {
-    let mut ticker = tokio::time::interval(interval);
+/// How often presence is expired: a page that went away makes its agent offline within the
+/// presence timeout and this.
+const PRESENCE_EVERY: Duration = Duration::from_secs(5);
+
+async fn sweep(service: ParkingService, settings: Settings) {
+    let (grace, ring_time) = (settings.reconcile_grace, settings.ring_time);
+    let presence_every =
+        (PRESENCE_EVERY.as_millis() / settings.sweep_interval.as_millis().max(1)).max(1) as u64;
+    let mut ticker = tokio::time::interval(settings.sweep_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for tick in 0u64.. {
         ticker.tick().await;
@@ -316,6 +319,18 @@ async fn sweep(service: ParkingService, interval: Duration, grace: Duration, rin
                 error = &e as &dyn std::error::Error,
                 "deadline sweep failed"
             ),
+        }
+        if tick % presence_every == 0 {
+            match service.expire_presence(settings.presence_timeout).await {
+                Ok(gone) if !gone.is_empty() => {
+                    tracing::info!(agents = gone.len(), "agents with no page went offline")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "presence sweep failed"
+                ),
+            }
         }
         if tick % 10 == 0 {
             match service.reconcile(grace, ring_time, 100).await {

@@ -345,6 +345,25 @@ pub trait ParkingStore: Send + Sync {
     /// [`StoreError`] only.
     async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError>;
 
+    /// Notes that the agent showed signs of life at `at`: its page's live stream is open, or it
+    /// made a request.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn agent_seen(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Every `available` agent not seen since `seen_before` goes `offline` (its page is gone);
+    /// an agent on a call stays on it. Returns the agents it changed.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn expire_presence(&self, seen_before: OffsetDateTime) -> Result<Vec<Agent>, StoreError>;
+
     /// Ends every session of the agent at once (a revoked token, a deactivated agent).
     ///
     /// # Errors

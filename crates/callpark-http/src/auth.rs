@@ -158,11 +158,12 @@ impl FromRequest for AuthedAgent {
             if let Credential::Session(_) = credential {
                 from_own_page(&req, &ctx)?;
             }
-            credential
+            let agent = credential
                 .agent(&ctx)
                 .await?
-                .map(AuthedAgent)
-                .ok_or_else(ApiError::unauthorized)
+                .ok_or_else(ApiError::unauthorized)?;
+            ctx.seen.note(&ctx.service, &agent).await;
+            Ok(AuthedAgent(agent))
         })
     }
 }

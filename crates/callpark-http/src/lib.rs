@@ -29,6 +29,7 @@ mod idempotency;
 mod live;
 pub mod metrics;
 mod ops;
+pub mod presence;
 pub mod routes;
 mod sse;
 pub mod team;
@@ -125,6 +126,8 @@ pub struct HttpContext {
     pub live: Arc<LiveCalls>,
     /// The followed organisations' agents, for the live stream's `agents` events.
     pub team: Arc<team::TeamWatch>,
+    /// Which agents this instance told the store it saw, and when.
+    pub seen: Arc<presence::SeenRecently>,
 }
 
 impl std::fmt::Debug for HttpContext {

@@ -14,7 +14,8 @@ use std::time::Duration;
 use actix_web::{HttpRequest, Responder, web};
 use actix_web_lab::sse;
 use callpark_domain::{
-    EventSubscription, LotEvent, Organisation, ParkingService, Sequence, SubscriptionError,
+    AgentStatus, EventSubscription, LotEvent, Organisation, ParkingService, Sequence,
+    SubscriptionError,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -27,8 +28,9 @@ use crate::team::Team;
 /// Events read from the store per round trip when catching up.
 const PAGE: usize = 500;
 
-/// How often a stream checks that its agent is still signed in: a stream of a session that
-/// was signed out, or expired, or of a revoked token, ends within this.
+/// How often a stream checks that its agent is still signed in (a stream of a session that
+/// was signed out, or expired, or of a revoked token, ends within this), and tells the store
+/// the agent's page is still there.
 const SIGNED_IN_CHECK: Duration = Duration::from_secs(5);
 
 pub(crate) async fn events(
@@ -41,6 +43,13 @@ pub(crate) async fn events(
         .org(&agent.org)
         .await?
         .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
+    // A page that reconnects (after its network went, say) is there again: a signed-in agent
+    // whose page was gone long enough to be taken offline is available again.
+    if agent.status == AgentStatus::Offline {
+        ctx.service
+            .set_presence(&agent, AgentStatus::Available)
+            .await?;
+    }
     let resume_from = last_event_id(&req);
     let credential = credential(&req).ok_or_else(ApiError::unauthorized)?;
     let feed = ctx.service.subscribe();
@@ -200,9 +209,14 @@ impl Stream {
                 _ = shutdown.changed() => return Ok(()),
                 () = self.tx.closed() => return Ok(()),
                 _ = check.tick() => {
-                    // A store that cannot answer now is no reason to end the stream.
-                    if let Ok(None) = self.credential.agent(&self.ctx).await {
-                        return Ok(());
+                    // An open stream is its agent's sign of life; a store that cannot answer
+                    // now is no reason to end it.
+                    match self.credential.agent(&self.ctx).await {
+                        Ok(None) => return Ok(()),
+                        Ok(Some(agent)) => {
+                            let _ = self.service.seen(&agent).await;
+                        }
+                        Err(_) => {}
                     }
                     continue;
                 }

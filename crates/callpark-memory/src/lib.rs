@@ -38,6 +38,8 @@ struct State {
     numbers: HashMap<PhoneNumber, OrgSlug>,
     agents: BTreeMap<(OrgSlug, AgentIdentity), Agent>,
     access: access::Access,
+    /// When each agent last showed signs of life.
+    seen: HashMap<(OrgSlug, AgentIdentity), OffsetDateTime>,
     calls: HashMap<CallSid, Call>,
     browser_legs: HashMap<CallSid, legs::BrowserLeg>,
     parked: HashMap<ParkedCallId, ParkedCall>,
@@ -294,6 +296,35 @@ impl ParkingStore for MemoryStore {
     async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
         self.lock().access.end_session(hash);
         Ok(())
+    }
+
+    async fn agent_seen(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let seen = state
+            .seen
+            .entry((org.clone(), identity.clone()))
+            .or_insert(at);
+        *seen = (*seen).max(at);
+        Ok(())
+    }
+
+    async fn expire_presence(&self, seen_before: OffsetDateTime) -> Result<Vec<Agent>, StoreError> {
+        let state = &mut *self.lock();
+        let mut gone = Vec::new();
+        for (key, agent) in &mut state.agents {
+            let seen = state.seen.get(key).is_some_and(|at| *at >= seen_before);
+            if agent.status == AgentStatus::Available && !seen {
+                agent.status = AgentStatus::Offline;
+                agent.current_call = None;
+                gone.push(agent.clone());
+            }
+        }
+        Ok(gone)
     }
 
     async fn end_agent_sessions(

@@ -10,6 +10,7 @@ diesel::table! {
         token_hash -> Bytea,
         available_order -> Nullable<Int8>,
         token_expires_at -> Nullable<Timestamptz>,
+        seen_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -303,6 +303,21 @@ impl ParkingStore for PgStore {
             .await
     }
 
+    async fn agent_seen(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.bounded(async { agents::seen(&mut *self.conn().await?, org, identity, at).await })
+            .await
+    }
+
+    async fn expire_presence(&self, seen_before: OffsetDateTime) -> Result<Vec<Agent>, StoreError> {
+        self.bounded(async { agents::expire_presence(&mut *self.conn().await?, seen_before).await })
+            .await
+    }
+
     async fn end_agent_sessions(
         &self,
         org: &OrgSlug,

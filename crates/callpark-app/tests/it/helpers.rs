@@ -69,6 +69,7 @@ impl TestApp {
             reconcile_grace: Duration::from_secs(30),
             ring_time: Duration::from_secs(20),
             sessions: callpark_domain::SessionLifetime::SHIFT,
+            presence_timeout: Duration::from_secs(120),
             workers: Some(2),
         };
         adjust(&mut settings);

@@ -10,6 +10,7 @@ mod helpers;
 mod life;
 mod limits;
 mod operations;
+mod presence;
 mod reliability;
 mod sandbox;
 mod sessions;

@@ -34,6 +34,7 @@ fn real_twilio_on_the_memory_store(allow: bool) -> Settings {
         reconcile_grace: Duration::from_secs(30),
         ring_time: Duration::from_secs(20),
         sessions: callpark_domain::SessionLifetime::SHIFT,
+        presence_timeout: Duration::from_secs(120),
         workers: Some(1),
     }
 }

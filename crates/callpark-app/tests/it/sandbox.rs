@@ -25,6 +25,7 @@ async fn the_sandbox_walks_through_a_call_park_and_retrieve_over_http() {
         reconcile_grace: Duration::from_secs(30),
         ring_time: Duration::from_secs(20),
         sessions: callpark_domain::SessionLifetime::SHIFT,
+        presence_timeout: Duration::from_secs(120),
         workers: Some(1),
     };
     let app = Application::build(settings).await.unwrap();

@@ -138,7 +138,8 @@ impl ParkingService {
         self.ports.store.agents(org).await
     }
 
-    /// Sets an agent's presence (sign-in, sign-out). Calls it parked stay parked.
+    /// Sets an agent's presence (sign-in, sign-out). Calls it parked stay parked. Signing in
+    /// is a sign of life, as [`Self::seen`].
     ///
     /// # Errors
     /// [`StoreError`] only.
@@ -147,9 +148,33 @@ impl ParkingService {
         agent: &Agent,
         status: AgentStatus,
     ) -> Result<bool, StoreError> {
+        if status == AgentStatus::Available {
+            self.seen(agent).await?;
+        }
         self.ports
             .store
             .set_agent_status(&agent.org, &agent.identity, status, None)
             .await
+    }
+
+    /// The agent showed signs of life now (its page's live stream is open, or it asked
+    /// something): it stays `available` for another presence timeout.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn seen(&self, agent: &Agent) -> Result<(), StoreError> {
+        self.ports
+            .store
+            .agent_seen(&agent.org, &agent.identity, self.now())
+            .await
+    }
+
+    /// Presence from reality: every `available` agent not seen for `timeout` (its page closed,
+    /// or its network went) goes `offline`, so no inbound call rings a page that is gone.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn expire_presence(&self, timeout: Duration) -> Result<Vec<Agent>, StoreError> {
+        self.ports.store.expire_presence(self.now() - timeout).await
     }
 }

@@ -423,6 +423,19 @@ impl ParkingStore for YieldingStore {
         tokio::task::yield_now().await;
         self.inner.end_session(hash).await
     }
+    async fn agent_seen(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.agent_seen(org, identity, at).await
+    }
+    async fn expire_presence(&self, seen_before: OffsetDateTime) -> Result<Vec<Agent>, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.expire_presence(seen_before).await
+    }
     async fn end_agent_sessions(
         &self,
         org: &OrgSlug,

@@ -171,6 +171,52 @@ pub(crate) async fn replace_token(
     Ok(updated == 1)
 }
 
+/// Notes a sign of life; an earlier one never overwrites a later one.
+pub(crate) async fn seen(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+    identity: &AgentIdentity,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    diesel::update(
+        agents::table
+            .find((org.as_str(), identity.as_str()))
+            .filter(agents::seen_at.is_null().or(agents::seen_at.lt(at))),
+    )
+    .set(agents::seen_at.eq(at))
+    .execute(conn)
+    .await
+    .map_err(error::query)?;
+    Ok(())
+}
+
+/// Every available agent not seen since `seen_before` goes offline.
+pub(crate) async fn expire_presence(
+    conn: &mut AsyncPgConnection,
+    seen_before: OffsetDateTime,
+) -> Result<Vec<Agent>, StoreError> {
+    let rows = diesel::update(
+        agents::table
+            .filter(agents::status.eq(agent_status_name(AgentStatus::Available)))
+            .filter(
+                agents::seen_at
+                    .is_null()
+                    .or(agents::seen_at.lt(seen_before)),
+            ),
+    )
+    .set((
+        agents::status.eq(agent_status_name(AgentStatus::Offline)),
+        agents::current_call.eq(None::<String>),
+    ))
+    .returning(AgentRow::as_returning())
+    .get_results(conn)
+    .await
+    .map_err(error::query)?;
+    rows.into_iter()
+        .map(|row| Agent::try_from(row).map_err(error::corrupt))
+        .collect()
+}
+
 /// The organisation's agents, by identity.
 pub(crate) async fn of_org(
     conn: &mut AsyncPgConnection,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::with_org;
-use crate::model::NewSession;
+use crate::model::{AgentStatus, NewSession};
 use crate::ports::ParkingStore;
 use crate::testkit::{agent_identity, epoch, new_agent, org_slug, token_hash};
 
@@ -122,4 +122,76 @@ pub(super) async fn sessions_live_while_used_and_end_at_once(store: &dyn Parking
         agent(10, 1).await.map(|a| a.identity),
         Some(agent_identity("bob"))
     );
+}
+
+pub(super) async fn agents_not_seen_lately_go_offline_unless_on_a_call(store: &dyn ParkingStore) {
+    with_org(store, "acme", 3).await;
+    let org = org_slug("acme");
+    for (name, token) in [("alice", 1), ("bob", 2), ("carol", 3), ("dave", 4)] {
+        store
+            .create_agent(&new_agent("acme", name, token))
+            .await
+            .expect("created");
+    }
+    let set = |name: &'static str, status| {
+        let org = org.clone();
+        async move {
+            store
+                .set_agent_status(&org, &agent_identity(name), status, None)
+                .await
+                .expect("set")
+        }
+    };
+    let seen = |name: &'static str, minutes: u32| {
+        let org = org.clone();
+        async move {
+            store
+                .agent_seen(&org, &agent_identity(name), epoch() + MINUTE * minutes)
+                .await
+                .expect("seen")
+        }
+    };
+    set("alice", AgentStatus::Available).await;
+    set("bob", AgentStatus::Available).await;
+    set("carol", AgentStatus::OnCall).await;
+    seen("alice", 10).await;
+    seen("alice", 5).await; // a late, earlier sign of life changes nothing
+    seen("bob", 2).await;
+    // dave is offline and never seen; carol is on a call and never seen.
+    let expire = |minutes: u32| async move {
+        let mut gone: Vec<String> = store
+            .expire_presence(epoch() + MINUTE * minutes)
+            .await
+            .expect("expired")
+            .into_iter()
+            .map(|a| {
+                assert_eq!(a.status, AgentStatus::Offline);
+                a.identity.to_string()
+            })
+            .collect();
+        gone.sort();
+        gone
+    };
+    assert_eq!(
+        expire(2).await,
+        Vec::<String>::new(),
+        "seen at the limit is still here"
+    );
+    assert_eq!(expire(8).await, ["bob"]);
+    assert_eq!(expire(8).await, Vec::<String>::new(), "once");
+    assert_eq!(expire(11).await, ["alice"]);
+    let status = |name: &'static str| {
+        let org = org.clone();
+        async move {
+            store
+                .agent(&org, &agent_identity(name))
+                .await
+                .expect("read")
+                .expect("there")
+                .status
+        }
+    };
+    assert_eq!(status("carol").await, AgentStatus::OnCall);
+    assert_eq!(status("dave").await, AgentStatus::Offline);
+    assert_eq!(status("bob").await, AgentStatus::Offline);
 }

@@ -1,5 +1,7 @@
 -- API tokens may expire; signed-in pages hold a session of their own, never the API token.
 ALTER TABLE agents ADD COLUMN token_expires_at timestamptz;
+-- Presence from reality: when the agent's page (or client) last showed signs of life.
+ALTER TABLE agents ADD COLUMN seen_at timestamptz;
 
 CREATE TABLE sessions (
     -- The SHA-256 digest of the session's secret: the cookie holds the secret.
