@@ -28,7 +28,7 @@ async fn a_page_that_goes_away_makes_its_agent_offline_on_every_instance() {
     app.create_org("acme", 3, NUMBER).await;
     let alice = app.agent("acme", "alice").await;
     let bob = app.agent("acme", "bob").await;
-    let carol = app.agent("acme", "carol").await;
+    app.agent("acme", "carol").await;
     // alice's page streams from the second instance, bob's from the first; carol has no page.
     let stream = |api: &crate::helpers::Api, token: &str| {
         api.http

@@ -233,11 +233,11 @@ fn the_public_api_is_the_checked_in_listing() {
 fn the_walk_sees_items_fields_variants_methods_and_macros() {
     let listing = listing();
     for expected in [
-        "ports.rs: pub struct PstnLeg > pub sid: CallSid,",
+        "ports/telephony.rs: pub struct PstnLeg > pub sid: CallSid,",
         "machine.rs: pub enum ParkState > Parking,",
-        "ports.rs: SlotOutOfRange > lot_size: LotSize,",
-        "ports.rs: #[cfg_attr(feature = \"mocks\", mockall::automock)] #[async_trait] pub trait Telephony: Send + Sync",
-        "ports.rs: pub trait Telephony: Send + Sync > async fn redirect(&self, call: &CallSid, url: &HttpUrl, status_callback: &HttpUrl) -> Result<(), TelephonyError>;",
+        "ports/mod.rs: SlotOutOfRange > lot_size: LotSize,",
+        "ports/telephony.rs: #[cfg_attr(feature = \"mocks\", mockall::automock)] #[async_trait] pub trait Telephony: Send + Sync",
+        "ports/telephony.rs: pub trait Telephony: Send + Sync > async fn redirect(&self, call: &CallSid, url: &HttpUrl, status_callback: &HttpUrl) -> Result<(), TelephonyError>;",
         "service/retrieve.rs: impl ParkingService > pub async fn retrieve(",
         "values/ids.rs: sid_type!(CallSid, \"CA\", \"call SID\");",
         "values/ids.rs: ($(#[$meta:meta])* $name:ident, $prefix:literal, $kind:literal) => > #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)] pub struct $name(String);",
