@@ -133,6 +133,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CALLPARK_PRESENCE_TIMEOUT_SECS", default_value_t = 20)]
     pub presence_timeout_secs: u64,
 
+    /// Wrong tokens one client may present per minute before it is answered 429.
+    #[arg(long, env = "CALLPARK_MAX_FAILED_LOGINS", default_value_t = 10)]
+    pub max_failed_logins: u32,
+
     /// A signed-in page's session ends after this many minutes unused.
     #[arg(long, env = "CALLPARK_SESSION_IDLE_MINUTES", default_value_t = 60)]
     pub session_idle_minutes: u64,
@@ -218,6 +222,7 @@ pub struct Settings {
     pub ring_time: Duration,
     pub sessions: SessionLifetime,
     pub presence_timeout: Duration,
+    pub max_failed_logins: u32,
     pub workers: Option<usize>,
 }
 
@@ -315,6 +320,7 @@ impl ServeArgs {
             sessions,
             // Longer than a live stream's sign-of-life interval, with room for one to be late.
             presence_timeout: Duration::from_secs(self.presence_timeout_secs.max(10)),
+            max_failed_logins: self.max_failed_logins.max(1),
             workers: self.workers,
         })
     }

@@ -146,6 +146,9 @@ impl Application {
             idempotency: callpark_http::IdempotencyKeys::default(),
             team: Arc::default(),
             seen: Arc::default(),
+            failed_logins: Arc::new(callpark_http::throttle::FailedLogins::new(
+                settings.max_failed_logins,
+            )),
             live,
         };
         let server = serve(&settings, listener, ctx)?;

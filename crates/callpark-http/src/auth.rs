@@ -155,29 +155,40 @@ impl FromRequest for AuthedAgent {
         Box::pin(async move {
             let ctx = ctx.ok_or_else(|| ApiError::invalid("misconfigured application"))?;
             let credential = credential.ok_or_else(ApiError::unauthorized)?;
+            ctx.failed_logins.check(&req)?;
             if let Credential::Session(_) = credential {
                 from_own_page(&req, &ctx)?;
             }
-            let agent = credential
-                .agent(&ctx)
-                .await?
-                .ok_or_else(ApiError::unauthorized)?;
+            let Some(agent) = credential.agent(&ctx).await? else {
+                ctx.failed_logins.failed(&req);
+                return Err(ApiError::unauthorized());
+            };
             ctx.seen.note(&ctx.service, &agent).await;
             Ok(AuthedAgent(agent))
         })
     }
 }
 
-/// `bearer` is `configured`'s secret, compared in constant time.
-fn presents(req: &HttpRequest, configured: &SecretString) -> bool {
-    bearer(req).is_some_and(|given| {
-        bool::from(
-            configured
-                .expose_secret()
-                .as_bytes()
-                .ct_eq(given.as_bytes()),
-        )
-    })
+/// The request's bearer token is `configured`'s secret (compared in constant time); a wrong
+/// one counts towards the client's throttle, a missing one does not.
+fn guarded(
+    req: &HttpRequest,
+    ctx: &HttpContext,
+    configured: &SecretString,
+) -> Result<(), ApiError> {
+    let given = bearer(req).ok_or_else(ApiError::unauthorized)?;
+    ctx.failed_logins.check(req)?;
+    if bool::from(
+        configured
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(given.as_bytes()),
+    ) {
+        Ok(())
+    } else {
+        ctx.failed_logins.failed(req);
+        Err(ApiError::unauthorized())
+    }
 }
 
 /// The administrator, proven by the admin token.
@@ -190,14 +201,13 @@ impl FromRequest for Admin {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ctx = req.app_data::<web::Data<HttpContext>>();
-        let result = match ctx.and_then(|c| c.settings.admin_token.as_ref()) {
-            None => Err(ApiError::new(
+        let result = match ctx.map(|c| (c, c.settings.admin_token.as_ref())) {
+            None | Some((_, None)) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "admin_disabled",
                 "the admin API is disabled: set CALLPARK_ADMIN_TOKEN",
             )),
-            Some(expected) if presents(req, expected) => Ok(Admin),
-            Some(_) => Err(ApiError::unauthorized()),
+            Some((ctx, Some(expected))) => guarded(req, ctx, expected).map(|()| Admin),
         };
         std::future::ready(result)
     }
@@ -213,13 +223,12 @@ impl FromRequest for MetricsScraper {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ctx = req.app_data::<web::Data<HttpContext>>();
-        let result = match ctx.and_then(|c| c.settings.metrics_token.as_ref()) {
-            None => Err(ApiError::not_found(
+        let result = match ctx.map(|c| (c, c.settings.metrics_token.as_ref())) {
+            None | Some((_, None)) => Err(ApiError::not_found(
                 "metrics_disabled",
                 "metrics are off: set CALLPARK_METRICS_TOKEN and scrape with it",
             )),
-            Some(expected) if presents(req, expected) => Ok(MetricsScraper),
-            Some(_) => Err(ApiError::unauthorized()),
+            Some((ctx, Some(expected))) => guarded(req, ctx, expected).map(|()| MetricsScraper),
         };
         std::future::ready(result)
     }

@@ -65,6 +65,12 @@ impl ApiError {
     }
 
     #[must_use]
+    /// Says when a retry may succeed (`Retry-After`, in seconds).
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     pub fn with_cause(mut self, cause: impl Into<Cause>) -> Self {
         self.cause = Some(cause.into());
         self

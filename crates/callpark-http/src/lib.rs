@@ -33,6 +33,7 @@ pub mod presence;
 pub mod routes;
 mod sse;
 pub mod team;
+pub mod throttle;
 mod ui;
 pub mod webhooks;
 
@@ -128,6 +129,8 @@ pub struct HttpContext {
     pub team: Arc<team::TeamWatch>,
     /// Which agents this instance told the store it saw, and when.
     pub seen: Arc<presence::SeenRecently>,
+    /// Wrong credentials per client, to throttle guessing.
+    pub failed_logins: Arc<throttle::FailedLogins>,
 }
 
 impl std::fmt::Debug for HttpContext {

@@ -105,3 +105,52 @@ async fn a_webhook_is_refused_before_its_body_without_a_signature_and_closed_whe
     assert!(took < Duration::from_secs(10), "{took:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn repeated_wrong_tokens_are_throttled_with_retry_after() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 3, "+15550001000").await;
+    let alice = app.agent("acme", "alice").await;
+    // Clients as a reverse proxy on this host names them.
+    let me = |client: &str, token: Option<&str>| {
+        let mut request = app
+            .http
+            .get(app.url("/api/me"))
+            .header("X-Forwarded-For", format!("198.51.100.1, {client}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    // No token at all is a plain 401, and is not counted.
+    for _ in 0..20 {
+        assert_eq!(me("203.0.113.7", None).await.unwrap().status(), 401);
+    }
+    for attempt in 1..=10 {
+        let wrong = format!("cpk_wrong{attempt}");
+        assert_eq!(me("203.0.113.7", Some(&wrong)).await.unwrap().status(), 401);
+    }
+    // The eleventh try is refused, even with the right token, and says when to come back.
+    let refused = me("203.0.113.7", Some(&alice)).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let error: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "too_many_attempts");
+    // The admin API counts the same client's wrong tokens; other clients are not held back.
+    let admin = app
+        .http
+        .get(app.url("/admin/orgs/acme"))
+        .header("X-Forwarded-For", "203.0.113.7")
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 429);
+    assert_eq!(me("203.0.113.8", Some(&alice)).await.unwrap().status(), 200);
+    app.stop().await;
+}

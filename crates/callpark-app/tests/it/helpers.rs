@@ -70,6 +70,7 @@ impl TestApp {
             ring_time: Duration::from_secs(20),
             sessions: callpark_domain::SessionLifetime::SHIFT,
             presence_timeout: Duration::from_secs(120),
+            max_failed_logins: 10,
             workers: Some(2),
         };
         adjust(&mut settings);

@@ -35,6 +35,7 @@ fn real_twilio_on_the_memory_store(allow: bool) -> Settings {
         ring_time: Duration::from_secs(20),
         sessions: callpark_domain::SessionLifetime::SHIFT,
         presence_timeout: Duration::from_secs(120),
+        max_failed_logins: 10,
         workers: Some(1),
     }
 }

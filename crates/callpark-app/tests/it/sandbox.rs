@@ -26,6 +26,7 @@ async fn the_sandbox_walks_through_a_call_park_and_retrieve_over_http() {
         ring_time: Duration::from_secs(20),
         sessions: callpark_domain::SessionLifetime::SHIFT,
         presence_timeout: Duration::from_secs(120),
+        max_failed_logins: 10,
         workers: Some(1),
     };
     let app = Application::build(settings).await.unwrap();
