@@ -133,6 +133,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CALLPARK_PRESENCE_TIMEOUT_SECS", default_value_t = 20)]
     pub presence_timeout_secs: u64,
 
+    /// Live streams (agents' open pages) one instance serves at most; beyond, 429.
+    #[arg(long, env = "CALLPARK_MAX_STREAMS", default_value_t = callpark_http::DEFAULT_MAX_STREAMS)]
+    pub max_streams: usize,
+
     /// Wrong tokens one client may present per minute before it is answered 429.
     #[arg(long, env = "CALLPARK_MAX_FAILED_LOGINS", default_value_t = 10)]
     pub max_failed_logins: u32,
@@ -223,6 +227,7 @@ pub struct Settings {
     pub sessions: SessionLifetime,
     pub presence_timeout: Duration,
     pub max_failed_logins: u32,
+    pub max_streams: usize,
     pub workers: Option<usize>,
 }
 
@@ -321,6 +326,7 @@ impl ServeArgs {
             // Longer than a live stream's sign-of-life interval, with room for one to be late.
             presence_timeout: Duration::from_secs(self.presence_timeout_secs.max(10)),
             max_failed_logins: self.max_failed_logins.max(1),
+            max_streams: self.max_streams.max(1),
             workers: self.workers,
         })
     }

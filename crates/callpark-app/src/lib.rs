@@ -149,6 +149,7 @@ impl Application {
             failed_logins: Arc::new(callpark_http::throttle::FailedLogins::new(
                 settings.max_failed_logins,
             )),
+            streams: Arc::new(callpark_http::StreamLimits::new(settings.max_streams)),
             live,
         };
         let server = serve(&settings, listener, ctx)?;

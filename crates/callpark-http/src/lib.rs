@@ -32,8 +32,13 @@ mod ops;
 pub mod presence;
 pub mod routes;
 mod sse;
+mod stream_limits;
 pub mod team;
 pub mod throttle;
+
+pub use stream_limits::{
+    DEFAULT_TOTAL as DEFAULT_MAX_STREAMS, PER_AGENT as MAX_STREAMS_PER_AGENT, StreamLimits,
+};
 mod ui;
 pub mod webhooks;
 
@@ -131,6 +136,8 @@ pub struct HttpContext {
     pub seen: Arc<presence::SeenRecently>,
     /// Wrong credentials per client, to throttle guessing.
     pub failed_logins: Arc<throttle::FailedLogins>,
+    /// The open live streams, capped per agent and in all.
+    pub streams: Arc<StreamLimits>,
 }
 
 impl std::fmt::Debug for HttpContext {

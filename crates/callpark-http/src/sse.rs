@@ -23,6 +23,7 @@ use crate::HttpContext;
 use crate::auth::{AuthedAgent, Credential, credential};
 use crate::dto::{EventDto, LotDto};
 use crate::error::ApiError;
+use crate::stream_limits::StreamSlot;
 use crate::team::Team;
 
 /// Events read from the store per round trip when catching up.
@@ -43,6 +44,7 @@ pub(crate) async fn events(
         .org(&agent.org)
         .await?
         .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
+    let slot = ctx.streams.open(&agent)?;
     // A page that reconnects (after its network went, say) is there again: a signed-in agent
     // whose page was gone long enough to be taken offline is available again.
     if agent.status == AgentStatus::Offline {
@@ -63,6 +65,7 @@ pub(crate) async fn events(
         team,
         credential,
         ctx: ctx.clone(),
+        _slot: slot,
     };
     match resume_from {
         Some(after) => stream.cursor = after,
@@ -70,7 +73,9 @@ pub(crate) async fn events(
     }
     actix_web::rt::spawn(stream.run(feed, ctx.shutdown.clone()));
     Ok(sse::Sse::from_infallible_receiver(rx)
-        .with_keep_alive(Duration::from_secs(15))
+        // Often enough that a page that went away is noticed (its place freed, its agent no
+        // longer seen) within seconds: a write is what finds a closed connection.
+        .with_keep_alive(SIGNED_IN_CHECK)
         .with_retry_duration(Duration::from_secs(2)))
 }
 
@@ -101,6 +106,8 @@ struct Stream {
     team: watch::Receiver<Team>,
     credential: Credential,
     ctx: web::Data<HttpContext>,
+    /// This stream's place among the open ones, freed when the stream ends.
+    _slot: StreamSlot,
 }
 
 /// The client went away, or the store failed: either way the stream ends (a client reconnects

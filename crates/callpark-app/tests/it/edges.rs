@@ -154,3 +154,46 @@ async fn repeated_wrong_tokens_are_throttled_with_retry_after() {
     assert_eq!(me("203.0.113.8", Some(&alice)).await.unwrap().status(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn live_streams_are_capped_per_agent_and_in_all() {
+    let app = TestApp::spawn_configured(wiremock::MockServer::start().await, |s| {
+        s.max_streams = callpark_http::MAX_STREAMS_PER_AGENT + 1;
+    })
+    .await;
+    app.create_org("acme", 3, "+15550001000").await;
+    let alice = app.agent("acme", "alice").await;
+    let bob = app.agent("acme", "bob").await;
+    let carol = app.agent("acme", "carol").await;
+    let open = |token: &str| {
+        app.http
+            .get(app.url("/api/events"))
+            .bearer_auth(token)
+            .send()
+    };
+    let mut alices = Vec::new();
+    for _ in 0..callpark_http::MAX_STREAMS_PER_AGENT {
+        let stream = open(&alice).await.unwrap();
+        assert_eq!(stream.status(), 200);
+        alices.push(stream);
+    }
+    let refused = open(&alice).await.unwrap();
+    assert_eq!(refused.status(), 429, "one stream too many for alice");
+    let error: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "too_many_streams");
+    // Bob takes the last place of the instance; carol finds none.
+    let bobs = open(&bob).await.unwrap();
+    assert_eq!(bobs.status(), 200);
+    assert_eq!(
+        open(&carol).await.unwrap().status(),
+        429,
+        "the instance is full"
+    );
+    // Alice closes a tab: its place is free again.
+    drop(alices.pop());
+    crate::helpers::eventually("a place for carol", || async {
+        open(&carol).await.unwrap().status() == 200
+    })
+    .await;
+    app.stop().await;
+}

@@ -71,6 +71,7 @@ impl TestApp {
             sessions: callpark_domain::SessionLifetime::SHIFT,
             presence_timeout: Duration::from_secs(120),
             max_failed_logins: 10,
+            max_streams: 10_000,
             workers: Some(2),
         };
         adjust(&mut settings);

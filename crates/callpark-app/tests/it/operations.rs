@@ -36,6 +36,7 @@ fn real_twilio_on_the_memory_store(allow: bool) -> Settings {
         sessions: callpark_domain::SessionLifetime::SHIFT,
         presence_timeout: Duration::from_secs(120),
         max_failed_logins: 10,
+        max_streams: 10_000,
         workers: Some(1),
     }
 }

@@ -27,6 +27,7 @@ async fn the_sandbox_walks_through_a_call_park_and_retrieve_over_http() {
         sessions: callpark_domain::SessionLifetime::SHIFT,
         presence_timeout: Duration::from_secs(120),
         max_failed_logins: 10,
+        max_streams: 10_000,
         workers: Some(1),
     };
     let app = Application::build(settings).await.unwrap();
