@@ -17,7 +17,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use callpark_domain::{
     AgentIdentity, BoxError, CreateAgentError, CreateOrgError, DisplayName, NewAgent,
-    ParkingService, Ports, SystemClock,
+    ParkingService, Ports, Role, SystemClock,
 };
 use callpark_http::metrics::MeteredEvents;
 use callpark_http::{HttpContext, HttpSettings, Routes};
@@ -387,6 +387,12 @@ async fn create_demo(service: &ParkingService) -> Result<Demo, StartupError> {
             display_name: DisplayName::parse(name).ok(),
             token_hash: callpark_http::auth::token_hash(&token),
             token_expires_at: None,
+            // Alice supervises the demo organisation: she manages its agents.
+            role: if identity == "alice" {
+                Role::Supervisor
+            } else {
+                Role::Agent
+            },
         };
         match service.create_agent(&agent).await {
             Ok(_) => agents.push((identity.to_owned(), token)),

@@ -149,9 +149,10 @@ pub use machine::{
     TransitionError, transition,
 };
 pub use model::{
-    Agent, AgentStatus, AgentStatusChange, AutoSlot, Call, Caller, DEFAULT_RETRIEVE_RING_TIME,
-    MAX_CLIENTS_PER_DIAL, MAX_PARK_TIME, NewAgent, NewOrganisation, NewParkedCall, NewSession,
-    Organisation, ParkedCall, Retrieval, SlotRequest, TimeoutAction, retrieve_window,
+    Agent, AgentChange, AgentStatus, AgentStatusChange, AutoSlot, Call, Caller,
+    DEFAULT_RETRIEVE_RING_TIME, MAX_CLIENTS_PER_DIAL, MAX_PARK_TIME, NewAgent, NewOrganisation,
+    NewParkedCall, NewSession, Organisation, ParkedCall, Retrieval, Role, SlotRequest,
+    TimeoutAction, retrieve_window,
 };
 pub use ports::{
     BoxError, CallStatus, CasError, ChildLeg, ClaimError, Clock, CreateAgentError, CreateOrgError,

@@ -99,6 +99,25 @@ pub enum AgentStatus {
     Offline,
 }
 
+/// What an agent may do in its organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Role {
+    /// Parks, retrieves, takes calls.
+    #[default]
+    Agent,
+    /// An agent who also manages the organisation: its agents and their access.
+    Supervisor,
+}
+
+/// What changes about an agent: each field that is `Some` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AgentChange {
+    /// The name shown to other agents (`Some(None)` removes it).
+    pub display_name: Option<Option<DisplayName>>,
+    /// Its role.
+    pub role: Option<Role>,
+}
+
 /// A person who parks and retrieves calls, inside one organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
@@ -112,6 +131,11 @@ pub struct Agent {
     pub status: AgentStatus,
     /// The agent's browser leg, while on a call.
     pub current_call: Option<CallSid>,
+    /// What it may do.
+    pub role: Role,
+    /// `false` once deactivated: it cannot sign in and is never rung, and its name stays in
+    /// the history of the calls it handled.
+    pub active: bool,
 }
 
 /// An agent's new status, set together with a parked call's transition (see
@@ -141,6 +165,8 @@ pub struct NewAgent {
     pub token_hash: TokenHash,
     /// When the token stops working, if ever.
     pub token_expires_at: Option<OffsetDateTime>,
+    /// What it may do.
+    pub role: Role,
 }
 
 /// A signed-in page's session as the store keeps it: the digest of its secret, whose it is,

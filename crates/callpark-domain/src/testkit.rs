@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::model::{AutoSlot, Caller, NewAgent, Organisation, TimeoutAction};
+use crate::model::{AutoSlot, Caller, NewAgent, Organisation, Role, TimeoutAction};
 use crate::ports::{CallStatus, ChildLeg, Clock, PstnLeg, Telephony, TelephonyError, WebhookUrls};
 use crate::values::{
     AgentIdentity, Announcement, CallSid, DisplayName, HttpUrl, LotSize, OrgSlug, ParkedCallId,
@@ -80,6 +80,7 @@ pub fn new_agent(org: &str, identity: &str, token: u8) -> NewAgent {
         display_name: None,
         token_hash: token_hash(token),
         token_expires_at: None,
+        role: Role::Agent,
     }
 }
 

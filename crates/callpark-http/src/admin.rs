@@ -1,19 +1,18 @@
-//! The administrator's API: organisations and their agents.
+//! The administrator's API: organisations (the agents are in `roster.rs`).
 
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use callpark_domain::{
-    AgentIdentity, Announcement, AutoSlot, DisplayName, HttpUrl, LotSize, MAX_PARK_TIME, NewAgent,
-    NewOrganisation, OrgSlug, PhoneNumber, TimeoutAction, Voice,
+    Announcement, AutoSlot, DisplayName, HttpUrl, LotSize, MAX_PARK_TIME, NewOrganisation, OrgSlug,
+    PhoneNumber, TimeoutAction, Voice,
 };
-use time::OffsetDateTime;
 
 use crate::HttpContext;
-use crate::auth::{Admin, new_token, token_hash};
 use crate::body::JsonBody;
-use crate::dto::{NewAgentBody, NewAgentDto, NewOrgBody, NewTokenBody, OrgDto, rfc3339};
-use crate::error::{ApiError, get, only, post};
+use crate::dto::{NewOrgBody, OrgDto};
+use crate::error::{ApiError, get, only};
+use crate::manager::{Admin, Manager};
 
 /// What a parked caller hears when the organisation sets nothing else.
 pub const DEFAULT_ANNOUNCEMENT: &str = "Please hold. Your call is being transferred.";
@@ -25,15 +24,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
             .wrap(crate::auth::private_answers())
-            .service(post("/orgs", create_org))
-            .service(get("/orgs/{slug}", get_org))
-            .service(post("/orgs/{slug}/agents", create_agent))
             .service(
-                web::resource("/orgs/{slug}/agents/{identity}/token")
-                    .post(rotate_token)
-                    .delete(revoke_token)
-                    .default_service(only("POST, DELETE")),
-            ),
+                web::resource("/orgs")
+                    .post(create_org)
+                    .get(list_orgs)
+                    .default_service(only("GET, POST")),
+            )
+            .service(get("/orgs/{slug}", get_org))
+            .configure(crate::roster::configure),
     );
 }
 
@@ -98,122 +96,23 @@ async fn create_org(
     Ok(HttpResponse::Created().json(OrgDto::from(&org)))
 }
 
+/// Every organisation, for the operator.
+async fn list_orgs(ctx: web::Data<HttpContext>, _: Admin) -> Result<HttpResponse, ApiError> {
+    let orgs = ctx.service.orgs().await?;
+    Ok(HttpResponse::Ok().json(orgs.iter().map(OrgDto::from).collect::<Vec<_>>()))
+}
+
 async fn get_org(
     ctx: web::Data<HttpContext>,
-    _: Admin,
+    manager: Manager,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = OrgSlug::parse(&path)?;
+    manager.may_manage(&slug)?;
     let org = ctx
         .service
         .org(&slug)
         .await?
         .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
     Ok(HttpResponse::Ok().json(OrgDto::from(&org)))
-}
-
-/// The longest an API token may be issued for: five years.
-const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(5 * 365 * 24 * 3600);
-
-/// When a token issued now for `seconds` expires.
-fn token_expiry(
-    ctx: &HttpContext,
-    seconds: Option<u64>,
-) -> Result<Option<OffsetDateTime>, ApiError> {
-    let Some(seconds) = seconds else {
-        return Ok(None);
-    };
-    let lifetime = Duration::from_secs(seconds);
-    if lifetime.is_zero() || lifetime > MAX_TOKEN_LIFETIME {
-        return Err(ApiError::invalid(format!(
-            "a token's lifetime must be between 1 and {} seconds",
-            MAX_TOKEN_LIFETIME.as_secs()
-        )));
-    }
-    Ok(Some(ctx.service.now() + lifetime))
-}
-
-fn issued(
-    identity: &AgentIdentity,
-    token: String,
-    expires_at: Option<OffsetDateTime>,
-) -> NewAgentDto {
-    NewAgentDto {
-        identity: identity.to_string(),
-        token,
-        token_expires_at: expires_at.map(rfc3339),
-    }
-}
-
-async fn create_agent(
-    ctx: web::Data<HttpContext>,
-    _: Admin,
-    path: web::Path<String>,
-    JsonBody(body): JsonBody<NewAgentBody>,
-) -> Result<HttpResponse, ApiError> {
-    let token = new_token();
-    let expires_at = token_expiry(&ctx, body.token_expires_in_seconds)?;
-    let agent = NewAgent {
-        org: OrgSlug::parse(&path)?,
-        identity: AgentIdentity::parse(&body.identity)?,
-        display_name: body
-            .display_name
-            .as_deref()
-            .map(DisplayName::parse)
-            .transpose()?,
-        token_hash: token_hash(&token),
-        token_expires_at: expires_at,
-    };
-    let agent = ctx.service.create_agent(&agent).await?;
-    Ok(HttpResponse::Created().json(issued(&agent.identity, token, expires_at)))
-}
-
-/// The agent a `/orgs/{slug}/agents/{identity}` path names.
-fn agent_path(path: &(String, String)) -> Result<(OrgSlug, AgentIdentity), ApiError> {
-    Ok((OrgSlug::parse(&path.0)?, AgentIdentity::parse(&path.1)?))
-}
-
-fn no_such_agent() -> ApiError {
-    ApiError::not_found("agent_not_found", "no such agent")
-}
-
-/// A new API token for the agent; the old one is refused from now on. Its pages stay signed in.
-async fn rotate_token(
-    ctx: web::Data<HttpContext>,
-    _: Admin,
-    path: web::Path<(String, String)>,
-    JsonBody(body): JsonBody<Option<NewTokenBody>>,
-) -> Result<HttpResponse, ApiError> {
-    let (org, identity) = agent_path(&path)?;
-    let expires_at = token_expiry(&ctx, body.and_then(|b| b.expires_in_seconds))?;
-    let token = new_token();
-    if !ctx
-        .service
-        .replace_token(&org, &identity, &token_hash(&token), expires_at)
-        .await?
-    {
-        return Err(no_such_agent());
-    }
-    Ok(HttpResponse::Created().json(issued(&identity, token, expires_at)))
-}
-
-/// Revokes the agent's API token and signs out every page it signed in on: for a token that
-/// leaked. Only a new token (`POST`) lets the agent in again.
-async fn revoke_token(
-    ctx: web::Data<HttpContext>,
-    _: Admin,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let (org, identity) = agent_path(&path)?;
-    // A digest of a secret nobody is given: no token matches it.
-    let unusable = token_hash(&new_token());
-    if !ctx
-        .service
-        .replace_token(&org, &identity, &unusable, None)
-        .await?
-    {
-        return Err(no_such_agent());
-    }
-    ctx.service.end_sessions_of(&org, &identity).await?;
-    Ok(HttpResponse::NoContent().finish())
 }

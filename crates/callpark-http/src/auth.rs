@@ -50,7 +50,7 @@ pub fn token_hash(token: &str) -> TokenHash {
     TokenHash::from_bytes(Sha256::digest(token.as_bytes()).into())
 }
 
-fn bearer(req: &HttpRequest) -> Option<&str> {
+pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -149,67 +149,65 @@ impl FromRequest for AuthedAgent {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = req.app_data::<web::Data<HttpContext>>().cloned();
-        let credential = credential(req);
         let req = req.clone();
         Box::pin(async move {
-            let ctx = ctx.ok_or_else(|| ApiError::invalid("misconfigured application"))?;
-            let credential = credential.ok_or_else(ApiError::unauthorized)?;
-            ctx.failed_logins.check(&req)?;
-            if let Credential::Session(_) = credential {
-                from_own_page(&req, &ctx)?;
-            }
-            let Some(agent) = credential.agent(&ctx).await? else {
-                ctx.failed_logins.failed(&req);
-                return Err(ApiError::unauthorized());
-            };
-            ctx.seen.note(&ctx.service, &agent).await;
-            Ok(AuthedAgent(agent))
+            let ctx = context(&req)?;
+            let credential = credential(&req).ok_or_else(ApiError::unauthorized)?;
+            authenticate(&req, &ctx, &credential).await.map(AuthedAgent)
         })
     }
 }
 
-/// The request's bearer token is `configured`'s secret (compared in constant time); a wrong
-/// one counts towards the client's throttle, a missing one does not.
-fn guarded(
+/// The service's context, as every handler has it.
+pub(crate) fn context(req: &HttpRequest) -> Result<web::Data<HttpContext>, ApiError> {
+    req.app_data::<web::Data<HttpContext>>()
+        .cloned()
+        .ok_or_else(|| ApiError::invalid("misconfigured application"))
+}
+
+/// The agent `credential` proves: throttled, from the service's own page when it is the
+/// cookie, and noted as a sign of life.
+pub(crate) async fn authenticate(
+    req: &HttpRequest,
+    ctx: &HttpContext,
+    credential: &Credential,
+) -> Result<Agent, ApiError> {
+    ctx.failed_logins.check(req)?;
+    if let Credential::Session(_) = credential {
+        from_own_page(req, ctx)?;
+    }
+    let Some(agent) = credential.agent(ctx).await? else {
+        ctx.failed_logins.failed(req);
+        return Err(ApiError::unauthorized());
+    };
+    ctx.seen.note(&ctx.service, &agent).await;
+    Ok(agent)
+}
+
+/// `given` is `configured`'s secret, compared in constant time.
+pub(crate) fn same_secret(configured: &SecretString, given: &str) -> bool {
+    bool::from(
+        configured
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(given.as_bytes()),
+    )
+}
+
+/// The request's bearer token is `configured`'s secret; a wrong one counts towards the
+/// client's throttle, a missing one does not.
+pub(crate) fn guarded(
     req: &HttpRequest,
     ctx: &HttpContext,
     configured: &SecretString,
 ) -> Result<(), ApiError> {
     let given = bearer(req).ok_or_else(ApiError::unauthorized)?;
     ctx.failed_logins.check(req)?;
-    if bool::from(
-        configured
-            .expose_secret()
-            .as_bytes()
-            .ct_eq(given.as_bytes()),
-    ) {
+    if same_secret(configured, given) {
         Ok(())
     } else {
         ctx.failed_logins.failed(req);
         Err(ApiError::unauthorized())
-    }
-}
-
-/// The administrator, proven by the admin token.
-#[derive(Debug)]
-pub struct Admin;
-
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = req.app_data::<web::Data<HttpContext>>();
-        let result = match ctx.map(|c| (c, c.settings.admin_token.as_ref())) {
-            None | Some((_, None)) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "admin_disabled",
-                "the admin API is disabled: set CALLPARK_ADMIN_TOKEN",
-            )),
-            Some((ctx, Some(expected))) => guarded(req, ctx, expected).map(|()| Admin),
-        };
-        std::future::ready(result)
     }
 }
 

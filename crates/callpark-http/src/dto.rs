@@ -175,6 +175,7 @@ pub struct AgentDto {
     pub display_name: Option<String>,
     pub org: String,
     pub status: &'static str,
+    pub role: &'static str,
 }
 
 impl From<&Agent> for AgentDto {
@@ -184,8 +185,54 @@ impl From<&Agent> for AgentDto {
             display_name: a.display_name.as_ref().map(ToString::to_string),
             org: a.org.to_string(),
             status: agent_status(a.status),
+            role: role_name(a.role),
         }
     }
+}
+
+/// The wire name of a role.
+pub fn role_name(role: callpark_domain::Role) -> &'static str {
+    match role {
+        callpark_domain::Role::Agent => "agent",
+        callpark_domain::Role::Supervisor => "supervisor",
+    }
+}
+
+/// An agent as its managers see it: whether it is still active, too.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedAgentDto {
+    #[serde(flatten)]
+    pub agent: AgentDto,
+    pub active: bool,
+}
+
+impl From<&Agent> for ManagedAgentDto {
+    fn from(a: &Agent) -> Self {
+        Self {
+            agent: AgentDto::from(a),
+            active: a.active,
+        }
+    }
+}
+
+/// A change of an agent (`PATCH …/agents/{identity}`): each field sent is set.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentChangeBody {
+    /// `null` removes the display name; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    pub display_name: Option<Option<String>>,
+    pub role: Option<String>,
+}
+
+/// A field that is present (even as `null`) is `Some`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Serialize)]
@@ -295,6 +342,8 @@ pub struct NewAgentBody {
     pub display_name: Option<String>,
     /// The token stops working this long after it is issued; absent, never.
     pub token_expires_in_seconds: Option<u64>,
+    /// `agent` (the default) or `supervisor`.
+    pub role: Option<String>,
 }
 
 /// A new API token for an agent (`POST …/agents/{identity}/token`).

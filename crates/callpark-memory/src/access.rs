@@ -42,6 +42,13 @@ impl Access {
             .insert(hash.clone(), Token { agent, expires_at });
     }
 
+    /// The agent's token stops working at `at`.
+    pub(crate) fn expire_token_of(&mut self, agent: &AgentKey, at: OffsetDateTime) {
+        for token in self.tokens.values_mut().filter(|t| &t.agent == agent) {
+            token.expires_at = Some(token.expires_at.map_or(at, |e| e.min(at)));
+        }
+    }
+
     /// The agent a token that has not expired by `now` belongs to.
     pub(crate) fn token_agent(&self, hash: &TokenHash, now: OffsetDateTime) -> Option<&AgentKey> {
         self.tokens

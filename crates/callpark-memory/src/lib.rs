@@ -14,17 +14,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, AgentStatusChange, AutoSlot, Call, CallSid, CasError,
-    ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot, NewAgent,
-    NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkState, ParkedCall,
-    ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError,
-    TokenHash,
+    Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, AutoSlot, Call, CallSid,
+    CasError, ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot,
+    NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkState,
+    ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest,
+    StoreError, TokenHash,
 };
 use time::OffsetDateTime;
 
 mod access;
 mod events;
 mod legs;
+mod roster;
 
 pub use events::MemoryEvents;
 
@@ -89,6 +90,8 @@ impl State {
     ) -> bool {
         let key = (org.clone(), identity.clone());
         match self.agents.get_mut(&key) {
+            // A deactivated agent stays offline, whatever a late callback says.
+            Some(agent) if !agent.active => true,
             Some(agent) => {
                 if status == AgentStatus::Available && agent.status != AgentStatus::Available {
                     self.available_counter += 1;
@@ -215,26 +218,7 @@ impl ParkingStore for MemoryStore {
     }
 
     async fn create_agent(&self, new: &NewAgent) -> Result<Agent, CreateAgentError> {
-        let mut state = self.lock();
-        if !state.orgs.contains_key(&new.org) {
-            return Err(CreateAgentError::UnknownOrg);
-        }
-        let key = (new.org.clone(), new.identity.clone());
-        if state.agents.contains_key(&key) {
-            return Err(CreateAgentError::AlreadyExists);
-        }
-        let agent = Agent {
-            org: new.org.clone(),
-            identity: new.identity.clone(),
-            display_name: new.display_name.clone(),
-            status: AgentStatus::Offline,
-            current_call: None,
-        };
-        state
-            .access
-            .set_token(key.clone(), &new.token_hash, new.token_expires_at);
-        state.agents.insert(key, agent.clone());
-        Ok(agent)
+        self.lock().create_agent(new)
     }
 
     async fn agent(
@@ -298,33 +282,42 @@ impl ParkingStore for MemoryStore {
         Ok(())
     }
 
+    async fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        let mut orgs: Vec<Organisation> = self.lock().orgs.values().cloned().collect();
+        orgs.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(orgs)
+    }
+
+    async fn change_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        change: &AgentChange,
+    ) -> Result<Option<Agent>, StoreError> {
+        Ok(self.lock().change_agent(org, identity, change))
+    }
+
+    async fn deactivate_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Result<Option<Agent>, StoreError> {
+        Ok(self.lock().deactivate_agent(org, identity, at))
+    }
+
     async fn agent_seen(
         &self,
         org: &OrgSlug,
         identity: &AgentIdentity,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let mut state = self.lock();
-        let seen = state
-            .seen
-            .entry((org.clone(), identity.clone()))
-            .or_insert(at);
-        *seen = (*seen).max(at);
+        self.lock().agent_seen(org, identity, at);
         Ok(())
     }
 
     async fn expire_presence(&self, seen_before: OffsetDateTime) -> Result<Vec<Agent>, StoreError> {
-        let state = &mut *self.lock();
-        let mut gone = Vec::new();
-        for (key, agent) in &mut state.agents {
-            let seen = state.seen.get(key).is_some_and(|at| *at >= seen_before);
-            if agent.status == AgentStatus::Available && !seen {
-                agent.status = AgentStatus::Offline;
-                agent.current_call = None;
-                gone.push(agent.clone());
-            }
-        }
-        Ok(gone)
+        Ok(self.lock().expire_presence(seen_before))
     }
 
     async fn end_agent_sessions(

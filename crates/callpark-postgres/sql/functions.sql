@@ -349,3 +349,16 @@ BEGIN
     RETURN cardinality(p_payloads);
 END;
 $$;
+
+-- A deactivated agent stays offline whatever writes its status (a late callback, a call that
+-- ended): so nothing ever rings it again.
+CREATE FUNCTION callpark_inactive_agents_stay_offline() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT NEW.active THEN
+        NEW.status := 'offline';
+        NEW.current_call := NULL;
+    END IF;
+    RETURN NEW;
+END;
+$$;

@@ -11,6 +11,8 @@ diesel::table! {
         available_order -> Nullable<Int8>,
         token_expires_at -> Nullable<Timestamptz>,
         seen_at -> Nullable<Timestamptz>,
+        role -> Text,
+        active -> Bool,
     }
 }
 

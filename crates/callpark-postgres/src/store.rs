@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError, ClaimError,
-    CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot, NewAgent,
+    Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError,
+    ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot, NewAgent,
     NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkedCall, ParkedCallId,
     ParkingStore, PhoneNumber, Sequence, SlotNumber, StoreError, TokenHash,
 };
@@ -301,6 +301,40 @@ impl ParkingStore for PgStore {
     async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
         self.bounded(async { sessions::end(&mut *self.conn().await?, hash).await })
             .await
+    }
+
+    async fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.bounded(async { organisations::all(&mut *self.conn().await?).await })
+            .await
+    }
+
+    async fn change_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        change: &AgentChange,
+    ) -> Result<Option<Agent>, StoreError> {
+        self.bounded(async {
+            agents::change(&mut *self.conn().await?, org, identity, change).await
+        })
+        .await
+    }
+
+    async fn deactivate_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Result<Option<Agent>, StoreError> {
+        self.bounded(async {
+            let conn = &mut *self.conn().await?;
+            let agent = agents::deactivate(conn, org, identity, at).await?;
+            if agent.is_some() {
+                sessions::end_all_of(conn, org, identity).await?;
+            }
+            Ok(agent)
+        })
+        .await
     }
 
     async fn agent_seen(

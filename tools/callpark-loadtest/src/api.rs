@@ -96,6 +96,7 @@ impl Sids {
 /// An organisation made for a run, with its agents' tokens.
 #[derive(Debug, Clone)]
 pub(crate) struct Org {
+    pub(crate) slug: String,
     pub(crate) number: String,
     pub(crate) agents: Vec<(String, String)>,
 }
@@ -161,6 +162,7 @@ impl Instance {
             tokens.push((identity, token));
         }
         Ok(Org {
+            slug: slug.to_owned(),
             number: number.to_owned(),
             agents: tokens,
         })
@@ -212,7 +214,8 @@ impl Instance {
             ],
         )
         .await?;
-        let client = format!("client:{agent}");
+        // The agent's Twilio Client identity: the organisation's and the agent's names.
+        let client = format!("client:{}.{agent}", org.slug);
         self.webhook(
             paths::CALL_STATUS,
             &[

@@ -12,6 +12,7 @@ mod limits;
 mod operations;
 mod presence;
 mod reliability;
+mod roles;
 mod sandbox;
 mod sessions;
 mod sse;

@@ -485,7 +485,8 @@ async fn no_agent_of_one_org_reaches_another_orgs_lot_through_any_endpoint() {
         first.is_err() || first.unwrap().data["call"]["pstnCallSid"] != sid(1).as_str(),
         "no acme event leaks"
     );
-    // The admin API needs the admin token, whoever the agent is.
+    // Managing agents needs the admin token or a supervisor of the organisation: an agent is
+    // refused.
     let admin = app
         .post_json(
             "/admin/orgs/acme/agents",
@@ -493,7 +494,7 @@ async fn no_agent_of_one_org_reaches_another_orgs_lot_through_any_endpoint() {
             json!({"identity": "mole"}),
         )
         .await;
-    assert_eq!(admin.status(), 401);
+    assert_eq!(admin.status(), 403);
     assert_eq!(app.lot(&alice).await, acme_lot, "acme's lot is unchanged");
     app.stop().await;
 }

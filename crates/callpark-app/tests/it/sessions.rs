@@ -241,7 +241,7 @@ async fn a_rotated_or_revoked_token_is_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(as_agent.status(), 401);
+    assert_eq!(as_agent.status(), 403, "an agent manages nothing");
     app.stop().await;
 }
 

@@ -137,6 +137,7 @@ impl App {
                 // The digest of the agent's API token: computing it is the front end's job.
                 token_hash: TokenHash::from_bytes([token; 32]),
                 token_expires_at: None,
+                role: callpark_domain::Role::Agent,
             })
             .await
             .map_err(failed("create an agent"))?;

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 
 use crate::events::{LotEvent, LotEventKind};
 use crate::model::{
-    Agent, AgentStatus, AgentStatusChange, Call, NewAgent, NewOrganisation, NewParkedCall,
-    NewSession, Organisation, ParkedCall,
+    Agent, AgentChange, AgentStatus, AgentStatusChange, Call, NewAgent, NewOrganisation,
+    NewParkedCall, NewSession, Organisation, ParkedCall,
 };
 use crate::values::{
     AgentIdentity, CallSid, LotSize, OrgSlug, ParkedCallId, PhoneNumber, Sequence, SlotNumber,
@@ -228,6 +228,36 @@ pub trait ParkingStore: Send + Sync {
         org: &OrgSlug,
         identity: &AgentIdentity,
     ) -> Result<(), StoreError>;
+
+    /// Every organisation, by slug.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn orgs(&self) -> Result<Vec<Organisation>, StoreError>;
+
+    /// Changes an agent's name or role; `None` for an unknown agent.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn change_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        change: &AgentChange,
+    ) -> Result<Option<Agent>, StoreError>;
+
+    /// Deactivates an agent at `at`, at once: its token expires, its sessions end, it is
+    /// `offline` and stays so (no status change takes it out of `offline` again), so it is never
+    /// rung. The record stays, for the history. `None` for an unknown agent.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn deactivate_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Result<Option<Agent>, StoreError>;
 
     /// Every agent of the organisation, by identity.
     ///

@@ -5,7 +5,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::ParkingService;
-use crate::model::{Agent, AgentStatus, NewAgent, NewOrganisation, NewSession, Organisation};
+use crate::model::{
+    Agent, AgentChange, AgentStatus, NewAgent, NewOrganisation, NewSession, Organisation,
+};
 use crate::ports::{CreateAgentError, CreateOrgError, StoreError};
 use crate::values::{AgentIdentity, OrgSlug, TokenHash};
 
@@ -132,10 +134,60 @@ impl ParkingService {
         self.ports.store.org(slug).await
     }
 
+    /// The organisation's active agents, by identity: its team as agents see it.
+    ///
     /// # Errors
     /// [`StoreError`] only.
     pub async fn agents(&self, org: &OrgSlug) -> Result<Vec<Agent>, StoreError> {
+        let mut agents = self.ports.store.agents(org).await?;
+        agents.retain(|a| a.active);
+        Ok(agents)
+    }
+
+    /// Every agent of the organisation, deactivated ones too, by identity: for its managers.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn roster(&self, org: &OrgSlug) -> Result<Vec<Agent>, StoreError> {
         self.ports.store.agents(org).await
+    }
+
+    /// Every organisation, by slug.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.ports.store.orgs().await
+    }
+
+    /// Changes an agent's name or role; `None` for an unknown agent.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn change_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        change: &AgentChange,
+    ) -> Result<Option<Agent>, StoreError> {
+        self.ports.store.change_agent(org, identity, change).await
+    }
+
+    /// Deactivates an agent now: its token and sessions are refused at once on every
+    /// instance, it is never rung again; calls it parked stay parked and retrievable by others,
+    /// and the history keeps its name. `None` for an unknown agent.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn deactivate_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+    ) -> Result<Option<Agent>, StoreError> {
+        self.ports
+            .store
+            .deactivate_agent(org, identity, self.now())
+            .await
     }
 
     /// Sets an agent's presence (sign-in, sign-out). Calls it parked stay parked. Signing in

@@ -15,12 +15,12 @@ use callpark_domain::mocks::{
 };
 use callpark_domain::testkit::{agent_identity, call_sid, caller, epoch, new_agent, organisation};
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError, ClaimError,
-    CreateAgentError, CreateOrgError, HttpUrl, LotEvent, LotEventKind, LotSnapshot, NewAgent,
-    NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkError, ParkRequest,
-    ParkState, ParkedCall, ParkedCallId, ParkingService, ParkingStore, PhoneNumber, Ports,
-    Retrieval, RetrieveError, Sequence, SlotNumber, SlotRequest, StoreError, TelephonyError,
-    TokenHash,
+    Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError,
+    ClaimError, CreateAgentError, CreateOrgError, HttpUrl, LotEvent, LotEventKind, LotSnapshot,
+    NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkError,
+    ParkRequest, ParkState, ParkedCall, ParkedCallId, ParkingService, ParkingStore, PhoneNumber,
+    Ports, Retrieval, RetrieveError, Role, Sequence, SlotNumber, SlotRequest, StoreError,
+    TelephonyError, TokenHash,
 };
 use callpark_memory::MemoryStore;
 use mockall::predicate::eq;
@@ -51,6 +51,8 @@ fn agent(identity: &str) -> Agent {
         display_name: None,
         status: AgentStatus::OnCall,
         current_call: Some(browser()),
+        role: Role::Agent,
+        active: true,
     }
 }
 
@@ -422,6 +424,28 @@ impl ParkingStore for YieldingStore {
     async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
         tokio::task::yield_now().await;
         self.inner.end_session(hash).await
+    }
+    async fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.orgs().await
+    }
+    async fn change_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        change: &AgentChange,
+    ) -> Result<Option<Agent>, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.change_agent(org, identity, change).await
+    }
+    async fn deactivate_agent(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Result<Option<Agent>, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.deactivate_agent(org, identity, at).await
     }
     async fn agent_seen(
         &self,

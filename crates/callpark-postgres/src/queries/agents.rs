@@ -1,8 +1,8 @@
 //! Agents: created with a token, looked up by identity or token, and their status.
 
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, CallSid, CreateAgentError, DisplayName, NewAgent, OrgSlug,
-    StoreError, TokenHash,
+    Agent, AgentChange, AgentIdentity, AgentStatus, CallSid, CreateAgentError, DisplayName,
+    NewAgent, OrgSlug, Role, StoreError, TokenHash,
 };
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
@@ -54,6 +54,23 @@ struct AgentRow {
     display_name: Option<String>,
     status: String,
     current_call: Option<String>,
+    role: String,
+    active: bool,
+}
+
+pub(crate) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "agent",
+        Role::Supervisor => "supervisor",
+    }
+}
+
+fn role(name: &str) -> Result<Role, CorruptRow> {
+    match name {
+        "agent" => Ok(Role::Agent),
+        "supervisor" => Ok(Role::Supervisor),
+        other => Err(unknown("agents.role", other)),
+    }
 }
 
 impl TryFrom<AgentRow> for Agent {
@@ -74,6 +91,8 @@ impl TryFrom<AgentRow> for Agent {
                 row.current_call.as_deref(),
                 CallSid::parse,
             )?,
+            role: role(&row.role)?,
+            active: row.active,
         })
     }
 }
@@ -99,6 +118,7 @@ pub(crate) async fn create(
             agents::status.eq(agent_status_name(AgentStatus::Offline)),
             agents::token_hash.eq(agent.token_hash.as_bytes().as_slice()),
             agents::token_expires_at.eq(agent.token_expires_at),
+            agents::role.eq(role_name(agent.role)),
         ))
         .returning(AgentRow::as_returning())
         .get_result(conn)
@@ -141,6 +161,7 @@ pub(crate) async fn find_by_token(
 ) -> Result<Option<Agent>, StoreError> {
     let row = agents::table
         .filter(agents::token_hash.eq(hash.as_bytes().as_slice()))
+        .filter(agents::active)
         .filter(
             agents::token_expires_at
                 .is_null()
@@ -215,6 +236,46 @@ pub(crate) async fn expire_presence(
     rows.into_iter()
         .map(|row| Agent::try_from(row).map_err(error::corrupt))
         .collect()
+}
+
+/// Changes an agent's name or role (an admin's rare request: a statement per field set).
+pub(crate) async fn change(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+    identity: &AgentIdentity,
+    change: &AgentChange,
+) -> Result<Option<Agent>, StoreError> {
+    let target = || agents::table.find((org.as_str(), identity.as_str()));
+    if let Some(name) = &change.display_name {
+        diesel::update(target())
+            .set(agents::display_name.eq(name.as_ref().map(DisplayName::as_str)))
+            .execute(conn)
+            .await
+            .map_err(error::query)?;
+    }
+    if let Some(role) = change.role {
+        diesel::update(target())
+            .set(agents::role.eq(role_name(role)))
+            .execute(conn)
+            .await
+            .map_err(error::query)?;
+    }
+    find(conn, org, identity).await
+}
+
+/// Deactivates an agent: inactive, offline (the trigger keeps it so), its token expired.
+pub(crate) async fn deactivate(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+    identity: &AgentIdentity,
+    at: OffsetDateTime,
+) -> Result<Option<Agent>, StoreError> {
+    let row = diesel::update(agents::table.find((org.as_str(), identity.as_str())))
+        .set((agents::active.eq(false), agents::token_expires_at.eq(at)))
+        .returning(AgentRow::as_returning())
+        .get_result(conn)
+        .await;
+    found(row)
 }
 
 /// The organisation's agents, by identity.

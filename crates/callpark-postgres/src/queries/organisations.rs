@@ -122,6 +122,33 @@ pub(crate) async fn find(
     org.into_domain(numbers).map(Some).map_err(error::corrupt)
 }
 
+/// Every organisation, by slug, with its numbers in the order they were given.
+pub(crate) async fn all(conn: &mut AsyncPgConnection) -> Result<Vec<Organisation>, StoreError> {
+    let orgs = organisations::table
+        .order(organisations::slug)
+        .select(OrgRow::as_select())
+        .load(conn)
+        .await
+        .map_err(error::query)?;
+    let mut numbers: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    let rows: Vec<(String, String)> = org_numbers::table
+        .order((org_numbers::org, org_numbers::position))
+        .select((org_numbers::org, org_numbers::number))
+        .load(conn)
+        .await
+        .map_err(error::query)?;
+    for (org, number) in rows {
+        numbers.entry(org).or_default().push(number);
+    }
+    orgs.into_iter()
+        .map(|org| {
+            let numbers = numbers.remove(&org.slug).unwrap_or_default();
+            org.into_domain(numbers).map_err(error::corrupt)
+        })
+        .collect()
+}
+
 /// The slug of the organisation `number` routes to.
 pub(crate) async fn slug_of_number(
     conn: &mut AsyncPgConnection,

@@ -62,7 +62,9 @@ pub(crate) async fn agent(
     let org = valid("sessions.org", OrgSlug::parse(&org)).map_err(error::corrupt)?;
     let identity =
         valid("sessions.agent", AgentIdentity::parse(&identity)).map_err(error::corrupt)?;
-    agents::find(conn, &org, &identity).await
+    Ok(agents::find(conn, &org, &identity)
+        .await?
+        .filter(|agent| agent.active))
 }
 
 pub(crate) async fn end(conn: &mut AsyncPgConnection, hash: &TokenHash) -> Result<(), StoreError> {

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use super::with_org;
-use crate::model::{AgentStatus, NewSession};
+use crate::model::{AgentChange, AgentStatus, NewSession, Role};
 use crate::ports::ParkingStore;
 use crate::testkit::{agent_identity, epoch, new_agent, org_slug, token_hash};
+use crate::values::DisplayName;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -194,4 +195,120 @@ pub(super) async fn agents_not_seen_lately_go_offline_unless_on_a_call(store: &d
     assert_eq!(status("carol").await, AgentStatus::OnCall);
     assert_eq!(status("dave").await, AgentStatus::Offline);
     assert_eq!(status("bob").await, AgentStatus::Offline);
+}
+
+pub(super) async fn agents_change_role_and_name(store: &dyn ParkingStore) {
+    with_org(store, "acme", 3).await;
+    with_org(store, "globex", 3).await;
+    let orgs: Vec<String> = store
+        .orgs()
+        .await
+        .expect("read")
+        .iter()
+        .map(|o| o.slug.to_string())
+        .collect();
+    assert_eq!(orgs, ["acme", "globex"]);
+    let (org, alice) = (org_slug("acme"), agent_identity("alice"));
+    let mut supervisor = new_agent("acme", "alice", 1);
+    supervisor.role = Role::Supervisor;
+    let created = store.create_agent(&supervisor).await.expect("created");
+    assert_eq!((created.role, created.active), (Role::Supervisor, true));
+
+    let changed = store
+        .change_agent(
+            &org,
+            &alice,
+            &AgentChange {
+                display_name: Some(Some(DisplayName::parse("Alice A.").expect("a name"))),
+                role: Some(Role::Agent),
+            },
+        )
+        .await
+        .expect("changed")
+        .expect("there");
+    assert_eq!(changed.role, Role::Agent);
+    assert_eq!(
+        changed.display_name.as_ref().map(DisplayName::as_str),
+        Some("Alice A.")
+    );
+    let unchanged = store
+        .change_agent(&org, &alice, &AgentChange::default())
+        .await
+        .expect("changed")
+        .expect("there");
+    assert_eq!(unchanged, changed, "nothing asked, nothing changed");
+    let nobody = store
+        .change_agent(&org_slug("globex"), &alice, &AgentChange::default())
+        .await
+        .expect("answered");
+    assert_eq!(nobody, None, "another organisation's alice is nobody here");
+}
+
+pub(super) async fn deactivated_agents_are_shut_out_and_stay_offline(store: &dyn ParkingStore) {
+    with_org(store, "acme", 3).await;
+    let (org, alice) = (org_slug("acme"), agent_identity("alice"));
+    let mut named = new_agent("acme", "alice", 1);
+    named.display_name = Some(DisplayName::parse("Alice A.").expect("a name"));
+    store.create_agent(&named).await.expect("created");
+
+    // Deactivated: token and sessions refused at once, offline, and kept offline.
+    store
+        .set_agent_status(&org, &alice, AgentStatus::Available, None)
+        .await
+        .expect("set");
+    store
+        .start_session(&NewSession {
+            hash: token_hash(5),
+            org: org.clone(),
+            identity: alice.clone(),
+            started_at: epoch(),
+            expires_at: epoch() + MINUTE * 60,
+        })
+        .await
+        .expect("started");
+    let gone = store
+        .deactivate_agent(&org, &alice, epoch())
+        .await
+        .expect("deactivated")
+        .expect("there");
+    assert_eq!((gone.active, gone.status), (false, AgentStatus::Offline));
+    assert_eq!(
+        store
+            .agent_by_token(&token_hash(1), epoch())
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(
+        store
+            .agent_by_session(&token_hash(5), epoch(), MINUTE)
+            .await
+            .expect("read"),
+        None
+    );
+    store
+        .set_agent_status(&org, &alice, AgentStatus::Available, None)
+        .await
+        .expect("set");
+    let kept = store
+        .agent(&org, &alice)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(
+        kept.status,
+        AgentStatus::Offline,
+        "a late status does not revive it"
+    );
+    assert!(
+        store
+            .agents_to_ring(&org, 10)
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    assert_eq!(
+        kept.display_name, named.display_name,
+        "the history keeps its name"
+    );
 }

@@ -52,6 +52,8 @@ macro_rules! conformance_checks {
 }
 
 conformance_checks! {$
+    access::agents_change_role_and_name,
+    access::deactivated_agents_are_shut_out_and_stay_offline,
     access::agents_not_seen_lately_go_offline_unless_on_a_call,
     access::api_tokens_expire_and_are_replaced_at_once,
     access::sessions_live_while_used_and_end_at_once,

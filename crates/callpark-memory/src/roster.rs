@@ -1,0 +1,94 @@
+//! Agents: created, managed (name, role, deactivation), and their presence.
+
+use callpark_domain::{
+    Agent, AgentChange, AgentIdentity, AgentStatus, CreateAgentError, NewAgent, OrgSlug,
+};
+use time::OffsetDateTime;
+
+use crate::State;
+
+impl State {
+    pub(crate) fn create_agent(&mut self, new: &NewAgent) -> Result<Agent, CreateAgentError> {
+        if !self.orgs.contains_key(&new.org) {
+            return Err(CreateAgentError::UnknownOrg);
+        }
+        let key = (new.org.clone(), new.identity.clone());
+        if self.agents.contains_key(&key) {
+            return Err(CreateAgentError::AlreadyExists);
+        }
+        let agent = Agent {
+            org: new.org.clone(),
+            identity: new.identity.clone(),
+            display_name: new.display_name.clone(),
+            status: AgentStatus::Offline,
+            current_call: None,
+            role: new.role,
+            active: true,
+        };
+        self.access
+            .set_token(key.clone(), &new.token_hash, new.token_expires_at);
+        self.agents.insert(key, agent.clone());
+        Ok(agent)
+    }
+
+    /// A sign of life; an earlier one never overwrites a later one.
+    pub(crate) fn agent_seen(
+        &mut self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) {
+        let seen = self
+            .seen
+            .entry((org.clone(), identity.clone()))
+            .or_insert(at);
+        *seen = (*seen).max(at);
+    }
+
+    /// Every available agent not seen since `seen_before` goes offline.
+    pub(crate) fn expire_presence(&mut self, seen_before: OffsetDateTime) -> Vec<Agent> {
+        let mut gone = Vec::new();
+        for (key, agent) in &mut self.agents {
+            let seen = self.seen.get(key).is_some_and(|at| *at >= seen_before);
+            if agent.status == AgentStatus::Available && !seen {
+                agent.status = AgentStatus::Offline;
+                agent.current_call = None;
+                gone.push(agent.clone());
+            }
+        }
+        gone
+    }
+
+    pub(crate) fn change_agent(
+        &mut self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        change: &AgentChange,
+    ) -> Option<Agent> {
+        let agent = self.agents.get_mut(&(org.clone(), identity.clone()))?;
+        if let Some(name) = &change.display_name {
+            agent.display_name.clone_from(name);
+        }
+        if let Some(role) = change.role {
+            agent.role = role;
+        }
+        Some(agent.clone())
+    }
+
+    pub(crate) fn deactivate_agent(
+        &mut self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        at: OffsetDateTime,
+    ) -> Option<Agent> {
+        let key = (org.clone(), identity.clone());
+        let agent = self.agents.get_mut(&key)?;
+        agent.active = false;
+        agent.status = AgentStatus::Offline;
+        agent.current_call = None;
+        let agent = agent.clone();
+        self.access.expire_token_of(&key, at);
+        self.access.end_sessions_of(&key);
+        Some(agent)
+    }
+}
