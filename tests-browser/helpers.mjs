@@ -131,7 +131,8 @@ export async function hangUp(pstnCallSid) {
 
 /**
  * An organisation of the test's own through the admin API (scripts/test-browser.sh sets its
- * token), with agents whose tokens join TOKENS: openAgent and api take their names.
+ * token), with agents whose tokens join TOKENS: openAgent and api take their names. Each agent
+ * is given by its display name, or by `{ displayName, role }` (role: "agent" or "supervisor").
  */
 export async function createOrg(org, agents) {
   const admin = process.env.CALLPARK_ADMIN_TOKEN;
@@ -147,8 +148,9 @@ export async function createOrg(org, agents) {
     return JSON.parse(text);
   };
   await post('/admin/orgs', org);
-  for (const [identity, displayName] of Object.entries(agents)) {
-    const { token } = await post(`/admin/orgs/${org.slug}/agents`, { identity, displayName });
+  for (const [identity, agent] of Object.entries(agents)) {
+    const fields = typeof agent === 'string' ? { displayName: agent } : agent;
+    const { token } = await post(`/admin/orgs/${org.slug}/agents`, { identity, ...fields });
     TOKENS[identity] = token;
   }
 }

@@ -3,6 +3,7 @@
 
 /** @typedef {'free' | 'parking' | 'parked' | 'retrieving'} SlotState */
 /** @typedef {'available' | 'on_call' | 'offline'} AgentStatus */
+/** @typedef {'agent' | 'supervisor'} Role */
 
 /**
  * A parked call (CallDto).
@@ -68,8 +69,18 @@
  */
 
 /**
+ * An agent as a supervisor manages them (`GET /admin/orgs/{org}/agents`): deactivated ones too.
+ * @typedef {Agent & { role: Role, active: boolean }} ManagedAgent
+ */
+
+/**
+ * A new agent's (or a new) token (`POST /admin/orgs/{org}/agents`, `…/token`): shown once.
+ * @typedef {{ identity: string, token: string, tokenExpiresAt: string | null }} IssuedToken
+ */
+
+/**
  * The signed-in agent (MeDto).
- * @typedef {Agent & { currentCall: CurrentCall | null, sandbox: boolean, voice: boolean, timeoutAction: 'ringback' | 'voicemail' }} Me
+ * @typedef {Agent & { role?: Role, currentCall: CurrentCall | null, sandbox: boolean, voice: boolean, timeoutAction: 'ringback' | 'voicemail' }} Me
  */
 
 /**

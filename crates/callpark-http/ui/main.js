@@ -12,6 +12,7 @@ import { NARROW_SCREEN, render, tick } from './render.js';
 import { applyAgents, refreshAgents, refreshMe, sessionEnded } from './session.js';
 import { boot } from './signin.js';
 import { agentName, currentCall, state } from './state.js';
+import { refreshTeamAdmin } from './team-admin.js';
 
 /** @typedef {import('./api.js').LotEvent} LotEvent */
 /** @typedef {import('./api.js').LotSnapshot} LotSnapshot */
@@ -22,6 +23,7 @@ function onSnapshot(snapshot) {
   render();
   refreshMe();
   refreshAgents();
+  refreshTeamAdmin();
 }
 
 /** @param {LotEvent} event */
@@ -36,8 +38,17 @@ function onEvent(event) {
   render();
 }
 
+/**
+ * The live stream's `agents` event: the Team panel, and the supervisor's list (fetched again).
+ * @param {import('./api.js').Agent[]} agents
+ */
+function onAgents(agents) {
+  applyAgents(agents);
+  refreshTeamAdmin();
+}
+
 function wire() {
-  setLiveHandlers({ onSnapshot, onEvent, onNote: noteEvent, onAgents: applyAgents, onSessionEnded: sessionEnded });
+  setLiveHandlers({ onSnapshot, onEvent, onNote: noteEvent, onAgents, onSessionEnded: sessionEnded });
   wireInput();
   wireWarnings();
   setInterval(tick, 250);

@@ -7,6 +7,7 @@ import { $ } from './dom.js';
 import { stopLive } from './live.js';
 import { render, renderCall, renderHeader, renderTeam } from './render.js';
 import { state } from './state.js';
+import { hideTeamAdmin, syncTeamAdmin } from './team-admin.js';
 
 /** @typedef {import('./api.js').Agent} Agent */
 /** @typedef {import('./api.js').Me} Me */
@@ -20,6 +21,7 @@ export function showSignIn(message) {
   $('workspace').hidden = true;
   $('session').hidden = true;
   $('org-name').hidden = true;
+  hideTeamAdmin();
   $('signin').hidden = false;
   const errorEl = $('signin-error');
   errorEl.hidden = !message;
@@ -64,6 +66,7 @@ export function refreshMe() {
     renderHeader();
     renderCall();
     render();
+    syncTeamAdmin();
   })().finally(() => {
     meInFlight = null;
   });

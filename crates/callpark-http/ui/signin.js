@@ -11,6 +11,7 @@ import { startPhone } from './phone.js';
 import { renderCall, renderHeader } from './render.js';
 import { refreshAgents, refreshMe, showSignIn } from './session.js';
 import { currentCall, state } from './state.js';
+import { syncTeamAdmin } from './team-admin.js';
 import { tokenFromFragment } from './token.js';
 
 /** @typedef {import('./api.js').Me} Me */
@@ -76,6 +77,7 @@ function start(me) {
   document.title = `Parking lot · ${me.org} · callpark`;
   renderHeader();
   renderCall();
+  syncTeamAdmin();
   refreshAgents(0);
   connectEvents(null);
   if (me.voice) startPhone();
