@@ -151,13 +151,13 @@ pub use machine::{
 pub use model::{
     Agent, AgentChange, AgentStatus, AgentStatusChange, AutoSlot, Call, Caller,
     DEFAULT_RETRIEVE_RING_TIME, MAX_CLIENTS_PER_DIAL, MAX_PARK_TIME, NewAgent, NewOrganisation,
-    NewParkedCall, NewSession, Organisation, ParkedCall, Retrieval, Role, SlotRequest,
+    NewParkedCall, NewSession, OrgChange, Organisation, ParkedCall, Retrieval, Role, SlotRequest,
     TimeoutAction, retrieve_window,
 };
 pub use ports::{
-    BoxError, CallStatus, CasError, ChildLeg, ClaimError, Clock, CreateAgentError, CreateOrgError,
-    EventPublisher, EventSubscription, LotSnapshot, ParkingStore, PstnLeg, StoreError,
-    SubscriptionError, SystemClock, Telephony, TelephonyError, WebhookUrls,
+    BoxError, CallStatus, CasError, ChangeOrgError, ChildLeg, ClaimError, Clock, CreateAgentError,
+    CreateOrgError, EventPublisher, EventSubscription, LotSnapshot, ParkingStore, PstnLeg,
+    StoreError, SubscriptionError, SystemClock, Telephony, TelephonyError, WebhookUrls,
 };
 pub use presence::AgentCall;
 pub use service::{

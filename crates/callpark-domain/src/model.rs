@@ -88,6 +88,54 @@ pub struct Organisation {
 /// What [`crate::ParkingStore::create_org`] takes; the same fields, validated by the caller.
 pub type NewOrganisation = Organisation;
 
+/// What changes about an organisation's settings: each field that is `Some` is set (its slug
+/// and numbers stay).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrgChange {
+    /// The name shown to agents.
+    pub name: Option<DisplayName>,
+    /// How many slots the lot has: growing always works, shrinking only while no call occupies
+    /// a slot beyond the new size.
+    pub lot_size: Option<LotSize>,
+    /// The hold music (`Some(None)`: the telephony's default).
+    pub hold_music_url: Option<Option<HttpUrl>>,
+    /// What a parked caller hears before the hold music.
+    pub announcement: Option<Announcement>,
+    /// The announcement's voice (`Some(None)`: the default).
+    pub voice: Option<Option<Voice>>,
+    /// How long a call may stay parked (capped at [`MAX_PARK_TIME`]); calls parked already keep
+    /// their deadline.
+    pub max_park: Option<Duration>,
+    /// What happens when a parked call's deadline passes.
+    pub timeout_action: Option<TimeoutAction>,
+    /// How a slot is chosen when the parker names none.
+    pub auto_slot: Option<AutoSlot>,
+}
+
+impl OrgChange {
+    /// `org` with the change made.
+    pub fn applied_to(&self, org: &Organisation) -> Organisation {
+        Organisation {
+            slug: org.slug.clone(),
+            name: self.name.clone().unwrap_or_else(|| org.name.clone()),
+            lot_size: self.lot_size.unwrap_or(org.lot_size),
+            numbers: org.numbers.clone(),
+            hold_music_url: self
+                .hold_music_url
+                .clone()
+                .unwrap_or_else(|| org.hold_music_url.clone()),
+            announcement: self
+                .announcement
+                .clone()
+                .unwrap_or_else(|| org.announcement.clone()),
+            voice: self.voice.clone().unwrap_or_else(|| org.voice.clone()),
+            max_park: self.max_park.unwrap_or(org.max_park),
+            timeout_action: self.timeout_action.unwrap_or(org.timeout_action),
+            auto_slot: self.auto_slot.unwrap_or(org.auto_slot),
+        }
+    }
+}
+
 /// Whether an agent can take a call now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AgentStatus {

@@ -4,14 +4,14 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use callpark_domain::{
-    Announcement, AutoSlot, DisplayName, HttpUrl, LotSize, MAX_PARK_TIME, NewOrganisation, OrgSlug,
-    PhoneNumber, TimeoutAction, Voice,
+    Announcement, AutoSlot, DisplayName, HttpUrl, LotSize, MAX_PARK_TIME, NewOrganisation,
+    OrgChange, OrgSlug, PhoneNumber, TimeoutAction, Voice,
 };
 
 use crate::HttpContext;
 use crate::body::JsonBody;
-use crate::dto::{NewOrgBody, OrgDto};
-use crate::error::{ApiError, get, only};
+use crate::dto::{NewOrgBody, OrgChangeBody, OrgDto};
+use crate::error::{ApiError, only};
 use crate::manager::{Admin, Manager};
 
 /// What a parked caller hears when the organisation sets nothing else.
@@ -30,7 +30,12 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     .get(list_orgs)
                     .default_service(only("GET, POST")),
             )
-            .service(get("/orgs/{slug}", get_org))
+            .service(
+                web::resource("/orgs/{slug}")
+                    .get(get_org)
+                    .patch(change_org)
+                    .default_service(only("GET, PATCH")),
+            )
             .configure(crate::roster::configure),
     );
 }
@@ -40,13 +45,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 /// # Errors
 /// [`ApiError`] 400 naming the first invalid field.
 pub fn new_organisation(body: NewOrgBody) -> Result<NewOrganisation, ApiError> {
-    let max_park = Duration::from_secs(body.max_park_seconds.unwrap_or(DEFAULT_MAX_PARK.as_secs()));
-    if max_park.is_zero() || max_park > MAX_PARK_TIME {
-        return Err(ApiError::invalid(format!(
-            "maxParkSeconds must be between 1 and {}",
-            MAX_PARK_TIME.as_secs()
-        )));
-    }
     Ok(NewOrganisation {
         slug: OrgSlug::parse(&body.slug)?,
         name: DisplayName::parse(&body.name)?,
@@ -65,26 +63,78 @@ pub fn new_organisation(body: NewOrgBody) -> Result<NewOrganisation, ApiError> {
             body.announcement.as_deref().unwrap_or(DEFAULT_ANNOUNCEMENT),
         )?,
         voice: body.voice.as_deref().map(Voice::parse).transpose()?,
-        max_park,
-        timeout_action: match body.timeout_action.as_deref() {
-            None | Some("ringback") => TimeoutAction::Ringback,
-            Some("voicemail") => TimeoutAction::Voicemail,
-            Some(other) => {
-                return Err(ApiError::invalid(format!(
-                    "timeoutAction must be \"ringback\" or \"voicemail\", not {other:?}"
-                )));
-            }
-        },
-        auto_slot: match body.slot_policy.as_deref() {
-            None | Some("first_free") => AutoSlot::FirstFree,
-            Some("next") => AutoSlot::NextAfterLastUsed,
-            Some(other) => {
-                return Err(ApiError::invalid(format!(
-                    "slotPolicy must be \"first_free\" or \"next\", not {other:?}"
-                )));
-            }
-        },
+        max_park: max_park(body.max_park_seconds.unwrap_or(DEFAULT_MAX_PARK.as_secs()))?,
+        timeout_action: body
+            .timeout_action
+            .as_deref()
+            .map_or(Ok(TimeoutAction::Ringback), timeout_action)?,
+        auto_slot: body
+            .slot_policy
+            .as_deref()
+            .map_or(Ok(AutoSlot::FirstFree), slot_policy)?,
     })
+}
+
+/// Validates a change of an organisation's settings into the domain's type.
+///
+/// # Errors
+/// [`ApiError`] 400 naming the first invalid field.
+pub(crate) fn org_change(body: OrgChangeBody) -> Result<OrgChange, ApiError> {
+    Ok(OrgChange {
+        name: body.name.as_deref().map(DisplayName::parse).transpose()?,
+        lot_size: body.slots.map(LotSize::new).transpose()?,
+        hold_music_url: body
+            .hold_music_url
+            .map(|url| url.as_deref().map(HttpUrl::parse).transpose())
+            .transpose()?,
+        announcement: body
+            .announcement
+            .as_deref()
+            .map(Announcement::parse)
+            .transpose()?,
+        voice: body
+            .voice
+            .map(|v| v.as_deref().map(Voice::parse).transpose())
+            .transpose()?,
+        max_park: body.max_park_seconds.map(max_park).transpose()?,
+        timeout_action: body
+            .timeout_action
+            .as_deref()
+            .map(timeout_action)
+            .transpose()?,
+        auto_slot: body.slot_policy.as_deref().map(slot_policy).transpose()?,
+    })
+}
+
+fn max_park(seconds: u64) -> Result<Duration, ApiError> {
+    let max_park = Duration::from_secs(seconds);
+    if max_park.is_zero() || max_park > MAX_PARK_TIME {
+        return Err(ApiError::invalid(format!(
+            "maxParkSeconds must be between 1 and {}",
+            MAX_PARK_TIME.as_secs()
+        )));
+    }
+    Ok(max_park)
+}
+
+fn timeout_action(name: &str) -> Result<TimeoutAction, ApiError> {
+    match name {
+        "ringback" => Ok(TimeoutAction::Ringback),
+        "voicemail" => Ok(TimeoutAction::Voicemail),
+        other => Err(ApiError::invalid(format!(
+            "timeoutAction must be \"ringback\" or \"voicemail\", not {other:?}"
+        ))),
+    }
+}
+
+fn slot_policy(name: &str) -> Result<AutoSlot, ApiError> {
+    match name {
+        "first_free" => Ok(AutoSlot::FirstFree),
+        "next" => Ok(AutoSlot::NextAfterLastUsed),
+        other => Err(ApiError::invalid(format!(
+            "slotPolicy must be \"first_free\" or \"next\", not {other:?}"
+        ))),
+    }
 }
 
 async fn create_org(
@@ -114,5 +164,20 @@ async fn get_org(
         .org(&slug)
         .await?
         .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
+    Ok(HttpResponse::Ok().json(OrgDto::from(&org)))
+}
+
+/// Changes the organisation's settings: the admin, or a supervisor of the organisation. A lot
+/// grows at once; it shrinks only while no call occupies a slot beyond its new size (409, and
+/// nothing changes).
+async fn change_org(
+    ctx: web::Data<HttpContext>,
+    manager: Manager,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<OrgChangeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = OrgSlug::parse(&path)?;
+    manager.may_manage(&slug)?;
+    let org = ctx.service.change_org(&slug, &org_change(body)?).await?;
     Ok(HttpResponse::Ok().json(OrgDto::from(&org)))
 }

@@ -300,6 +300,23 @@ pub struct NewOrgBody {
     pub slot_policy: Option<String>,
 }
 
+/// A change of an organisation's settings (`PATCH /admin/orgs/{slug}`): each field sent is
+/// set; `null` hold music or voice goes back to the default.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgChangeBody {
+    pub name: Option<String>,
+    pub slots: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    pub hold_music_url: Option<Option<String>>,
+    pub announcement: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub voice: Option<Option<String>>,
+    pub max_park_seconds: Option<u64>,
+    pub timeout_action: Option<String>,
+    pub slot_policy: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgDto {

@@ -6,8 +6,8 @@ use std::fmt;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, ResponseError, web};
 use callpark_domain::{
-    CreateAgentError, CreateOrgError, InvalidValue, ParkError, RetrieveError, SignalError,
-    StoreError, TelephonyFailure,
+    ChangeOrgError, CreateAgentError, CreateOrgError, InvalidValue, ParkError, RetrieveError,
+    SignalError, StoreError, TelephonyFailure,
 };
 use serde::Serialize;
 
@@ -310,6 +310,19 @@ impl From<CreateOrgError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "number_taken", message)
             }
             CreateOrgError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ChangeOrgError> for ApiError {
+    fn from(e: ChangeOrgError) -> Self {
+        let message = e.to_string();
+        match e {
+            ChangeOrgError::UnknownOrg => Self::not_found("org_not_found", message),
+            ChangeOrgError::SlotOccupied(_) => {
+                Self::new(StatusCode::CONFLICT, "slot_occupied", message)
+            }
+            ChangeOrgError::Store(e) => e.into(),
         }
     }
 }

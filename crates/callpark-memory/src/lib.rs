@@ -15,10 +15,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, AutoSlot, Call, CallSid,
-    CasError, ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot,
-    NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkState,
-    ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest,
-    StoreError, TokenHash,
+    CasError, ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind,
+    LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgChange, OrgSlug,
+    Organisation, ParkState, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence,
+    SlotNumber, SlotRequest, StoreError, TokenHash,
 };
 use time::OffsetDateTime;
 
@@ -286,6 +286,14 @@ impl ParkingStore for MemoryStore {
         let mut orgs: Vec<Organisation> = self.lock().orgs.values().cloned().collect();
         orgs.sort_by(|a, b| a.slug.cmp(&b.slug));
         Ok(orgs)
+    }
+
+    async fn change_org(
+        &self,
+        slug: &OrgSlug,
+        change: &OrgChange,
+    ) -> Result<Organisation, ChangeOrgError> {
+        self.lock().change_org(slug, change)
     }
 
     async fn change_agent(

@@ -1,13 +1,38 @@
-//! Agents: created, managed (name, role, deactivation), and their presence.
+//! Organisations' settings changed; agents created, managed (name, role, deactivation), and
+//! their presence.
 
 use callpark_domain::{
-    Agent, AgentChange, AgentIdentity, AgentStatus, CreateAgentError, NewAgent, OrgSlug,
+    Agent, AgentChange, AgentIdentity, AgentStatus, ChangeOrgError, CreateAgentError, NewAgent,
+    OrgChange, OrgSlug, Organisation,
 };
 use time::OffsetDateTime;
 
 use crate::State;
 
 impl State {
+    /// Under the one lock every claim takes, so no claim slips in between check and change.
+    pub(crate) fn change_org(
+        &mut self,
+        slug: &OrgSlug,
+        change: &OrgChange,
+    ) -> Result<Organisation, ChangeOrgError> {
+        let org = self.orgs.get(slug).ok_or(ChangeOrgError::UnknownOrg)?;
+        if let Some(size) = change.lot_size {
+            let beyond = self
+                .occupancy
+                .keys()
+                .filter(|(o, slot)| o == slug && !size.contains(*slot))
+                .map(|(_, slot)| *slot)
+                .max();
+            if let Some(slot) = beyond {
+                return Err(ChangeOrgError::SlotOccupied(slot));
+            }
+        }
+        let changed = change.applied_to(org);
+        self.orgs.insert(slug.clone(), changed.clone());
+        Ok(changed)
+    }
+
     pub(crate) fn create_agent(&mut self, new: &NewAgent) -> Result<Agent, CreateAgentError> {
         if !self.orgs.contains_key(&new.org) {
             return Err(CreateAgentError::UnknownOrg);

@@ -37,13 +37,16 @@ DECLARE
     v_sequence bigint;
     v_event lot_events;
 BEGIN
-    SELECT o.lot_size, s.last_claimed_slot INTO v_lot_size, v_last_slot
-      FROM org_lot_state s JOIN organisations o ON o.slug = s.org
+    SELECT s.last_claimed_slot INTO v_last_slot
+      FROM org_lot_state s
      WHERE s.org = p_org
        FOR UPDATE OF s;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('outcome', 'unknown_org');
     END IF;
+    -- Read after the lock, in a statement of its own (a fresh snapshot): a change of the lot's
+    -- size (callpark_change_org, which takes the same lock) is seen, never one from before it.
+    SELECT o.lot_size INTO v_lot_size FROM organisations o WHERE o.slug = p_org;
 
     SELECT id, slot INTO v_existing FROM parked_calls
      WHERE pstn_sid = p_pstn AND state IN ('parking', 'parked', 'retrieving');
@@ -360,5 +363,54 @@ BEGIN
         NEW.current_call := NULL;
     END IF;
     RETURN NEW;
+END;
+$$;
+
+-- Changing an organisation's settings, under the lock a slot claim takes (callpark_claim_slot):
+-- a lot shrinks only while no call occupies a slot beyond its new size, and no claim can slip
+-- in between the check and the change. NULL leaves a setting as it is; p_clear_hold_music and
+-- p_clear_voice remove those. Returns {"outcome": "changed" | "unknown_org" | "slot_occupied",
+-- "slot": the highest occupied slot beyond the new size}.
+CREATE FUNCTION callpark_change_org(
+    p_org text,
+    p_name text,
+    p_lot_size integer,
+    p_hold_music_url text,
+    p_clear_hold_music boolean,
+    p_announcement text,
+    p_voice text,
+    p_clear_voice boolean,
+    p_max_park_seconds bigint,
+    p_timeout_action text,
+    p_auto_slot text
+) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_beyond integer;
+BEGIN
+    PERFORM 1 FROM org_lot_state WHERE org = p_org FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('outcome', 'unknown_org');
+    END IF;
+    IF p_lot_size IS NOT NULL THEN
+        SELECT max(slot) INTO v_beyond FROM parked_calls
+         WHERE org = p_org AND slot > p_lot_size
+           AND state IN ('parking', 'parked', 'retrieving');
+        IF v_beyond IS NOT NULL THEN
+            RETURN jsonb_build_object('outcome', 'slot_occupied', 'slot', v_beyond);
+        END IF;
+    END IF;
+    UPDATE organisations SET
+        name = coalesce(p_name, name),
+        lot_size = coalesce(p_lot_size, lot_size),
+        hold_music_url = CASE WHEN p_clear_hold_music THEN NULL
+                              ELSE coalesce(p_hold_music_url, hold_music_url) END,
+        announcement = coalesce(p_announcement, announcement),
+        voice = CASE WHEN p_clear_voice THEN NULL ELSE coalesce(p_voice, voice) END,
+        max_park_seconds = coalesce(p_max_park_seconds, max_park_seconds),
+        timeout_action = coalesce(p_timeout_action, timeout_action),
+        auto_slot = coalesce(p_auto_slot, auto_slot)
+     WHERE slug = p_org;
+    RETURN jsonb_build_object('outcome', 'changed');
 END;
 $$;

@@ -1,10 +1,11 @@
 //! Organisations read recently, so that the hot paths (every webhook that renders TwiML, every
 //! park and retrieve) do not read the same rows again and again.
 //!
-//! Organisations are only ever created (no operation changes or deletes one), so a cached
-//! organisation is the stored one; the time-to-live bounds how long a change made behind the
-//! service's back (by hand, in SQL) can go unseen. Only organisations that exist are cached:
-//! one created by another instance is found at once.
+//! A change of an organisation's settings replaces its entry on the instance that made it; the
+//! time-to-live bounds how long another instance (or a change made by hand, in SQL) can go
+//! unseen. Only organisations that exist are cached: one created by another instance is found at
+//! once. The lot's size, which decides which slots may be claimed, is read from the database by
+//! every claim, never from here.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};

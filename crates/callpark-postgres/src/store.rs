@@ -10,9 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError,
-    ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind, LotSnapshot, NewAgent,
-    NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkedCall, ParkedCallId,
-    ParkingStore, PhoneNumber, Sequence, SlotNumber, StoreError, TokenHash,
+    ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind,
+    LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgChange, OrgSlug,
+    Organisation, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber,
+    StoreError, TokenHash,
 };
 use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
@@ -306,6 +307,24 @@ impl ParkingStore for PgStore {
     async fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
         self.bounded(async { organisations::all(&mut *self.conn().await?).await })
             .await
+    }
+
+    async fn change_org(
+        &self,
+        slug: &OrgSlug,
+        change: &OrgChange,
+    ) -> Result<Organisation, ChangeOrgError> {
+        self.bounded(async {
+            let conn = &mut *self.conn().await?;
+            organisations::change(conn, slug, change).await?;
+            let changed = organisations::find(conn, slug.as_str())
+                .await?
+                .ok_or(ChangeOrgError::UnknownOrg)?;
+            // This instance sees the change at once; the others within the cache's lifetime.
+            self.orgs.put(&changed);
+            Ok(changed)
+        })
+        .await
     }
 
     async fn change_agent(

@@ -15,5 +15,6 @@ mod reliability;
 mod roles;
 mod sandbox;
 mod sessions;
+mod settings;
 mod sse;
 mod tenants;

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use crate::events::{LotEvent, LotEventKind};
 use crate::model::{
     Agent, AgentChange, AgentStatus, AgentStatusChange, Call, NewAgent, NewOrganisation,
-    NewParkedCall, NewSession, Organisation, ParkedCall,
+    NewParkedCall, NewSession, OrgChange, Organisation, ParkedCall,
 };
 use crate::values::{
     AgentIdentity, CallSid, LotSize, OrgSlug, ParkedCallId, PhoneNumber, Sequence, SlotNumber,
@@ -50,6 +50,20 @@ pub enum CreateOrgError {
     #[error("the number {0} already routes to another organisation")]
     /// The number routes to another organisation.
     NumberTaken(PhoneNumber),
+    #[error(transparent)]
+    /// The store failed.
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+/// Why [`ParkingStore::change_org`] failed; nothing changed.
+pub enum ChangeOrgError {
+    #[error("no such organisation")]
+    /// There is no organisation with the slug.
+    UnknownOrg,
+    #[error("slot {0} is occupied: the lot cannot shrink below it")]
+    /// A call occupies a slot beyond the new lot size (the highest such slot).
+    SlotOccupied(SlotNumber),
     #[error(transparent)]
     /// The store failed.
     Store(#[from] StoreError),
@@ -234,6 +248,17 @@ pub trait ParkingStore: Send + Sync {
     /// # Errors
     /// [`StoreError`] only.
     async fn orgs(&self) -> Result<Vec<Organisation>, StoreError>;
+
+    /// Changes an organisation's settings, atomically with slot claims: a lot shrinks only
+    /// while no call occupies a slot beyond the new size. Returns the organisation as it is now.
+    ///
+    /// # Errors
+    /// [`ChangeOrgError`]; nothing changed then.
+    async fn change_org(
+        &self,
+        slug: &OrgSlug,
+        change: &OrgChange,
+    ) -> Result<Organisation, ChangeOrgError>;
 
     /// Changes an agent's name or role; `None` for an unknown agent.
     ///

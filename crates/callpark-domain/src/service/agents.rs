@@ -6,9 +6,9 @@ use time::OffsetDateTime;
 
 use super::ParkingService;
 use crate::model::{
-    Agent, AgentChange, AgentStatus, NewAgent, NewOrganisation, NewSession, Organisation,
+    Agent, AgentChange, AgentStatus, NewAgent, NewOrganisation, NewSession, OrgChange, Organisation,
 };
-use crate::ports::{CreateAgentError, CreateOrgError, StoreError};
+use crate::ports::{ChangeOrgError, CreateAgentError, CreateOrgError, StoreError};
 use crate::values::{AgentIdentity, OrgSlug, TokenHash};
 
 /// How long a signed-in page's session lives: it ends when unused for `idle`, and `absolute`
@@ -158,6 +158,18 @@ impl ParkingService {
     /// [`StoreError`] only.
     pub async fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
         self.ports.store.orgs().await
+    }
+
+    /// Changes an organisation's settings (see [`OrgChange`]).
+    ///
+    /// # Errors
+    /// [`ChangeOrgError`]; nothing changed then.
+    pub async fn change_org(
+        &self,
+        slug: &OrgSlug,
+        change: &OrgChange,
+    ) -> Result<Organisation, ChangeOrgError> {
+        self.ports.store.change_org(slug, change).await
     }
 
     /// Changes an agent's name or role; `None` for an unknown agent.

@@ -16,11 +16,11 @@ use callpark_domain::mocks::{
 use callpark_domain::testkit::{agent_identity, call_sid, caller, epoch, new_agent, organisation};
 use callpark_domain::{
     Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError,
-    ClaimError, CreateAgentError, CreateOrgError, HttpUrl, LotEvent, LotEventKind, LotSnapshot,
-    NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgSlug, Organisation, ParkError,
-    ParkRequest, ParkState, ParkedCall, ParkedCallId, ParkingService, ParkingStore, PhoneNumber,
-    Ports, Retrieval, RetrieveError, Role, Sequence, SlotNumber, SlotRequest, StoreError,
-    TelephonyError, TokenHash,
+    ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, HttpUrl, LotEvent, LotEventKind,
+    LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgChange, OrgSlug,
+    Organisation, ParkError, ParkRequest, ParkState, ParkedCall, ParkedCallId, ParkingService,
+    ParkingStore, PhoneNumber, Ports, Retrieval, RetrieveError, Role, Sequence, SlotNumber,
+    SlotRequest, StoreError, TelephonyError, TokenHash,
 };
 use callpark_memory::MemoryStore;
 use mockall::predicate::eq;
@@ -428,6 +428,14 @@ impl ParkingStore for YieldingStore {
     async fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
         tokio::task::yield_now().await;
         self.inner.orgs().await
+    }
+    async fn change_org(
+        &self,
+        slug: &OrgSlug,
+        change: &OrgChange,
+    ) -> Result<Organisation, ChangeOrgError> {
+        tokio::task::yield_now().await;
+        self.inner.change_org(slug, change).await
     }
     async fn change_agent(
         &self,

@@ -3,15 +3,83 @@
 use std::time::Duration;
 
 use callpark_domain::{
-    Announcement, AutoSlot, CreateOrgError, DisplayName, HttpUrl, LotSize, NewOrganisation,
-    OrgSlug, Organisation, PhoneNumber, StoreError, TimeoutAction, Voice,
+    Announcement, AutoSlot, ChangeOrgError, CreateOrgError, DisplayName, HttpUrl, LotSize,
+    NewOrganisation, OrgChange, OrgSlug, Organisation, PhoneNumber, SlotNumber, StoreError,
+    TimeoutAction, Voice,
 };
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::error;
 use crate::rows::{CorruptRow, number, optional, unknown, valid};
 use crate::schema::{org_lot_state, org_numbers, organisations};
+
+diesel::define_sql_function! {
+    /// See `sql/functions.sql`.
+    #[allow(clippy::too_many_arguments)]
+    fn callpark_change_org(
+        org: Text,
+        name: Nullable<Text>,
+        lot_size: Nullable<Integer>,
+        hold_music_url: Nullable<Text>,
+        clear_hold_music: Bool,
+        announcement: Nullable<Text>,
+        voice: Nullable<Text>,
+        clear_voice: Bool,
+        max_park_seconds: Nullable<BigInt>,
+        timeout_action: Nullable<Text>,
+        auto_slot: Nullable<Text>,
+    ) -> Jsonb;
+}
+
+/// Changes an organisation's settings under its lot's lock (see `sql/functions.sql`).
+pub(crate) async fn change(
+    conn: &mut AsyncPgConnection,
+    slug: &OrgSlug,
+    change: &OrgChange,
+) -> Result<(), ChangeOrgError> {
+    let hold = change.hold_music_url.as_ref();
+    let voice = change.voice.as_ref();
+    let answer: serde_json::Value = diesel::select(callpark_change_org(
+        slug.as_str(),
+        change.name.as_ref().map(DisplayName::as_str),
+        change.lot_size.map(|n| i32::from(n.get())),
+        hold.and_then(|h| h.as_ref().map(HttpUrl::as_str)),
+        hold.is_some_and(Option::is_none),
+        change.announcement.as_ref().map(Announcement::as_str),
+        voice.and_then(|v| v.as_ref().map(Voice::as_str)),
+        voice.is_some_and(Option::is_none),
+        change
+            .max_park
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        change.timeout_action.map(timeout_action_name),
+        change.auto_slot.map(auto_slot_name),
+    ))
+    .get_result(conn)
+    .await
+    .map_err(error::query)?;
+    match answer["outcome"].as_str() {
+        Some("changed") => Ok(()),
+        Some("unknown_org") => Err(ChangeOrgError::UnknownOrg),
+        Some("slot_occupied") => {
+            let slot = answer["slot"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .and_then(|n| SlotNumber::new(n).ok());
+            Err(slot.map_or_else(
+                || {
+                    ChangeOrgError::Store(error::corrupt(unknown(
+                        "callpark_change_org",
+                        "a slot_occupied without a slot",
+                    )))
+                },
+                ChangeOrgError::SlotOccupied,
+            ))
+        }
+        _ => Err(error::corrupt(unknown("callpark_change_org", "an unknown outcome")).into()),
+    }
+}
 
 pub(crate) fn timeout_action_name(action: TimeoutAction) -> &'static str {
     match action {

@@ -47,6 +47,7 @@ async fn a_fresh_database_gets_every_migration_and_the_functions() {
             "callpark_agents_to_ring",
             "callpark_apply",
             "callpark_apply_and_set_agent",
+            "callpark_change_org",
             "callpark_claim_slot",
             "callpark_inactive_agents_stay_offline",
             "callpark_link_browser_leg",

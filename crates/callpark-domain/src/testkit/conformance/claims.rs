@@ -5,10 +5,10 @@ use futures_util::future::join_all;
 use super::{claim, claim_request, claim_slot_n, move_to, slot, with_org};
 use crate::events::LotEventKind;
 use crate::machine::ParkState;
-use crate::model::{AutoSlot, SlotRequest};
-use crate::ports::{ClaimError, ParkingStore};
-use crate::testkit::{agent_identity, call_sid, epoch, org_slug};
-use crate::values::Sequence;
+use crate::model::{AutoSlot, OrgChange, SlotRequest, TimeoutAction};
+use crate::ports::{ChangeOrgError, ClaimError, ParkingStore};
+use crate::testkit::{agent_identity, call_sid, epoch, org_slug, organisation};
+use crate::values::{DisplayName, LotSize, Sequence};
 
 pub(super) async fn a_requested_slot_is_claimed_once(store: &dyn ParkingStore) {
     with_org(store, "acme", 5).await;
@@ -170,4 +170,54 @@ pub(super) async fn concurrent_claims_of_one_slot_have_one_winner(store: &dyn Pa
         Sequence::new(1),
         "only the winner wrote an event"
     );
+}
+
+pub(super) async fn a_lot_grows_always_and_shrinks_only_above_its_occupied_slots(
+    store: &dyn ParkingStore,
+) {
+    with_org(store, "acme", 5).await;
+    let acme = organisation("acme", 5);
+    claim(store, "acme", SlotRequest::Requested(slot(4)), 1)
+        .await
+        .expect("claimed");
+    let shrink = |size: u32| OrgChange {
+        lot_size: Some(LotSize::new(size).expect("a size")),
+        ..OrgChange::default()
+    };
+    assert!(matches!(
+        store.change_org(&acme.slug, &shrink(3)).await,
+        Err(ChangeOrgError::SlotOccupied(s)) if s == slot(4)
+    ));
+    let unchanged = store.org(&acme.slug).await.expect("read").expect("there");
+    assert_eq!(unchanged, acme, "a refused change changes nothing");
+
+    let mut change = shrink(4);
+    change.name = Some(DisplayName::parse("Acme Care").expect("a name"));
+    change.timeout_action = Some(TimeoutAction::Voicemail);
+    change.voice = Some(None);
+    let changed = store
+        .change_org(&acme.slug, &change)
+        .await
+        .expect("changed");
+    assert_eq!(changed, change.applied_to(&acme));
+    assert_eq!(
+        store.org(&acme.slug).await.expect("read"),
+        Some(changed.clone())
+    );
+    // The new size holds for claims: slot 5 is gone, and the lot grows again at will.
+    assert!(matches!(
+        claim(store, "acme", SlotRequest::Requested(slot(5)), 2).await,
+        Err(ClaimError::SlotOutOfRange { .. })
+    ));
+    store
+        .change_org(&acme.slug, &shrink(9))
+        .await
+        .expect("grown");
+    claim(store, "acme", SlotRequest::Requested(slot(9)), 3)
+        .await
+        .expect("claimed in the grown lot");
+    assert!(matches!(
+        store.change_org(&org_slug("nobody"), &shrink(3)).await,
+        Err(ChangeOrgError::UnknownOrg)
+    ));
 }

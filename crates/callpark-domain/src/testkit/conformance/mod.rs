@@ -63,6 +63,7 @@ conformance_checks! {$
     directory::call_legs_are_linked,
     directory::browser_leg_statuses_are_ordered_and_end,
     directory::inbound_calls_ring_the_longest_idle_agents_in_turn,
+    claims::a_lot_grows_always_and_shrinks_only_above_its_occupied_slots,
     claims::a_requested_slot_is_claimed_once,
     claims::claims_outside_the_lot_or_org_are_refused,
     claims::a_parked_call_cannot_be_parked_twice,
