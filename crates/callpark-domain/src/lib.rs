@@ -64,7 +64,7 @@
 //! use std::sync::Arc;
 //! use callpark_domain::testkit::{ManualClock, ScriptedTelephony, StaticUrls, epoch};
 //! use callpark_domain::testkit::{call_sid, new_agent, organisation};
-//! use callpark_domain::{AgentStatus, CallStatus, CallStatusUpdate, Caller, InboundCall};
+//! use callpark_domain::{AgentStatus, CallStatus, CallStatusUpdate, Caller, ClientIdentity, InboundCall};
 //! use callpark_domain::{ParkRequest, ParkState, ParkingService, Ports, SlotNumber};
 //! use callpark_memory::{MemoryEvents, MemoryStore};
 //!
@@ -87,7 +87,7 @@
 //!     call: browser.clone(),
 //!     parent: Some(pstn),
 //!     status: CallStatus::InProgress,
-//!     agent: Some(alice.identity.clone()),
+//!     agent: Some(ClientIdentity::of(&alice.org, &alice.identity)),
 //!     sequence: None,
 //! }).await?;
 //!
