@@ -30,6 +30,8 @@ class Service:
         self.out = tempfile.NamedTemporaryFile("w+", suffix=".out", delete=False)
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env["CALLPARK_ADMIN_TOKEN"] = self.admin_token
+        self.metrics_token = secrets.token_hex(24)
+        env["CALLPARK_METRICS_TOKEN"] = self.metrics_token
         # The fuzzer presents wrong tokens on purpose, thousands of them: the throttle of
         # repeated wrong tokens would answer everything after the first ten with 429. It has a
         # test of its own (callpark-app `edges::repeated_wrong_tokens_are_throttled_…`).
@@ -58,7 +60,8 @@ class Service:
         pytest.fail("callpark did not print its sign-in links within a minute:\n" + text)
 
     def headers(self, who):
-        token = self.admin_token if who == "admin" else self.tokens[who]
+        secrets_of = {"admin": self.admin_token, "metrics": self.metrics_token}
+        token = secrets_of.get(who) or self.tokens[who]
         return {"Authorization": f"Bearer {token}"}
 
     def stop(self):

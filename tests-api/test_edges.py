@@ -52,7 +52,7 @@ def test_a_method_a_path_does_not_have_is_a_405_naming_the_ones_it_has(service, 
 
 
 @pytest.mark.parametrize("path", ["/nope", "/api", "/api/", "/api/lots", "/api/lot/1",
-                                  "/admin/orgs/demo/agents/alice", "/twilio/park",
+                                  "/admin/orgs/demo/agents/alice/sessions", "/twilio/park",
                                   "/twilio/unknown", "/ui/missing.js", "/healthz/deep"])
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
 def test_a_path_the_service_does_not_have_is_a_json_404(service, path, method):

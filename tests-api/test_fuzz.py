@@ -27,6 +27,8 @@ def credentials(service, case):
     schemes = {name for requirement in security for name in requirement}
     if "admin" in schemes:
         return service.headers("admin")
+    if "metrics" in schemes:
+        return service.headers("metrics")
     if "agent" in schemes:
         return service.headers("carol")
     return {}

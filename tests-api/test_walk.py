@@ -159,6 +159,7 @@ def test_a_call_life_answers_as_documented(api):
 def test_operations_endpoints_answer_as_documented(api):
     api.call("GET", "/healthz", None, status=200)
     api.call("GET", "/readyz", None, status=200)
-    api.call("GET", "/metrics", None)
+    api.call("GET", "/metrics", None, status=401)
+    api.call("GET", "/metrics", "metrics", status=200)
     api.call("GET", "/api/lot", None, status=401)
     api.call("POST", "/twilio/voice", None, data={"CallSid": "CA" + "0" * 32}, status=403)
