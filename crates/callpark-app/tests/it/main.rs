@@ -9,6 +9,7 @@ mod edges;
 mod helpers;
 mod life;
 mod limits;
+mod mutations;
 mod operations;
 mod presence;
 mod reliability;
