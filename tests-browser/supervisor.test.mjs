@@ -43,7 +43,8 @@ test("a plain agent's page has no Manage team section, and the admin API refuses
 test("the supervisor's page lists the organisation's agents, with their status and role", async () => {
   const { page } = agents.sue;
   await page.getByRole('heading', { name: 'Manage team' }).waitFor({ timeout: 3000 });
-  await row('pat').waitFor({ timeout: 3000 });
+  // Pat's page may sign in after the list was first read: the list follows within seconds.
+  await row('pat').filter({ hasText: 'Available' }).waitFor({ timeout: 5000 });
   assert.match(await row('pat').textContent(), /Pat.*Available/);
   assert.equal(await page.getByLabel('Role of Pat').inputValue(), 'agent');
   assert.equal(await page.getByLabel('Role of Sue').inputValue(), 'supervisor');
