@@ -14,8 +14,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, Responder, web};
 use actix_web_lab::sse;
 use callpark_domain::{
-    AgentStatus, EventSubscription, LotEvent, Organisation, ParkingService, Sequence,
-    SubscriptionError,
+    AgentStatus, EventSubscription, LotEvent, Organisation, Sequence, SubscriptionError,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -58,7 +57,6 @@ pub(crate) async fn events(
     let team = ctx.team.follow(&ctx.service, &org.slug);
     let (tx, rx) = mpsc::channel(256);
     let mut stream = Stream {
-        service: ctx.service.clone(),
         org,
         tx,
         cursor: Sequence::ZERO,
@@ -99,7 +97,6 @@ fn last_event_id(req: &HttpRequest) -> Option<Sequence> {
 }
 
 struct Stream {
-    service: ParkingService,
     org: Organisation,
     tx: mpsc::Sender<sse::Event>,
     cursor: Sequence,
@@ -120,7 +117,7 @@ impl Stream {
     }
 
     async fn snapshot(&mut self) -> Result<(), ApiError> {
-        let lot = self.service.lot(&self.org).await?;
+        let lot = self.ctx.service.lot(&self.org).await?;
         let data = sse::Data::new_json(LotDto::from(&lot))
             .map_err(|e| ApiError::invalid("unserialisable lot").with_cause(e))?
             .event("snapshot")
@@ -163,6 +160,7 @@ impl Stream {
     async fn catch_up(&mut self) -> Result<(), Closed> {
         loop {
             let page = self
+                .ctx
                 .service
                 .events_after(&self.org.slug, self.cursor, PAGE)
                 .await
@@ -184,7 +182,7 @@ impl Stream {
     }
 
     async fn ahead(&self) -> Result<bool, Closed> {
-        let lot = self.service.lot(&self.org).await.map_err(|_| Closed)?;
+        let lot = self.ctx.service.lot(&self.org).await.map_err(|_| Closed)?;
         Ok(lot.sequence < self.cursor)
     }
 
@@ -221,7 +219,7 @@ impl Stream {
                     match self.credential.agent(&self.ctx).await {
                         Ok(None) => return Ok(()),
                         Ok(Some(agent)) => {
-                            let _ = self.service.seen(&agent).await;
+                            let _ = self.ctx.service.seen(&agent).await;
                         }
                         Err(_) => {}
                     }
