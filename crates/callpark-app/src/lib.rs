@@ -362,6 +362,7 @@ async fn create_demo(service: &ParkingService) -> Result<Demo, StartupError> {
         hold_music_url: None,
         announcement: None,
         voice: None,
+        language: None,
         max_park_seconds: Some(180),
         timeout_action: None,
         slot_policy: None,

@@ -168,6 +168,6 @@ pub use service::{
 };
 pub use values::{
     AgentIdentity, Announcement, CallSid, CallerName, ClientIdentity, ConferenceSid, DisplayName,
-    HttpUrl, InvalidValue, LotSize, MAX_SLOTS, OrgSlug, ParkedCallId, PhoneNumber, Sequence,
-    SlotNumber, TokenHash, Voice,
+    HttpUrl, InvalidValue, Language, LotSize, MAX_SLOTS, OrgSlug, ParkedCallId, PhoneNumber,
+    Sequence, SlotNumber, TokenHash, Voice,
 };

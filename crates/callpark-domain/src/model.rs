@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use crate::machine::ParkState;
 use crate::values::{
-    AgentIdentity, Announcement, CallSid, CallerName, ConferenceSid, DisplayName, HttpUrl, LotSize,
-    OrgSlug, ParkedCallId, PhoneNumber, SlotNumber, TokenHash, Voice,
+    AgentIdentity, Announcement, CallSid, CallerName, ConferenceSid, DisplayName, HttpUrl,
+    Language, LotSize, OrgSlug, ParkedCallId, PhoneNumber, SlotNumber, TokenHash, Voice,
 };
 
 /// What happens to a parked call nobody retrieved before its deadline.
@@ -75,25 +75,39 @@ pub struct Organisation {
     pub hold_music_url: Option<HttpUrl>,
     /// What a parked caller hears before the hold music.
     pub announcement: Announcement,
-    /// The text-to-speech voice of the announcement; `None` for the default.
+    /// The text-to-speech voice of what callers hear; `None` for the default.
     pub voice: Option<Voice>,
+    /// The language of what callers hear; `None` for the voice's own.
+    pub language: Option<Language>,
     /// How long a call may stay parked (capped at [`MAX_PARK_TIME`]).
     pub max_park: Duration,
     /// What happens when a parked call's deadline passes.
     pub timeout_action: TimeoutAction,
     /// How a slot is chosen when the parker names none.
     pub auto_slot: AutoSlot,
+    /// Whether the organisation is in service. A deactivated one takes no new calls (its
+    /// numbers answer "not in service") and its agents cannot sign in; calls parked before
+    /// stay parked until they are retrieved, hung up or time out.
+    pub active: bool,
 }
 
 /// What [`crate::ParkingStore::create_org`] takes; the same fields, validated by the caller.
 pub type NewOrganisation = Organisation;
 
 /// What changes about an organisation's settings: each field that is `Some` is set (its slug
-/// and numbers stay).
+/// stays).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OrgChange {
     /// The name shown to agents.
     pub name: Option<DisplayName>,
+    /// The numbers that route to it, all of them: a number left out stops routing to it, and
+    /// one that routes to another organisation is refused.
+    pub numbers: Option<Vec<PhoneNumber>>,
+    /// The language of what callers hear (`Some(None)`: the voice's own).
+    pub language: Option<Option<Language>>,
+    /// Deactivates (`Some(false)`) or reactivates it. Deactivating ends its agents' sessions
+    /// and takes them offline at once; see [`Organisation::active`].
+    pub active: Option<bool>,
     /// How many slots the lot has: growing always works, shrinking only while no call occupies
     /// a slot beyond the new size.
     pub lot_size: Option<LotSize>,
@@ -119,7 +133,7 @@ impl OrgChange {
             slug: org.slug.clone(),
             name: self.name.clone().unwrap_or_else(|| org.name.clone()),
             lot_size: self.lot_size.unwrap_or(org.lot_size),
-            numbers: org.numbers.clone(),
+            numbers: self.numbers.clone().unwrap_or_else(|| org.numbers.clone()),
             hold_music_url: self
                 .hold_music_url
                 .clone()
@@ -132,6 +146,11 @@ impl OrgChange {
             max_park: self.max_park.unwrap_or(org.max_park),
             timeout_action: self.timeout_action.unwrap_or(org.timeout_action),
             auto_slot: self.auto_slot.unwrap_or(org.auto_slot),
+            language: self
+                .language
+                .clone()
+                .unwrap_or_else(|| org.language.clone()),
+            active: self.active.unwrap_or(org.active),
         }
     }
 }

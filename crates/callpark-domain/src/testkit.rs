@@ -69,6 +69,8 @@ pub fn organisation(slug: &str, slots: u32) -> Organisation {
         max_park: Duration::from_secs(300),
         timeout_action: TimeoutAction::Ringback,
         auto_slot: AutoSlot::FirstFree,
+        language: None,
+        active: true,
     }
 }
 

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use callpark_domain::{
-    Announcement, AutoSlot, DisplayName, HttpUrl, LotSize, MAX_PARK_TIME, NewOrganisation,
-    OrgChange, OrgSlug, PhoneNumber, TimeoutAction, Voice,
+    Announcement, AutoSlot, DisplayName, HttpUrl, Language, LotSize, MAX_PARK_TIME,
+    NewOrganisation, OrgChange, OrgSlug, PhoneNumber, TimeoutAction, Voice,
 };
 
 use crate::HttpContext;
@@ -49,11 +49,7 @@ pub fn new_organisation(body: NewOrgBody) -> Result<NewOrganisation, ApiError> {
         slug: OrgSlug::parse(&body.slug)?,
         name: DisplayName::parse(&body.name)?,
         lot_size: LotSize::new(body.slots)?,
-        numbers: body
-            .numbers
-            .iter()
-            .map(|n| PhoneNumber::parse(n))
-            .collect::<Result<_, _>>()?,
+        numbers: phone_numbers(&body.numbers)?,
         hold_music_url: body
             .hold_music_url
             .as_deref()
@@ -63,6 +59,7 @@ pub fn new_organisation(body: NewOrgBody) -> Result<NewOrganisation, ApiError> {
             body.announcement.as_deref().unwrap_or(DEFAULT_ANNOUNCEMENT),
         )?,
         voice: body.voice.as_deref().map(Voice::parse).transpose()?,
+        language: body.language.as_deref().map(Language::parse).transpose()?,
         max_park: max_park(body.max_park_seconds.unwrap_or(DEFAULT_MAX_PARK.as_secs()))?,
         timeout_action: body
             .timeout_action
@@ -72,7 +69,23 @@ pub fn new_organisation(body: NewOrgBody) -> Result<NewOrganisation, ApiError> {
             .slot_policy
             .as_deref()
             .map_or(Ok(AutoSlot::FirstFree), slot_policy)?,
+        active: true,
     })
+}
+
+/// The numbers that route to an organisation: each valid, none twice.
+fn phone_numbers(numbers: &[String]) -> Result<Vec<PhoneNumber>, ApiError> {
+    let mut parsed: Vec<PhoneNumber> = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        let number = PhoneNumber::parse(number)?;
+        if parsed.contains(&number) {
+            return Err(ApiError::invalid(format!(
+                "the number {number} is given twice"
+            )));
+        }
+        parsed.push(number);
+    }
+    Ok(parsed)
 }
 
 /// Validates a change of an organisation's settings into the domain's type.
@@ -83,6 +96,12 @@ pub(crate) fn org_change(body: OrgChangeBody) -> Result<OrgChange, ApiError> {
     Ok(OrgChange {
         name: body.name.as_deref().map(DisplayName::parse).transpose()?,
         lot_size: body.slots.map(LotSize::new).transpose()?,
+        numbers: body.numbers.as_deref().map(phone_numbers).transpose()?,
+        language: body
+            .language
+            .map(|l| l.as_deref().map(Language::parse).transpose())
+            .transpose()?,
+        active: body.active,
         hold_music_url: body
             .hold_music_url
             .map(|url| url.as_deref().map(HttpUrl::parse).transpose())
@@ -169,7 +188,7 @@ async fn get_org(
 
 /// Changes the organisation's settings: the admin, or a supervisor of the organisation. A lot
 /// grows at once; it shrinks only while no call occupies a slot beyond its new size (409, and
-/// nothing changes).
+/// nothing changes). Only the admin puts an organisation in or out of service.
 async fn change_org(
     ctx: web::Data<HttpContext>,
     manager: Manager,
@@ -178,6 +197,11 @@ async fn change_org(
 ) -> Result<HttpResponse, ApiError> {
     let slug = OrgSlug::parse(&path)?;
     manager.may_manage(&slug)?;
+    if body.active.is_some() && !matches!(manager, Manager::Admin) {
+        return Err(crate::manager::forbidden(
+            "the admin token to change `active`",
+        ));
+    }
     let org = ctx.service.change_org(&slug, &org_change(body)?).await?;
     Ok(HttpResponse::Ok().json(OrgDto::from(&org)))
 }

@@ -295,18 +295,24 @@ pub struct NewOrgBody {
     pub hold_music_url: Option<String>,
     pub announcement: Option<String>,
     pub voice: Option<String>,
+    pub language: Option<String>,
     pub max_park_seconds: Option<u64>,
     pub timeout_action: Option<String>,
     pub slot_policy: Option<String>,
 }
 
 /// A change of an organisation's settings (`PATCH /admin/orgs/{slug}`): each field sent is
-/// set; `null` hold music or voice goes back to the default.
+/// set; `null` hold music, voice or language goes back to the default. `numbers` replaces
+/// them all; `active` is the administrator's alone.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrgChangeBody {
     pub name: Option<String>,
     pub slots: Option<u32>,
+    pub numbers: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub language: Option<Option<String>>,
+    pub active: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     pub hold_music_url: Option<Option<String>>,
     pub announcement: Option<String>,
@@ -327,9 +333,11 @@ pub struct OrgDto {
     pub hold_music_url: Option<String>,
     pub announcement: String,
     pub voice: Option<String>,
+    pub language: Option<String>,
     pub max_park_seconds: u64,
     pub timeout_action: &'static str,
     pub slot_policy: &'static str,
+    pub active: bool,
 }
 
 impl From<&callpark_domain::Organisation> for OrgDto {
@@ -342,12 +350,14 @@ impl From<&callpark_domain::Organisation> for OrgDto {
             hold_music_url: o.hold_music_url.as_ref().map(ToString::to_string),
             announcement: o.announcement.to_string(),
             voice: o.voice.as_ref().map(ToString::to_string),
+            language: o.language.as_ref().map(ToString::to_string),
             max_park_seconds: o.max_park.as_secs(),
             timeout_action: timeout_action_name(o.timeout_action),
             slot_policy: match o.auto_slot {
                 callpark_domain::AutoSlot::FirstFree => "first_free",
                 callpark_domain::AutoSlot::NextAfterLastUsed => "next",
             },
+            active: o.active,
         }
     }
 }

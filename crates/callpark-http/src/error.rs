@@ -322,6 +322,9 @@ impl From<ChangeOrgError> for ApiError {
             ChangeOrgError::SlotOccupied(_) => {
                 Self::new(StatusCode::CONFLICT, "slot_occupied", message)
             }
+            ChangeOrgError::NumberTaken(_) => {
+                Self::new(StatusCode::CONFLICT, "number_taken", message)
+            }
             ChangeOrgError::Store(e) => e.into(),
         }
     }

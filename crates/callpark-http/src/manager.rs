@@ -46,7 +46,7 @@ fn disabled() -> ApiError {
     )
 }
 
-fn forbidden(needs: &str) -> ApiError {
+pub(crate) fn forbidden(needs: &str) -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "forbidden",

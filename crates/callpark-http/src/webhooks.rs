@@ -9,10 +9,10 @@ use actix_web::dev::{Payload, Service as _, ServiceFactory, ServiceRequest, Serv
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, web};
 use callpark_domain::{
-    AfterDial, ClientIdentity, HttpUrl, InboundError, Organisation, ParkState, ParkedCallContext,
-    ParkedCallId, PhoneNumber, Retrieval, WebhookUrls,
+    AfterDial, ClientIdentity, HttpUrl, InboundError, Language, Organisation, ParkState,
+    ParkedCallContext, ParkedCallId, PhoneNumber, Retrieval, Voice, WebhookUrls,
 };
-use callpark_twilio::twiml::documents;
+use callpark_twilio::twiml::documents::{self, Speech};
 use callpark_twilio::{signature, webhook};
 
 use crate::HttpContext;
@@ -175,13 +175,16 @@ async fn voice(ctx: web::Data<HttpContext>, form: TwilioForm) -> Result<HttpResp
     let routing = match ctx.service.on_inbound_call(call).await {
         Ok(routing) => routing,
         Err(InboundError::UnknownNumber(_)) => {
-            return Ok(twiml(documents::say_and_hangup(NOT_IN_SERVICE, None)));
+            return Ok(twiml(documents::say_and_hangup(
+                NOT_IN_SERVICE,
+                Speech::default(),
+            )));
         }
         Err(InboundError::Store(e)) => return Err(e.into()),
     };
-    let voice = routing.org.voice.as_ref().map(|v| v.as_str());
     if routing.agents.is_empty() {
-        return Ok(twiml(documents::say_and_hangup(NOBODY_AVAILABLE, voice)));
+        let speech = speech(&routing.org);
+        return Ok(twiml(documents::say_and_hangup(NOBODY_AVAILABLE, speech)));
     }
     let agents: Vec<String> = routing.agents.iter().map(ToString::to_string).collect();
     let agents: Vec<&str> = agents.iter().map(String::as_str).collect();
@@ -198,7 +201,10 @@ async fn voice(ctx: web::Data<HttpContext>, form: TwilioForm) -> Result<HttpResp
 /// caller away (Twilio asks, then ignores the answer), or when nobody answered.
 async fn inbound_dial_result(form: TwilioForm) -> HttpResponse {
     if webhook::nobody_answered(&form.0) {
-        twiml(documents::say_and_hangup(NOBODY_AVAILABLE, None))
+        twiml(documents::say_and_hangup(
+            NOBODY_AVAILABLE,
+            Speech::default(),
+        ))
     } else {
         twiml(documents::hangup())
     }
@@ -244,6 +250,14 @@ fn conference_twiml(ctx: &HttpContext, parked: &ParkedCallContext, announcement:
     conference_twiml_of(ctx, parked.call.id, &parked.org, announcement)
 }
 
+/// How the organisation's callers hear what is said to them.
+fn speech(org: &Organisation) -> Speech<'_> {
+    Speech {
+        voice: org.voice.as_ref().map(Voice::as_str),
+        language: org.language.as_ref().map(Language::as_str),
+    }
+}
+
 fn conference_twiml_of(
     ctx: &HttpContext,
     id: ParkedCallId,
@@ -252,7 +266,7 @@ fn conference_twiml_of(
 ) -> String {
     documents::park(
         announcement,
-        org.voice.as_ref().map(|v| v.as_str()),
+        speech(org),
         &id.conference_name(),
         ctx.routes.hold(id).as_str(),
         ctx.routes.conference_status().as_str(),
@@ -308,7 +322,6 @@ async fn retrieve(
         return Ok(twiml(documents::hangup()));
     };
     let call = &p.call;
-    let voice = p.org.voice.as_ref().map(|v| v.as_str());
     let (state, retrieval) = (call.state, call.retrieval.as_ref());
     let Some(retrieval) = retrieval.filter(|_| state == ParkState::Retrieving) else {
         // The record moved on (back to the lot, or ended) before Twilio fetched this: put the
@@ -340,7 +353,7 @@ async fn retrieve(
     let client = ClientIdentity::of(&call.org, agent).to_string();
     Ok(twiml(documents::retrieve(
         CONNECTING,
-        voice,
+        speech(&p.org),
         &client,
         call.caller.number.as_ref().map(PhoneNumber::as_str),
         &parameters,
@@ -411,7 +424,7 @@ fn current_twiml(ctx: &HttpContext, p: &ParkedCallContext) -> String {
 fn voicemail_twiml(ctx: &HttpContext, p: &ParkedCallContext) -> String {
     documents::voicemail(
         VOICEMAIL_PROMPT,
-        p.org.voice.as_ref().map(|v| v.as_str()),
+        speech(&p.org),
         ctx.routes.voicemail_done(p.call.id).as_str(),
         ctx.routes.recording(p.call.id).as_str(),
         VOICEMAIL_MAX_SECONDS,
@@ -431,7 +444,10 @@ async fn voicemail(
 
 /// The `<Record>` finished: thank the caller.
 async fn voicemail_done(_path: web::Path<String>, _form: TwilioForm) -> HttpResponse {
-    twiml(documents::say_and_hangup("Thank you. Goodbye.", None))
+    twiml(documents::say_and_hangup(
+        documents::VOICEMAIL_GOODBYE,
+        Speech::default(),
+    ))
 }
 
 /// A voicemail recording is ready: keep its URL on the parked call's history.

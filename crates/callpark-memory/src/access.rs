@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use callpark_domain::{Agent, AgentIdentity, NewSession, OrgSlug, TokenHash};
+use callpark_domain::{Agent, AgentIdentity, NewSession, OrgSlug, Organisation, TokenHash};
 use time::OffsetDateTime;
 
 type AgentKey = (OrgSlug, AgentIdentity);
@@ -92,12 +92,21 @@ impl Access {
     pub(crate) fn end_sessions_of(&mut self, agent: &AgentKey) {
         self.sessions.retain(|_, s| &s.agent != agent);
     }
+
+    /// Signs out every page of the organisation's agents.
+    pub(crate) fn end_sessions_in(&mut self, org: &OrgSlug) {
+        self.sessions.retain(|_, s| &s.agent.0 != org);
+    }
 }
 
-/// The agent behind `key`, from the agents kept elsewhere in the store.
+/// The agent behind `key`, from the agents and organisations kept elsewhere in the store,
+/// while both are active.
 pub(crate) fn agent_of(
     agents: &std::collections::BTreeMap<AgentKey, Agent>,
+    orgs: &HashMap<OrgSlug, Organisation>,
     key: Option<&AgentKey>,
 ) -> Option<Agent> {
-    key.and_then(|k| agents.get(k)).cloned()
+    key.and_then(|k| agents.get(k))
+        .filter(|a| a.active && orgs.get(&a.org).is_some_and(|o| o.active))
+        .cloned()
 }

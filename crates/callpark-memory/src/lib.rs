@@ -239,10 +239,8 @@ impl ParkingStore for MemoryStore {
         now: OffsetDateTime,
     ) -> Result<Option<Agent>, StoreError> {
         let state = self.lock();
-        Ok(access::agent_of(
-            &state.agents,
-            state.access.token_agent(hash, now),
-        ))
+        let key = state.access.token_agent(hash, now);
+        Ok(access::agent_of(&state.agents, &state.orgs, key))
     }
 
     async fn replace_token(
@@ -274,7 +272,7 @@ impl ParkingStore for MemoryStore {
     ) -> Result<Option<Agent>, StoreError> {
         let state = &mut *self.lock();
         let key = state.access.session_agent(hash, now, idle);
-        Ok(access::agent_of(&state.agents, key))
+        Ok(access::agent_of(&state.agents, &state.orgs, key))
     }
 
     async fn end_session(&self, hash: &TokenHash) -> Result<(), StoreError> {

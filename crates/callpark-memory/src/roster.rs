@@ -28,9 +28,34 @@ impl State {
                 return Err(ChangeOrgError::SlotOccupied(slot));
             }
         }
+        let numbers = change.numbers.as_deref().unwrap_or_default();
+        if let Some(taken) = numbers
+            .iter()
+            .find(|n| self.numbers.get(*n).is_some_and(|owner| owner != slug))
+        {
+            return Err(ChangeOrgError::NumberTaken(taken.clone()));
+        }
         let changed = change.applied_to(org);
+        if change.numbers.is_some() {
+            self.numbers.retain(|_, owner| owner != slug);
+            for number in &changed.numbers {
+                self.numbers.insert(number.clone(), slug.clone());
+            }
+        }
+        if change.active == Some(false) {
+            self.sign_out_org(slug);
+        }
         self.orgs.insert(slug.clone(), changed.clone());
         Ok(changed)
+    }
+
+    /// A deactivated organisation's pages are signed out and its agents `offline`.
+    fn sign_out_org(&mut self, slug: &OrgSlug) {
+        self.access.end_sessions_in(slug);
+        for agent in self.agents.values_mut().filter(|a| &a.org == slug) {
+            agent.status = AgentStatus::Offline;
+            agent.current_call = None;
+        }
     }
 
     pub(crate) fn create_agent(&mut self, new: &NewAgent) -> Result<Agent, CreateAgentError> {

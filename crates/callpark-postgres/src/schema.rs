@@ -75,6 +75,8 @@ diesel::table! {
         timeout_action -> Text,
         auto_slot -> Text,
         created_at -> Timestamptz,
+        language -> Nullable<Text>,
+        active -> Bool,
     }
 }
 

@@ -230,10 +230,12 @@ impl ParkingStore for PgStore {
         &self,
         number: &PhoneNumber,
     ) -> Result<Option<Organisation>, StoreError> {
+        // A cached organisation whose numbers changed since no longer answers the number.
         if let Some(org) = self
             .orgs
             .slug_of_number(number.as_str())
             .and_then(|slug| self.orgs.get(&slug))
+            .filter(|org| org.numbers.contains(number))
         {
             return Ok(Some(org));
         }

@@ -2,7 +2,7 @@
 
 use std::hint::black_box;
 
-use callpark_twilio::twiml::documents::{park, retrieve};
+use callpark_twilio::twiml::documents::{Speech, park, retrieve};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn documents(c: &mut Criterion) {
@@ -10,7 +10,10 @@ fn documents(c: &mut Criterion) {
         b.iter(|| {
             park(
                 black_box("Please hold while we find someone to take your call."),
-                black_box(Some("Polly.Amy")),
+                black_box(Speech {
+                    voice: Some("Polly.Amy"),
+                    language: None,
+                }),
                 black_box("park-0123456789abcdef0123456789abcdef"),
                 black_box("https://callpark.example.com/twilio/acme/hold-music"),
                 black_box("https://callpark.example.com/twilio/acme/conference-status"),
@@ -28,7 +31,10 @@ fn documents(c: &mut Criterion) {
         b.iter(|| {
             retrieve(
                 black_box("Connecting you now."),
-                black_box(Some("Polly.Amy")),
+                black_box(Speech {
+                    voice: Some("Polly.Amy"),
+                    language: None,
+                }),
                 black_box("bob_2"),
                 black_box(Some("+14155550100")),
                 black_box(&parameters),

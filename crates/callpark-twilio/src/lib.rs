@@ -18,21 +18,22 @@
 //!
 //! **TwiML documents** ([`twiml::documents`], each returns the whole document as a `String`):
 //! ```text
-//! park(announcement: &str, voice: Option<&str>, conference_name: &str,
+//! park(announcement: &str, speech: Speech, conference_name: &str,
 //!      wait_url: &str, conference_status_url: &str) -> String
-//! return_to_lot(announcement: &str, voice: Option<&str>, conference_name: &str,
+//! return_to_lot(announcement: &str, speech: Speech, conference_name: &str,
 //!      wait_url: &str, conference_status_url: &str) -> String
 //! hold_music(music_url: &str) -> String
-//! retrieve(say: &str, voice: Option<&str>, agent_identity: &str, caller_id: Option<&str>,
+//! retrieve(say: &str, speech: Speech, agent_identity: &str, caller_id: Option<&str>,
 //!      parameters: &[(&str, &str)], timeout_secs: u32,
 //!      answered_callback_url: &str, dial_action_url: &str) -> String
-//! voicemail(prompt: &str, voice: Option<&str>, record_action_url: &str,
+//! voicemail(prompt: &str, speech: Speech, record_action_url: &str,
 //!      recording_status_url: &str, max_length_secs: u32) -> String
 //! ring_agents(agent_identities: &[&str], status_callback_url: &str, timeout_secs: u32,
 //!      action_url: &str, caller_id: Option<&str>) -> String
-//! say_and_hangup(text: &str, voice: Option<&str>) -> String
+//! say_and_hangup(text: &str, speech: Speech) -> String
 //! TWILIO_HOLD_MUSIC: &str   (for organisations that set no hold music)
 //! hangup() -> String
+//! Speech { voice: Option<&str>, language: Option<&str> }   (<Say>'s voice and language)
 //! ```
 //! [`twiml`] itself has the typed builder ([`twiml::Response`], [`twiml::Say`], …) for anything
 //! else.

@@ -85,6 +85,8 @@ fn org_settings() -> Checked<Organisation> {
         max_park: Duration::from_secs(60),
         timeout_action: TimeoutAction::Ringback,
         auto_slot: AutoSlot::FirstFree,
+        language: None,
+        active: true,
     })
 }
 

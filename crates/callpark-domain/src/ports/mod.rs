@@ -64,6 +64,9 @@ pub enum ChangeOrgError {
     #[error("slot {0} is occupied: the lot cannot shrink below it")]
     /// A call occupies a slot beyond the new lot size (the highest such slot).
     SlotOccupied(SlotNumber),
+    #[error("the number {0} already routes to another organisation")]
+    /// One of the new numbers routes to another organisation.
+    NumberTaken(PhoneNumber),
     #[error(transparent)]
     /// The store failed.
     Store(#[from] StoreError),
@@ -147,7 +150,7 @@ pub trait ParkingStore: Send + Sync {
     /// [`StoreError`] only; an unknown slug is `Ok(None)`.
     async fn org(&self, slug: &OrgSlug) -> Result<Option<Organisation>, StoreError>;
 
-    /// The organisation a dialled number routes to.
+    /// The organisation a dialled number routes to, deactivated or not.
     ///
     /// # Errors
     /// [`StoreError`] only.
@@ -166,7 +169,8 @@ pub trait ParkingStore: Send + Sync {
         identity: &AgentIdentity,
     ) -> Result<Option<Agent>, StoreError>;
 
-    /// The agent whose API token hashes to `hash`, unless the token expired by `now`.
+    /// The agent whose API token hashes to `hash`, unless the token expired by `now`, or the
+    /// agent or its organisation is deactivated.
     ///
     /// # Errors
     /// [`StoreError`] only.
@@ -197,7 +201,8 @@ pub trait ParkingStore: Send + Sync {
     async fn start_session(&self, session: &NewSession) -> Result<(), StoreError>;
 
     /// The agent of a live session, marking it used at `now`. `None` when the session is
-    /// unknown or ended, was last used `idle` or longer before `now`, or reached its expiry.
+    /// unknown or ended, was last used `idle` or longer before `now`, or reached its expiry, or
+    /// the agent or its organisation is deactivated.
     ///
     /// # Errors
     /// [`StoreError`] only.
@@ -250,7 +255,10 @@ pub trait ParkingStore: Send + Sync {
     async fn orgs(&self) -> Result<Vec<Organisation>, StoreError>;
 
     /// Changes an organisation's settings, atomically with slot claims: a lot shrinks only
-    /// while no call occupies a slot beyond the new size. Returns the organisation as it is now.
+    /// while no call occupies a slot beyond the new size. New numbers replace the old ones.
+    /// Deactivating it ends its agents' sessions and takes them `offline` in the same change;
+    /// from then on [`Self::agent_by_token`] and [`Self::agent_by_session`] find none of its
+    /// agents. Returns the organisation as it is now.
     ///
     /// # Errors
     /// [`ChangeOrgError`]; nothing changed then.

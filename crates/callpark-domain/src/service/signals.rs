@@ -17,12 +17,14 @@ impl ParkingService {
     /// agents to ring.
     ///
     /// # Errors
-    /// [`InboundError::UnknownNumber`] when no organisation answers the number.
+    /// [`InboundError::UnknownNumber`] when no organisation in service answers the number (a
+    /// deactivated one's numbers are not in service).
     pub async fn on_inbound_call(&self, call: InboundCall) -> Result<InboundRouting, InboundError> {
         let store = &self.ports.store;
         let org = store
             .org_by_number(&call.dialled)
             .await?
+            .filter(|org| org.active)
             .ok_or_else(|| InboundError::UnknownNumber(call.dialled.clone()))?;
         store
             .record_call(&Call {

@@ -81,7 +81,8 @@ impl ParkingService {
             TimeoutAction::Voicemail => TimeoutRoute::Voicemail,
             TimeoutAction::Ringback => {
                 let parker = self.ports.store.agent(&org.slug, &call.parked_by).await?;
-                if parker.is_some_and(|p| p.status == AgentStatus::Available) {
+                // A deactivated organisation's agents are signed out: none is rung.
+                if org.active && parker.is_some_and(|p| p.status == AgentStatus::Available) {
                     TimeoutRoute::Ringback(call.parked_by.clone())
                 } else {
                     // Nobody to ring: a parked caller is never dropped, it leaves a message.

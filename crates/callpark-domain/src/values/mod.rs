@@ -37,6 +37,6 @@ mod tests;
 pub use addresses::{HttpUrl, PhoneNumber};
 pub use ids::{CallSid, ConferenceSid, ParkedCallId, TokenHash};
 pub use names::{
-    AgentIdentity, Announcement, CallerName, ClientIdentity, DisplayName, OrgSlug, Voice,
+    AgentIdentity, Announcement, CallerName, ClientIdentity, DisplayName, Language, OrgSlug, Voice,
 };
 pub use numbers::{LotSize, MAX_SLOTS, Sequence, SlotNumber};

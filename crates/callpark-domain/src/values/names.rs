@@ -205,3 +205,42 @@ text_type!(
     "voice",
     64
 );
+
+/// The language of what callers hear, as Twilio's `<Say language>` takes it: a language tag
+/// such as `en-GB`, `fr-CA` or `cmn-CN` (TwiML `<Say>`, attribute `language`). A primary
+/// subtag of 2 or 3 letters, then subtags of 2 to 8 letters or digits, `-`-separated, at most
+/// 35 characters in all. Which tags a voice speaks is Twilio's to decide; callpark checks only
+/// the shape, so a typing error is caught here rather than in a caller's ear.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Language(String);
+
+impl Language {
+    /// # Errors
+    /// [`InvalidValue`] when the input is not shaped as above.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let mut subtags = s.split('-');
+        let primary = subtags.next().unwrap_or_default();
+        let primary_ok =
+            (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
+        let rest_ok = subtags
+            .all(|t| (2..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if s.len() > 35 || !primary_ok || !rest_ok {
+            return Err(InvalidValue::new(
+                "language",
+                "must be a language tag such as en-US, en-GB or fr-FR",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The tag as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

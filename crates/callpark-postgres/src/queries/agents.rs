@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::error::{self, violated_constraint};
 use crate::rows::{CorruptRow, optional, unknown, valid};
-use crate::schema::agents;
+use crate::schema::{agents, organisations};
 
 diesel::define_sql_function! {
     /// See `sql/functions.sql`.
@@ -153,15 +153,33 @@ pub(crate) async fn find(
     found(row)
 }
 
-/// The agent of a token that has not expired by `now`.
+/// The agent, while it and its organisation are active: one who may sign in.
+pub(crate) async fn find_active(
+    conn: &mut AsyncPgConnection,
+    org: &OrgSlug,
+    identity: &AgentIdentity,
+) -> Result<Option<Agent>, StoreError> {
+    let row = agents::table
+        .find((org.as_str(), identity.as_str()))
+        .inner_join(organisations::table)
+        .filter(agents::active.and(organisations::active))
+        .select(AgentRow::as_select())
+        .get_result(conn)
+        .await;
+    found(row)
+}
+
+/// The agent of a token that has not expired by `now`, while it and its organisation are
+/// active.
 pub(crate) async fn find_by_token(
     conn: &mut AsyncPgConnection,
     hash: &TokenHash,
     now: OffsetDateTime,
 ) -> Result<Option<Agent>, StoreError> {
     let row = agents::table
+        .inner_join(organisations::table)
         .filter(agents::token_hash.eq(hash.as_bytes().as_slice()))
-        .filter(agents::active)
+        .filter(agents::active.and(organisations::active))
         .filter(
             agents::token_expires_at
                 .is_null()

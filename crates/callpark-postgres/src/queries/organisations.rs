@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use callpark_domain::{
-    Announcement, AutoSlot, ChangeOrgError, CreateOrgError, DisplayName, HttpUrl, LotSize,
-    NewOrganisation, OrgChange, OrgSlug, Organisation, PhoneNumber, SlotNumber, StoreError,
-    TimeoutAction, Voice,
+    AgentStatus, Announcement, AutoSlot, ChangeOrgError, CreateOrgError, DisplayName, HttpUrl,
+    Language, LotSize, NewOrganisation, OrgChange, OrgSlug, Organisation, PhoneNumber, SlotNumber,
+    StoreError, TimeoutAction, Voice,
 };
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
@@ -13,7 +13,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::error;
 use crate::rows::{CorruptRow, number, optional, unknown, valid};
-use crate::schema::{org_lot_state, org_numbers, organisations};
+use crate::schema::{agents, org_lot_state, org_numbers, organisations, sessions};
 
 diesel::define_sql_function! {
     /// See `sql/functions.sql`.
@@ -33,12 +33,45 @@ diesel::define_sql_function! {
     ) -> Jsonb;
 }
 
-/// Changes an organisation's settings under its lot's lock (see `sql/functions.sql`).
+/// Changes an organisation's settings in one transaction: those `callpark_change_org` keeps
+/// under its lot's lock (see `sql/functions.sql`), then its language, its numbers and whether
+/// it is in service. Any refusal rolls all of it back.
 pub(crate) async fn change(
     conn: &mut AsyncPgConnection,
     slug: &OrgSlug,
     change: &OrgChange,
 ) -> Result<(), ChangeOrgError> {
+    let changed = conn
+        .transaction::<_, TxError<ChangeOrgError>, _>(async |conn| {
+            change_settings(conn, slug, change).await?;
+            if let Some(language) = &change.language {
+                diesel::update(organisations::table.find(slug.as_str()))
+                    .set(organisations::language.eq(language.as_ref().map(Language::as_str)))
+                    .execute(conn)
+                    .await?;
+            }
+            if let Some(numbers) = &change.numbers {
+                replace_numbers(conn, slug, numbers).await?;
+            }
+            if let Some(active) = change.active {
+                set_active(conn, slug, active).await?;
+            }
+            Ok(())
+        })
+        .await;
+    match changed {
+        Ok(()) => Ok(()),
+        Err(TxError::Refused(e)) => Err(e),
+        Err(TxError::Db(e)) => Err(error::query(e).into()),
+    }
+}
+
+/// The settings `callpark_change_org` changes, or why it refused.
+async fn change_settings(
+    conn: &mut AsyncPgConnection,
+    slug: &OrgSlug,
+    change: &OrgChange,
+) -> Result<(), TxError<ChangeOrgError>> {
     let hold = change.hold_music_url.as_ref();
     let voice = change.voice.as_ref();
     let answer: serde_json::Value = diesel::select(callpark_change_org(
@@ -57,28 +90,91 @@ pub(crate) async fn change(
         change.auto_slot.map(auto_slot_name),
     ))
     .get_result(conn)
-    .await
-    .map_err(error::query)?;
+    .await?;
+    let corrupt = |what| {
+        TxError::Refused(ChangeOrgError::Store(error::corrupt(unknown(
+            "callpark_change_org",
+            what,
+        ))))
+    };
     match answer["outcome"].as_str() {
         Some("changed") => Ok(()),
-        Some("unknown_org") => Err(ChangeOrgError::UnknownOrg),
-        Some("slot_occupied") => {
-            let slot = answer["slot"]
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .and_then(|n| SlotNumber::new(n).ok());
-            Err(slot.map_or_else(
-                || {
-                    ChangeOrgError::Store(error::corrupt(unknown(
-                        "callpark_change_org",
-                        "a slot_occupied without a slot",
-                    )))
-                },
-                ChangeOrgError::SlotOccupied,
-            ))
-        }
-        _ => Err(error::corrupt(unknown("callpark_change_org", "an unknown outcome")).into()),
+        Some("unknown_org") => Err(TxError::Refused(ChangeOrgError::UnknownOrg)),
+        Some("slot_occupied") => answer["slot"]
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .and_then(|n| SlotNumber::new(n).ok())
+            .map_or_else(
+                || Err(corrupt("a slot_occupied without a slot")),
+                |slot| Err(TxError::Refused(ChangeOrgError::SlotOccupied(slot))),
+            ),
+        _ => Err(corrupt("an unknown outcome")),
     }
+}
+
+/// The organisation's numbers become `numbers`, in that order; one that routes to another
+/// organisation is refused (`ON CONFLICT DO NOTHING` waits for a concurrent claim of it).
+async fn replace_numbers(
+    conn: &mut AsyncPgConnection,
+    slug: &OrgSlug,
+    numbers: &[PhoneNumber],
+) -> Result<(), TxError<ChangeOrgError>> {
+    diesel::delete(org_numbers::table.filter(org_numbers::org.eq(slug.as_str())))
+        .execute(conn)
+        .await?;
+    let rows: Vec<_> = numbers
+        .iter()
+        .zip(0..)
+        .map(|(number, position)| {
+            (
+                org_numbers::number.eq(number.as_str()),
+                org_numbers::org.eq(slug.as_str()),
+                org_numbers::position.eq(position),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let routed: Vec<String> = diesel::insert_into(org_numbers::table)
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .returning(org_numbers::number)
+        .get_results(conn)
+        .await?;
+    match numbers
+        .iter()
+        .find(|n| !routed.iter().any(|r| r == n.as_str()))
+    {
+        Some(taken) => Err(TxError::Refused(ChangeOrgError::NumberTaken(taken.clone()))),
+        None => Ok(()),
+    }
+}
+
+/// Puts the organisation in or out of service. Out of it, its pages are signed out and its
+/// agents `offline` at once; the sign-in queries refuse its agents from then on.
+async fn set_active(
+    conn: &mut AsyncPgConnection,
+    slug: &OrgSlug,
+    active: bool,
+) -> Result<(), TxError<ChangeOrgError>> {
+    diesel::update(organisations::table.find(slug.as_str()))
+        .set(organisations::active.eq(active))
+        .execute(conn)
+        .await?;
+    if !active {
+        diesel::delete(sessions::table.filter(sessions::org.eq(slug.as_str())))
+            .execute(conn)
+            .await?;
+        diesel::update(agents::table.filter(agents::org.eq(slug.as_str())))
+            .set((
+                agents::status.eq(super::agents::agent_status_name(AgentStatus::Offline)),
+                agents::current_call.eq(None::<String>),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn timeout_action_name(action: TimeoutAction) -> &'static str {
@@ -107,6 +203,8 @@ struct OrgRow {
     max_park_seconds: i64,
     timeout_action: String,
     auto_slot: String,
+    language: Option<String>,
+    active: bool,
 }
 
 impl OrgRow {
@@ -123,6 +221,8 @@ impl OrgRow {
             max_park_seconds: i64::try_from(org.max_park.as_secs()).unwrap_or(i64::MAX),
             timeout_action: timeout_action_name(org.timeout_action).to_owned(),
             auto_slot: auto_slot_name(org.auto_slot).to_owned(),
+            language: org.language.as_ref().map(|l| l.as_str().to_owned()),
+            active: org.active,
         }
     }
 
@@ -162,6 +262,12 @@ impl OrgRow {
                 "next_after_last_used" => AutoSlot::NextAfterLastUsed,
                 other => return Err(unknown("organisations.auto_slot", other)),
             },
+            language: optional(
+                "organisations.language",
+                self.language.as_deref(),
+                Language::parse,
+            )?,
+            active: self.active,
         })
     }
 }

@@ -62,9 +62,7 @@ pub(crate) async fn agent(
     let org = valid("sessions.org", OrgSlug::parse(&org)).map_err(error::corrupt)?;
     let identity =
         valid("sessions.agent", AgentIdentity::parse(&identity)).map_err(error::corrupt)?;
-    Ok(agents::find(conn, &org, &identity)
-        .await?
-        .filter(|agent| agent.active))
+    agents::find_active(conn, &org, &identity).await
 }
 
 pub(crate) async fn end(conn: &mut AsyncPgConnection, hash: &TokenHash) -> Result<(), StoreError> {

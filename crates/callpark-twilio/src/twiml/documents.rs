@@ -41,9 +41,23 @@ pub fn has_words(text: &str) -> bool {
         .any(|c| !c.is_whitespace() && super::escape::is_xml_char(c))
 }
 
-fn push_say<'a>(response: &mut Response<'a>, text: &'a str, voice: Option<&'a str>) {
+/// How what callers hear is spoken: `<Say>`'s `voice` and `language`, each `None` for
+/// Twilio's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Speech<'a> {
+    /// The text-to-speech voice, e.g. `Polly.Amy`.
+    pub voice: Option<&'a str>,
+    /// The language, e.g. `en-GB`.
+    pub language: Option<&'a str>,
+}
+
+fn push_say<'a>(response: &mut Response<'a>, text: &'a str, speech: Speech<'a>) {
     if has_words(text) {
-        response.push(Say::new(text).voice_opt(voice));
+        response.push(
+            Say::new(text)
+                .voice_opt(speech.voice)
+                .language_opt(speech.language),
+        );
     }
 }
 
@@ -52,20 +66,20 @@ fn push_say<'a>(response: &mut Response<'a>, text: &'a str, voice: Option<&'a st
 /// events to `conference_status_url`.
 ///
 /// ```text
-/// <Say voice>announcement</Say>
+/// <Say voice language>announcement</Say>
 /// <Dial><Conference beep="false" waitUrl waitMethod="POST" startConferenceOnEnter="true"
 ///   endConferenceOnExit="true" statusCallback statusCallbackEvent="start end join leave"
 ///   statusCallbackMethod="POST">conference_name</Conference></Dial>
 /// ```
 pub fn park(
     announcement: &str,
-    voice: Option<&str>,
+    speech: Speech<'_>,
     conference_name: &str,
     wait_url: &str,
     conference_status_url: &str,
 ) -> String {
     let mut response = Response::with_capacity(2);
-    push_say(&mut response, announcement, voice);
+    push_say(&mut response, announcement, speech);
     response.push(
         Dial::new().noun(
             Conference::new(conference_name)
@@ -87,14 +101,14 @@ pub fn park(
 /// Please continue to hold."
 pub fn return_to_lot(
     announcement: &str,
-    voice: Option<&str>,
+    speech: Speech<'_>,
     conference_name: &str,
     wait_url: &str,
     conference_status_url: &str,
 ) -> String {
     park(
         announcement,
-        voice,
+        speech,
         conference_name,
         wait_url,
         conference_status_url,
@@ -124,7 +138,7 @@ pub fn hold_music(music_url: &str) -> String {
 /// `answered_callback_url`; the dial's end to `dial_action_url`.
 ///
 /// ```text
-/// <Say voice>say</Say>
+/// <Say voice language>say</Say>
 /// <Dial timeout callerId action="dial_action_url" method="POST">
 ///   <Client statusCallback="answered_callback_url" statusCallbackEvent="answered"
 ///     statusCallbackMethod="POST"><Identity>agent_identity</Identity>
@@ -136,7 +150,7 @@ pub fn hold_music(music_url: &str) -> String {
 )]
 pub fn retrieve(
     say: &str,
-    voice: Option<&str>,
+    speech: Speech<'_>,
     agent_identity: &str,
     caller_id: Option<&str>,
     parameters: &[(&str, &str)],
@@ -145,7 +159,7 @@ pub fn retrieve(
     dial_action_url: &str,
 ) -> String {
     let mut response = Response::with_capacity(2);
-    push_say(&mut response, say, voice);
+    push_say(&mut response, say, speech);
     response.push(
         Dial::new()
             .timeout(timeout_secs)
@@ -168,20 +182,20 @@ pub fn retrieve(
 /// the caller records nothing, Twilio goes on past `<Record>`: a goodbye and a hang-up.
 ///
 /// ```text
-/// <Say voice>prompt</Say>
+/// <Say voice language>prompt</Say>
 /// <Record action method="POST" maxLength playBeep="true" recordingStatusCallback
 ///   recordingStatusCallbackMethod="POST"/>
-/// <Say voice>Thank you. Goodbye.</Say><Hangup/>
+/// <Say voice language>Thank you. Goodbye.</Say><Hangup/>
 /// ```
 pub fn voicemail(
     prompt: &str,
-    voice: Option<&str>,
+    speech: Speech<'_>,
     record_action_url: &str,
     recording_status_url: &str,
     max_length_secs: u32,
 ) -> String {
     let mut response = Response::with_capacity(4);
-    push_say(&mut response, prompt, voice);
+    push_say(&mut response, prompt, speech);
     response.push(
         Record::new()
             .action(record_action_url)
@@ -191,7 +205,7 @@ pub fn voicemail(
             .recording_status_callback(recording_status_url)
             .recording_status_callback_method(Method::Post),
     );
-    push_say(&mut response, VOICEMAIL_GOODBYE, voice);
+    push_say(&mut response, VOICEMAIL_GOODBYE, speech);
     response.push(Hangup);
     response.render()
 }
@@ -230,9 +244,9 @@ pub fn ring_agents(
 }
 
 /// Says `text`, then hangs up (e.g. when no agent is available).
-pub fn say_and_hangup(text: &str, voice: Option<&str>) -> String {
+pub fn say_and_hangup(text: &str, speech: Speech<'_>) -> String {
     let mut response = Response::with_capacity(2);
-    push_say(&mut response, text, voice);
+    push_say(&mut response, text, speech);
     response.push(Hangup);
     response.render()
 }

@@ -41,6 +41,12 @@ impl<'a> Say<'a> {
         self
     }
 
+    /// The language, if any.
+    pub fn language_opt(mut self, language: Option<&'a str>) -> Self {
+        self.language = language;
+        self
+    }
+
     pub(super) fn write_to(&self, out: &mut String) {
         out.push_str("<Say");
         attr_opt(out, "voice", self.voice);

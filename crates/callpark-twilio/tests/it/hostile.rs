@@ -90,13 +90,14 @@ proptest! {
         identity in "[A-Za-z0-9_]{1,16}",
     ) {
         let say = usize::from(documents::has_words(&text));
+        let speech = documents::Speech { voice: Some(&attr), language: Some(&attr) };
         let docs = [
-            (documents::park(&text, Some(&attr), &attr, &attr, &attr), say + 1),
-            (documents::retrieve(&text, Some(&attr), &identity, Some(&attr), &[(&attr, &text)], 20, &attr, &attr), say + 1),
-            (documents::voicemail(&text, Some(&attr), &attr, &attr, 120), say + 3),
+            (documents::park(&text, speech, &attr, &attr, &attr), say + 1),
+            (documents::retrieve(&text, speech, &identity, Some(&attr), &[(&attr, &text)], 20, &attr, &attr), say + 1),
+            (documents::voicemail(&text, speech, &attr, &attr, 120), say + 3),
             (documents::hold_music(&attr), 1),
             (documents::ring_agents(&[&identity, &attr], &attr, 20, &attr, Some(&text)), 1),
-            (documents::say_and_hangup(&text, Some(&attr)), say + 1),
+            (documents::say_and_hangup(&text, speech), say + 1),
         ];
         for (xml, expected) in docs {
             let verbs = verbs(&xml).map_err(|e| TestCaseError::fail(format!("{e}: {xml}")))?;

@@ -2,8 +2,8 @@
 //! or change their structure.
 
 use callpark_twilio::twiml::documents::{
-    VOICEMAIL_GOODBYE, hangup, has_words, hold_music, park, redirect, retrieve, return_to_lot,
-    ring_agents, say_and_hangup, voicemail,
+    Speech, VOICEMAIL_GOODBYE, hangup, has_words, hold_music, park, redirect, retrieve,
+    return_to_lot, ring_agents, say_and_hangup, voicemail,
 };
 use callpark_twilio::twiml::{
     Beep, CallProgressEvent, Client, Conference, ConferenceEvent, Dial, Hangup, Method, Pause,
@@ -19,12 +19,20 @@ const CONFERENCE: &str = "park-0123456789abcdef0123456789abcdef";
 const HOLD: &str = "https://callpark.example.com/twilio/hold-music?org=acme&slot=3";
 const CONF_STATUS: &str = "https://callpark.example.com/twilio/conference-status";
 
+/// `voice`, in its own language.
+fn spoken(voice: Option<&str>) -> Speech<'_> {
+    Speech {
+        voice,
+        language: None,
+    }
+}
+
 #[test]
 fn park_announces_then_joins_the_conference_alone() {
     assert_eq!(
         park(
             "Please hold while we find someone.",
-            Some("Polly.Amy"),
+            spoken(Some("Polly.Amy")),
             CONFERENCE,
             HOLD,
             CONF_STATUS
@@ -45,7 +53,7 @@ fn park_announces_then_joins_the_conference_alone() {
 #[test]
 fn park_without_voice_or_announcement() {
     assert_eq!(
-        park("", None, CONFERENCE, "https://h/m", "https://h/c"),
+        park("", Speech::default(), CONFERENCE, "https://h/m", "https://h/c"),
         [
             DECL,
             "<Response><Dial>",
@@ -55,8 +63,14 @@ fn park_without_voice_or_announcement() {
         .concat()
     );
     assert!(
-        park("Hold on", None, CONFERENCE, "https://h/m", "https://h/c")
-            .contains("<Response><Say>Hold on</Say><Dial>")
+        park(
+            "Hold on",
+            Speech::default(),
+            CONFERENCE,
+            "https://h/m",
+            "https://h/c"
+        )
+        .contains("<Response><Say>Hold on</Say><Dial>")
     );
 }
 
@@ -77,7 +91,7 @@ fn retrieve_rings_the_agent_with_the_callers_details() {
     assert_eq!(
         retrieve(
             "Connecting you now.",
-            Some("Polly.Amy"),
+            spoken(Some("Polly.Amy")),
             "bob_2",
             Some("+14155550100"),
             &[
@@ -108,7 +122,7 @@ fn retrieve_rings_the_agent_with_the_callers_details() {
 #[test]
 fn retrieve_of_an_anonymous_caller_has_no_caller_id() {
     assert_eq!(
-        retrieve("Connecting you now.", None, "bob", None, &[], 15, "https://h/a", "https://h/d"),
+        retrieve("Connecting you now.", Speech::default(), "bob", None, &[], 15, "https://h/a", "https://h/d"),
         [
             DECL,
             "<Response><Say>Connecting you now.</Say>",
@@ -135,7 +149,7 @@ fn return_to_lot_puts_the_caller_back_into_the_same_conference() {
     assert_eq!(
         return_to_lot(
             announcement,
-            Some("Polly.Amy"),
+            spoken(Some("Polly.Amy")),
             CONFERENCE,
             HOLD,
             CONF_STATUS
@@ -149,7 +163,10 @@ fn voicemail_records_then_says_goodbye_and_hangs_up() {
     assert_eq!(
         voicemail(
             "Nobody is available. Please leave a message after the beep.",
-            Some("Polly.Amy"),
+            Speech {
+                voice: Some("Polly.Amy"),
+                language: Some("en-GB"),
+            },
             "https://callpark.example.com/twilio/voicemail/7f9c/done",
             "https://callpark.example.com/twilio/voicemail/7f9c/recording",
             120,
@@ -157,9 +174,9 @@ fn voicemail_records_then_says_goodbye_and_hangs_up() {
         [
             DECL,
             "<Response>",
-            r#"<Say voice="Polly.Amy">Nobody is available. Please leave a message after the beep.</Say>"#,
+            r#"<Say voice="Polly.Amy" language="en-GB">Nobody is available. Please leave a message after the beep.</Say>"#,
             r#"<Record action="https://callpark.example.com/twilio/voicemail/7f9c/done" method="POST" maxLength="120" playBeep="true" recordingStatusCallback="https://callpark.example.com/twilio/voicemail/7f9c/recording" recordingStatusCallbackMethod="POST"/>"#,
-            r#"<Say voice="Polly.Amy">Thank you. Goodbye.</Say>"#,
+            r#"<Say voice="Polly.Amy" language="en-GB">Thank you. Goodbye.</Say>"#,
             "<Hangup/>",
             "</Response>",
         ]
@@ -192,7 +209,7 @@ fn ring_agents_dials_every_agent_with_progress_callbacks() {
 #[test]
 fn say_and_hangup_and_hangup() {
     assert_eq!(
-        say_and_hangup("Sorry, nobody is available.", Some("alice")),
+        say_and_hangup("Sorry, nobody is available.", spoken(Some("alice"))),
         [
             DECL,
             r#"<Response><Say voice="alice">Sorry, nobody is available.</Say><Hangup/></Response>"#
@@ -429,8 +446,8 @@ proptest! {
     fn park_and_return_to_lot_round_trip(s in prop::collection::vec(nasty(), 5), voiced: bool) {
         let voice = voiced.then_some(s[1].as_str());
         for xml in [
-            park(&s[0], voice, &s[2], &s[3], &s[4]),
-            return_to_lot(&s[0], voice, &s[2], &s[3], &s[4]),
+            park(&s[0], spoken(voice), &s[2], &s[3], &s[4]),
+            return_to_lot(&s[0], spoken(voice), &s[2], &s[3], &s[4]),
         ] {
             let mut expected = vec![node(0, "Response", &[], "")];
             expected.extend(say_node(1, &s[0], voice));
@@ -467,7 +484,7 @@ proptest! {
         let voice = voiced.then_some(s[1].as_str());
         let caller_id = with_caller_id.then_some(s[3].as_str());
         let params = [(s[4].as_str(), s[5].as_str()), (s[6].as_str(), s[7].as_str())];
-        let xml = retrieve(&s[0], voice, &s[2], caller_id, &params, timeout, &s[8], &s[9]);
+        let xml = retrieve(&s[0], spoken(voice), &s[2], caller_id, &params, timeout, &s[8], &s[9]);
 
         let timeout = timeout.to_string();
         let mut expected = vec![node(0, "Response", &[], "")];
@@ -489,7 +506,7 @@ proptest! {
 
     #[test]
     fn voicemail_round_trips(s in prop::collection::vec(nasty(), 4), max_length in any::<u32>()) {
-        let xml = voicemail(&s[0], Some(&s[1]), &s[2], &s[3], max_length);
+        let xml = voicemail(&s[0], spoken(Some(&s[1])), &s[2], &s[3], max_length);
 
         let max_length = max_length.to_string();
         let mut expected = vec![node(0, "Response", &[], "")];
@@ -537,7 +554,7 @@ proptest! {
         let mut expected = vec![node(0, "Response", &[], "")];
         expected.extend(say_node(1, &s[3], Some(&s[4])));
         expected.push(node(1, "Hangup", &[], ""));
-        prop_assert_eq!(parse(&say_and_hangup(&s[3], Some(&s[4]))), expected);
+        prop_assert_eq!(parse(&say_and_hangup(&s[3], spoken(Some(&s[4])))), expected);
     }
 }
 

@@ -19,6 +19,7 @@ use crate::values::SlotNumber;
 mod access;
 mod claims;
 mod directory;
+mod organisations;
 mod reads;
 mod transitions;
 
@@ -63,6 +64,8 @@ conformance_checks! {$
     directory::call_legs_are_linked,
     directory::browser_leg_statuses_are_ordered_and_end,
     directory::inbound_calls_ring_the_longest_idle_agents_in_turn,
+    organisations::an_orgs_numbers_are_replaced_and_never_shared,
+    organisations::a_deactivated_org_signs_its_agents_out_and_keeps_its_calls,
     claims::a_lot_grows_always_and_shrinks_only_above_its_occupied_slots,
     claims::a_requested_slot_is_claimed_once,
     claims::claims_outside_the_lot_or_org_are_refused,
