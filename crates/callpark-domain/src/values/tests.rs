@@ -161,3 +161,38 @@ fn client_identities_are_unique_across_organisations_and_read_back() {
         assert!(ClientIdentity::parse(bad).is_err(), "{bad:?} accepted");
     }
 }
+
+#[test]
+fn languages_are_shaped_as_say_takes_them() {
+    for good in [
+        "en",
+        "en-US",
+        "en-GB",
+        "fr-CA",
+        "cmn-CN",
+        "de-DE",
+        "zh-Hant-TW",
+        "es-419",
+    ] {
+        assert_eq!(
+            Language::parse(good).map(|l| l.to_string()),
+            Ok(good.to_owned())
+        );
+    }
+    for bad in [
+        "",
+        "e",
+        "english",
+        "en_GB",
+        "en-",
+        "-en",
+        "en--GB",
+        "en-G",
+        "en GB",
+        "en-GB\"><Hangup/>",
+        "en-abcdefghi",
+        "fr-CA-abcdefgh-abcdefgh-abcdefgh-x12",
+    ] {
+        assert!(Language::parse(bad).is_err(), "{bad:?} accepted");
+    }
+}
