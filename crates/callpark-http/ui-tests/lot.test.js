@@ -105,6 +105,35 @@ describe('applyEvent: a slot the lot did not have', () => {
   });
 });
 
+describe('resize: the lot at the size the settings say', () => {
+  it('grows with free slots, keeping the calls and the sequence', () => {
+    const lot = lotAt10();
+    assert.equal(lot.resize(6), true);
+    assert.deepEqual(lot.slots?.map((s) => [s.slot, s.state]), [[1, 'free'], [2, 'parked'], [3, 'free'], [4, 'free'], [5, 'free'], [6, 'free']]);
+    assert.deepEqual(lot.slot(2)?.call, call());
+    assert.equal(lot.seq, 10);
+  });
+  it('shrinks, dropping the slots beyond the size', () => {
+    const lot = lotAt10();
+    assert.equal(lot.resize(2), true);
+    assert.deepEqual(lot.slots?.map((s) => s.slot), [1, 2]);
+    assert.equal(lot.slot(2)?.state, 'parked');
+  });
+  it('fills a gap an event left and says when nothing changed', () => {
+    const lot = new ParkingLot();
+    lot.applySnapshot(snapshot(2, 10));
+    lot.applyEvent(event('parked', 11, 4, 'parking', call({ state: 'parking' })));
+    assert.equal(lot.resize(4), true);
+    assert.deepEqual(lot.slots?.map((s) => s.slot), [1, 2, 3, 4]);
+    assert.equal(lot.resize(4), false);
+  });
+  it('does nothing before the first snapshot', () => {
+    const lot = new ParkingLot();
+    assert.equal(lot.resize(8), false);
+    assert.equal(lot.slots, null);
+  });
+});
+
 describe('optimistic park', () => {
   const AT = '2026-11-24T10:00:00.000Z';
 

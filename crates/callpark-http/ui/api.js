@@ -78,9 +78,35 @@
  * @typedef {{ identity: string, token: string, tokenExpiresAt: string | null }} IssuedToken
  */
 
+/** @typedef {'ringback' | 'voicemail'} TimeoutAction */
+/** @typedef {'first_free' | 'next'} SlotPolicy */
+
+/**
+ * An organisation's settings (OrgDto): `GET`/`PATCH /admin/orgs/{org}`, for its supervisors.
+ * @typedef {object} OrgSettings
+ * @property {string} slug
+ * @property {string} name
+ * @property {number} slots the lot's size
+ * @property {string[]} numbers E.164, in order
+ * @property {string | null} holdMusicUrl null: the default music
+ * @property {string} announcement
+ * @property {string | null} voice null: the default voice
+ * @property {string | null} language null: the voice's own
+ * @property {number} maxParkSeconds
+ * @property {TimeoutAction} timeoutAction
+ * @property {SlotPolicy} slotPolicy
+ * @property {boolean} active
+ */
+
+/**
+ * A change of an organisation's settings (OrgChangeBody), as a supervisor may send it: each
+ * field present is set (`active` is the admin's alone, so never here).
+ * @typedef {Partial<Omit<OrgSettings, 'slug' | 'active'>>} OrgChange
+ */
+
 /**
  * The signed-in agent (MeDto).
- * @typedef {Agent & { role?: Role, currentCall: CurrentCall | null, sandbox: boolean, voice: boolean, timeoutAction: 'ringback' | 'voicemail' }} Me
+ * @typedef {Agent & { role?: Role, currentCall: CurrentCall | null, sandbox: boolean, voice: boolean, timeoutAction: TimeoutAction }} Me
  */
 
 /**

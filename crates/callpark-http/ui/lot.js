@@ -103,6 +103,24 @@ export class ParkingLot {
   }
 
   /**
+   * The lot's new size, as the service answered a change of the organisation's settings (the
+   * live stream sends no event for it): slots beyond it go (the service shrinks a lot only
+   * above its occupied slots), new ones are free. The sequence stays.
+   * @param {number} size
+   * @returns {boolean} whether the lot changed
+   */
+  resize(size) {
+    if (!this.slots) return false;
+    const before = this.slots.map((s) => s.slot).join();
+    const kept = this.slots.filter((s) => s.slot <= size);
+    for (let n = 1; n <= size; n += 1) {
+      if (!kept.some((s) => s.slot === n)) kept.push({ slot: n, state: 'free' });
+    }
+    this.slots = kept.sort((a, b) => a.slot - b.slot);
+    return this.slots.map((s) => s.slot).join() !== before;
+  }
+
+  /**
    * @param {number} n
    * @returns {Slot | undefined}
    */
