@@ -2,10 +2,11 @@
 // The supervisor's "Manage team" section: the organisation's agents (GET /admin/orgs/{org}/agents,
 // fetched again whenever the live stream says a status changed), adding one (its sign-in link
 // shown once), changing a role, deactivating (asked first). Shown to supervisors only: the
-// service answers 403 to anyone else.
+// service answers 403 to anyone else. The lot's settings (org-settings.js) show and hide with it.
 
 import { api, apiError } from './api.js';
 import { $, announce, h } from './dom.js';
+import { hideOrgSettings, showOrgSettings } from './org-settings.js';
 import { ROLES, ROLE_LABELS, adminProblem, managedLabel, readNewAgent, signInLink, sortManaged } from './team-admin-format.js';
 import { state } from './state.js';
 
@@ -44,6 +45,7 @@ export function syncTeamAdmin() {
     section.hidden = false;
     refreshTeamAdmin();
   }
+  showOrgSettings();
 }
 
 /** Hides the section and forgets what it showed (signed out, or no longer a supervisor). */
@@ -54,6 +56,7 @@ export function hideTeamAdmin() {
   hideLink();
   const dialog = /** @type {HTMLDialogElement} */ ($('deactivate-dialog'));
   if (dialog.open) dialog.close();
+  hideOrgSettings();
 }
 
 /** @type {Promise<void> | null} */
