@@ -403,10 +403,13 @@ impl Before<'_> {
         self.ends(ParkState::Voicemail, LotEventKind::Voicemail)
     }
 
-    /// Back in the lot, with a fresh deadline.
+    /// Back in the lot, with a fresh deadline: the organisation's park time from now, but never
+    /// so late that Twilio's four-hour limit on the call would cut its ring-back or voicemail
+    /// short (a deadline already due then fires at the next sweep).
     fn parked_again(&self, event: LotEventKind) -> Move {
         let mut m = self.moved(ParkState::Parked, event);
-        m.next.deadline = Some(self.ctx.now + self.ctx.max_park);
+        let latest = self.call.latest_deadline().max(self.ctx.now);
+        m.next.deadline = Some((self.ctx.now + self.ctx.max_park).min(latest));
         m
     }
 

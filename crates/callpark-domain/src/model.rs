@@ -43,6 +43,17 @@ pub enum SlotRequest {
 /// 4 hours anyway.
 pub const MAX_PARK_TIME: Duration = Duration::from_secs(4 * 60 * 60);
 
+/// Twilio ends every call four hours after it started, parked or not (Calls resource,
+/// `TimeLimit`: "The maximum duration of the call in seconds … The default is 4 hours", and
+/// the same limit holds for calls that come in).
+pub const CALL_TIME_LIMIT: Duration = Duration::from_secs(4 * 60 * 60);
+
+/// How long before [`CALL_TIME_LIMIT`] a parked call's deadline must pass, so that what it
+/// does still fits: a ring-back (its TwiML, the ring time and Twilio's 5 s buffer, well under a
+/// minute by default), then voicemail (its prompt, a message of up to two minutes, the
+/// goodbye), with room to spare for a sweep's interval and a slow callback.
+pub const TIMEOUT_ACTION_TIME: Duration = Duration::from_secs(5 * 60);
+
 /// How long a retrieve's `<Dial>` rings the agent's browser (its `timeout`) before the caller
 /// goes back to the lot, unless configured otherwise.
 pub const DEFAULT_RETRIEVE_RING_TIME: Duration = Duration::from_secs(20);
@@ -271,6 +282,8 @@ pub struct Call {
     pub pstn: CallSid,
     /// Who is calling.
     pub caller: Caller,
+    /// When the call began (Twilio ends it [`CALL_TIME_LIMIT`] later).
+    pub started_at: OffsetDateTime,
 }
 
 /// Why a parked call is on its way out of its slot: an agent asked, the deadline rang the
@@ -315,6 +328,9 @@ pub struct ParkedCall {
     pub parked_by: AgentIdentity,
     /// When the slot was claimed.
     pub parked_at: OffsetDateTime,
+    /// When the caller's call began: Twilio ends it [`CALL_TIME_LIMIT`] later, so every
+    /// deadline passes [`TIMEOUT_ACTION_TIME`] before that.
+    pub call_started_at: OffsetDateTime,
     /// `None` until Twilio tells us; nothing waits for it.
     pub conference_sid: Option<ConferenceSid>,
     /// Set while `Parked`: when the timeout action fires.
@@ -342,6 +358,12 @@ impl ParkedCall {
         self.id.conference_name()
     }
 
+    /// The latest its deadline may be: [`TIMEOUT_ACTION_TIME`] before Twilio ends the call, so
+    /// that a ring-back and voicemail still happen.
+    pub fn latest_deadline(&self) -> OffsetDateTime {
+        self.call_started_at + CALL_TIME_LIMIT - TIMEOUT_ACTION_TIME
+    }
+
     /// Whether its slot is occupied (parking, parked or being retrieved).
     pub fn occupies_slot(&self) -> bool {
         self.state.occupies_slot()
@@ -361,6 +383,8 @@ pub struct NewParkedCall {
     pub caller: Caller,
     /// The agent who parks it.
     pub parked_by: AgentIdentity,
+    /// When the caller's call began.
+    pub call_started_at: OffsetDateTime,
     /// The time of the claim.
     pub now: OffsetDateTime,
 }

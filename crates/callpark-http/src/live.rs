@@ -98,6 +98,7 @@ mod tests {
                 },
                 parked_by: AgentIdentity::parse("alice").unwrap(),
                 parked_at: OffsetDateTime::UNIX_EPOCH,
+                call_started_at: OffsetDateTime::UNIX_EPOCH,
                 conference_sid: None,
                 deadline: None,
                 retrieval: None,

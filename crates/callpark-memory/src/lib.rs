@@ -388,7 +388,11 @@ impl ParkingStore for MemoryStore {
     }
 
     async fn record_call(&self, call: &Call) -> Result<(), StoreError> {
-        self.lock().calls.insert(call.pstn.clone(), call.clone());
+        let mut state = self.lock();
+        let started_at = state.calls.get(&call.pstn).map(|known| known.started_at);
+        let mut call = call.clone();
+        call.started_at = started_at.map_or(call.started_at, |s| s.min(call.started_at));
+        state.calls.insert(call.pstn.clone(), call);
         Ok(())
     }
 
@@ -448,6 +452,7 @@ impl ParkingStore for MemoryStore {
             caller: request.caller.clone(),
             parked_by: request.parked_by.clone(),
             parked_at: request.now,
+            call_started_at: request.call_started_at,
             conference_sid: None,
             deadline: None,
             retrieval: None,

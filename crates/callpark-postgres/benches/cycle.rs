@@ -39,6 +39,7 @@ async fn cycle(store: &PgStore, org: &str, pstn: u64) {
             pstn_call: call_sid(u128::from(pstn)),
             caller: caller(1),
             parked_by: agent_identity("alice"),
+            call_started_at: now,
             now,
         })
         .await

@@ -25,6 +25,7 @@ CREATE FUNCTION callpark_claim_slot(
     p_caller_number text,
     p_caller_name text,
     p_parked_by text,
+    p_call_started_at timestamptz,
     p_now timestamptz
 ) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE AS $$
@@ -90,9 +91,9 @@ BEGIN
     END IF;
 
     INSERT INTO parked_calls (id, org, slot, state, pstn_sid, caller_number, caller_name,
-                              parked_by, parked_at, state_changed_at, version)
+                              parked_by, parked_at, state_changed_at, version, call_started_at)
     VALUES (p_id, p_org, v_slot, 'parking', p_pstn, p_caller_number, p_caller_name,
-            p_parked_by, p_now, p_now, 1)
+            p_parked_by, p_now, p_now, 1, p_call_started_at)
     RETURNING * INTO v_call;
 
     UPDATE org_lot_state SET last_sequence = last_sequence + 1, last_claimed_slot = v_slot
@@ -231,16 +232,18 @@ CREATE FUNCTION callpark_record_call(
     p_pstn text,
     p_org text,
     p_caller_number text,
-    p_caller_name text
+    p_caller_name text,
+    p_started_at timestamptz
 ) RETURNS boolean
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
-    INSERT INTO calls (pstn_sid, org, caller_number, caller_name)
-    VALUES (p_pstn, p_org, p_caller_number, p_caller_name)
+    INSERT INTO calls (pstn_sid, org, caller_number, caller_name, recorded_at)
+    VALUES (p_pstn, p_org, p_caller_number, p_caller_name, p_started_at)
     ON CONFLICT (pstn_sid) DO UPDATE
        SET org = excluded.org,
            caller_number = excluded.caller_number,
-           caller_name = excluded.caller_name;
+           caller_name = excluded.caller_name,
+           recorded_at = least(calls.recorded_at, excluded.recorded_at);
     RETURN true;
 END;
 $$;

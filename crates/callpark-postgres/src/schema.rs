@@ -100,6 +100,7 @@ diesel::table! {
         recording_url -> Nullable<Text>,
         version -> Int8,
         attempt -> Int4,
+        call_started_at -> Timestamptz,
     }
 }
 

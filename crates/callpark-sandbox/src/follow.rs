@@ -109,6 +109,7 @@ impl Network {
                         status_callback: client.attr("statusCallback").map(str::to_owned),
                         status_events: client.events(),
                         location: Location::Idle,
+                        started_at: time::OffsetDateTime::now_utc(),
                     },
                 );
                 child

@@ -150,6 +150,7 @@ impl Telephony for Sandbox {
                 .to
                 .strip_prefix("client:")
                 .and_then(|c| ClientIdentity::parse(c).ok()),
+            started_at: Some(caller.started_at),
         })
     }
 

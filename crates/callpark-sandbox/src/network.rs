@@ -67,6 +67,7 @@ impl Network {
                 status_callback: Some(self.config.console.status_callback_url.to_string()),
                 status_events: vec!["completed".to_owned()],
                 location: Location::Idle,
+                started_at: time::OffsetDateTime::now_utc(),
             },
         );
         sid

@@ -34,6 +34,8 @@ pub(crate) struct SimCall {
     pub(crate) status_callback: Option<String>,
     pub(crate) status_events: Vec<String>,
     pub(crate) location: Location,
+    /// When the leg began (Twilio's `start_time`).
+    pub(crate) started_at: time::OffsetDateTime,
 }
 
 /// Every call the sandbox has placed, live or ended.

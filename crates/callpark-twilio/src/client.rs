@@ -12,6 +12,8 @@ use reqwest::{Method, RequestBuilder, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use thiserror::Error;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
 use tracing::Instrument as _;
 
 use crate::config::{AccountSid, ConfigError, TwilioConfig};
@@ -102,9 +104,20 @@ struct CallResource {
     #[serde(default)]
     direction: Option<String>,
     status: String,
+    /// When the call began, RFC 2822 (`Tue, 31 Aug 2010 20:36:29 +0000`); empty or null
+    /// before it is dialled.
+    #[serde(default)]
+    start_time: Option<String>,
 }
 
 impl CallResource {
+    /// When the call began, if Twilio says (a form it does not document is as good as unsaid:
+    /// the start only tightens a parked call's deadline).
+    fn started_at(&self) -> Option<OffsetDateTime> {
+        let start = self.start_time.as_deref()?;
+        OffsetDateTime::parse(start, &Rfc2822).ok()
+    }
+
     /// The external party of a caller's leg: who called in on an inbound leg (`from`, with
     /// its caller name), who was called on an outbound one (`to`: a call an agent placed, or
     /// that callpark or a `<Dial>` made; `from` is then our own number or client).
@@ -375,6 +388,7 @@ impl Telephony for TwilioClient {
                     .flatten()
                     .find_map(|party| party.strip_prefix("client:"))
                     .and_then(|c| ClientIdentity::parse(c).ok()),
+                started_at: caller_leg.started_at(),
             })
         }
         .instrument(span)

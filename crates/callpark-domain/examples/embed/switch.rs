@@ -145,6 +145,7 @@ impl Telephony for Switch {
             caller,
             dialled: None,
             client: None,
+            started_at: None,
         })
     }
 

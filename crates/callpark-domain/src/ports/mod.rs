@@ -322,7 +322,8 @@ pub trait ParkingStore: Send + Sync {
         current_call: Option<&'a CallSid>,
     ) -> Result<bool, StoreError>;
 
-    /// Records a caller's leg (inserts, or updates the caller details of a known one).
+    /// Records a caller's leg (inserts, or updates the caller details of a known one, whose
+    /// start stays the earlier of the two).
     ///
     /// # Errors
     /// [`StoreError`] only.

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use thiserror::Error;
+use time::OffsetDateTime;
 
 use super::BoxError;
 use crate::model::{Caller, Organisation};
@@ -18,6 +19,8 @@ pub struct PstnLeg {
     pub dialled: Option<PhoneNumber>,
     /// The agent's browser on the call (the Client it rang, or that placed it), if any.
     pub client: Option<ClientIdentity>,
+    /// When the caller's call began, if the telephony says.
+    pub started_at: Option<OffsetDateTime>,
 }
 
 impl PstnLeg {

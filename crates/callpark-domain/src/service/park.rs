@@ -106,6 +106,7 @@ impl ParkingService {
             pstn_call: call.pstn,
             caller: call.caller,
             parked_by: agent.identity.clone(),
+            call_started_at: call.started_at,
             now: self.now(),
         };
         let event = self
@@ -157,15 +158,22 @@ impl ParkingService {
             }
             Err(e) => return Err(TelephonyFailure::Rejected(e).into()),
         };
-        if let Some(call) = store.call_by_pstn(&leg.sid).await?
-            && call.org != org.slug
-        {
+        let recorded = store.call_by_pstn(&leg.sid).await?;
+        if recorded.as_ref().is_some_and(|call| call.org != org.slug) {
             return Err(ParkError::CallNotFound);
         }
+        // The call began when Twilio says, else when callpark first saw it; at the latest, now.
+        let started_at = leg
+            .started_at
+            .into_iter()
+            .chain(recorded.map(|call| call.started_at))
+            .min()
+            .unwrap_or_else(|| self.now());
         let call = Call {
             org: org.slug.clone(),
             pstn: leg.sid,
             caller: leg.caller,
+            started_at,
         };
         store.record_call(&call).await?;
         store.link_browser_leg(sid, &call.pstn, None).await?;

@@ -31,6 +31,7 @@ impl ParkingService {
                 org: org.slug.clone(),
                 pstn: call.pstn,
                 caller: call.caller,
+                started_at: self.now(),
             })
             .await?;
         // A `<Dial>` rings at most 10 `<Client>`s (TwiML `<Client>` docs: "You can include up

@@ -116,6 +116,7 @@ fn record(from: Start, sid: Option<u128>) -> ParkedCall {
         caller: caller(42),
         parked_by: parker(),
         parked_at: at(0),
+        call_started_at: at(0) - Duration::from_secs(60),
         conference_sid: sid.map(conference_sid),
         deadline: None,
         retrieval: None,

@@ -2,11 +2,13 @@
 //!
 //! - [`machine`]: the state machine as a table of every (state, signal) pair;
 //! - [`service`]: the use cases on the in-memory store and scripted telephony;
+//! - [`call_limit`]: Twilio's four-hour limit on a call, from its start, and the deadlines;
 //! - [`mocks`]: the use cases against mockall mocks of the ports;
 //! - [`properties`]: random interleavings, with the lot's invariants after every step;
 //! - [`public_api`]: the public API is the checked-in `public-api.txt`;
 //! - [`dependencies`]: the domain depends on no runtime, web, SQL or serde crate.
 
+mod call_limit;
 mod dependencies;
 mod machine;
 mod mocks;

@@ -66,6 +66,7 @@ fn record(state: ParkState, version: u64) -> ParkedCall {
         caller: caller(1),
         parked_by: agent_identity("alice"),
         parked_at: epoch(),
+        call_started_at: epoch(),
         conference_sid: None,
         deadline: None,
         retrieval: None,
@@ -143,6 +144,7 @@ fn store_with_call() -> MockParkingStore {
                 org: acme().slug,
                 pstn: pstn(),
                 caller: caller(1),
+                started_at: epoch(),
             }))
         });
     store
@@ -635,6 +637,7 @@ async fn of_two_concurrent_retrieves_one_wins_and_one_is_already_retrieving() {
             pstn_call: pstn(),
             caller: caller(1),
             parked_by: agent_identity("alice"),
+            call_started_at: epoch(),
             now: epoch(),
         })
         .await

@@ -122,6 +122,7 @@ async fn world() -> World {
                             caller: caller(u32::from(c)),
                             dialled: Some(org_config(co).numbers[0].clone()),
                             client: None,
+                            started_at: None,
                         },
                     );
                 }

@@ -7,9 +7,8 @@ use callpark_domain::testkit::{
 use callpark_domain::{
     AfterDial, AgentStatus, CallStatus, ChildLeg, ClientIdentity, ConferenceEventKind,
     DEFAULT_RETRIEVE_RING_TIME, DialOutcome, HttpUrl, InboundCall, InboundError, LeaveReason,
-    LotEventKind as E, MAX_PARK_TIME, ParkError, ParkState, ParkedCallId, PstnLeg, Retrieval,
-    RetrieveError, Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls,
-    retrieve_window,
+    LotEventKind as E, ParkError, ParkState, ParkedCallId, PstnLeg, Retrieval, RetrieveError,
+    Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls, retrieve_window,
 };
 
 use crate::support::{World, at, identity, park_url, retrieve_url, secs, slot, voicemail_url};
@@ -731,6 +730,7 @@ async fn another_organisations_call_is_not_found() {
             caller: caller(1),
             dialled: Some(acme.numbers[0].clone()),
             client: Some(ClientIdentity::of(&carol.org, &carol.identity)),
+            started_at: None,
         },
     );
 
@@ -771,6 +771,7 @@ async fn park_asks_twilio_for_the_caller_leg_it_has_not_learnt() {
             caller: caller(77),
             dialled: None,
             client: Some(ClientIdentity::of(&alice.org, &alice.identity)),
+            started_at: None,
         },
     );
 
@@ -823,6 +824,7 @@ async fn an_unseen_call_of_another_organisation_cannot_be_parked() {
                     caller: caller(5),
                     dialled: dialled.clone(),
                     client: client.clone(),
+                    started_at: None,
                 },
             );
             let parked = w.park(&mallory, BROWSER, None).await;
@@ -1071,25 +1073,6 @@ async fn inbound_calls_ring_the_available_agents_of_the_dialled_organisation() {
             .await,
         Err(InboundError::UnknownNumber(n)) if n == unknown
     ));
-}
-
-#[tokio::test]
-async fn no_organisation_parks_longer_than_twilio_keeps_a_call() {
-    let mut acme = organisation("acme", 3);
-    acme.max_park = MAX_PARK_TIME * 2;
-    let w = World::new(std::slice::from_ref(&acme)).await;
-    let alice = w.agent("acme", "alice", 1).await;
-    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
-    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
-    assert_eq!(parked.deadline, Some(at(MAX_PARK_TIME)));
-
-    // So the timeout action fires before Twilio would drop the caller.
-    w.advance(MAX_PARK_TIME);
-    assert_eq!(
-        w.service.fire_due_deadlines(10).await.expect("sweep").moved,
-        1
-    );
-    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
 }
 
 #[tokio::test]

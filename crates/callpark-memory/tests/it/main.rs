@@ -27,6 +27,7 @@ mod events {
                 pstn_call: call_sid(u128::from(n)),
                 caller: caller(n),
                 parked_by: callpark_domain::testkit::agent_identity("alice"),
+                call_started_at: epoch(),
                 now: epoch(),
             };
             let event = store.claim_slot(&claim).await.unwrap();

@@ -2,8 +2,9 @@
 
 use callpark_domain::{AgentIdentity, Call, CallSid, OrgSlug, PhoneNumber, StoreError};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Integer, Nullable, Text};
+use diesel::sql_types::{Bool, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use time::OffsetDateTime;
 
 use crate::error;
 use crate::rows::{CorruptRow, caller, valid};
@@ -16,6 +17,7 @@ diesel::define_sql_function! {
         org: Text,
         caller_number: Nullable<Text>,
         caller_name: Nullable<Text>,
+        started_at: Timestamptz,
     ) -> Bool;
 }
 
@@ -42,6 +44,7 @@ struct CallRow {
     org: String,
     caller_number: Option<String>,
     caller_name: Option<String>,
+    recorded_at: OffsetDateTime,
 }
 
 impl TryFrom<CallRow> for Call {
@@ -52,6 +55,7 @@ impl TryFrom<CallRow> for Call {
             org: valid("calls.org", OrgSlug::parse(&row.org))?,
             pstn: valid("calls.pstn_sid", CallSid::parse(&row.pstn_sid))?,
             caller: caller(row.caller_number.as_deref(), row.caller_name.as_deref())?,
+            started_at: row.recorded_at,
         })
     }
 }
@@ -71,6 +75,7 @@ pub(crate) async fn record(conn: &mut AsyncPgConnection, call: &Call) -> Result<
         call.org.as_str(),
         call.caller.number.as_ref().map(PhoneNumber::as_str),
         call.caller.name.as_ref().map(|n| n.as_str()),
+        call.started_at,
     ))
     .execute(conn)
     .await

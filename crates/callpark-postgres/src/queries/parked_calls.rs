@@ -43,6 +43,7 @@ mod sql {
             caller_number: Nullable<Text>,
             caller_name: Nullable<Text>,
             parked_by: Text,
+            call_started_at: Timestamptz,
             now: Timestamptz,
         ) -> Jsonb;
     }
@@ -106,6 +107,11 @@ pub(crate) struct ParkedRow {
     /// Absent from the snapshots of events stored before attempts were counted.
     #[serde(default)]
     attempt: i32,
+    /// Always in the table; absent from the snapshots of events stored before it was kept
+    /// (the call began no later than it was parked, which stands in).
+    #[diesel(deserialize_as = OffsetDateTime)]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    call_started_at: Option<OffsetDateTime>,
 }
 
 impl ParkedRow {
@@ -135,6 +141,7 @@ impl ParkedRow {
             recording_url: call.recording_url.as_ref().map(|u| u.as_str().to_owned()),
             version: i64::try_from(call.version).unwrap_or(i64::MAX),
             attempt: i32::try_from(call.attempt).unwrap_or(i32::MAX),
+            call_started_at: Some(call.call_started_at),
         }
     }
 }
@@ -175,6 +182,7 @@ impl TryFrom<ParkedRow> for ParkedCall {
                 AgentIdentity::parse(&row.parked_by),
             )?,
             parked_at: row.parked_at,
+            call_started_at: row.call_started_at.unwrap_or(row.parked_at),
             conference_sid: optional(
                 "parked_calls.conference_sid",
                 row.conference_sid.as_deref(),
@@ -281,6 +289,7 @@ async fn try_claim(
         request.caller.number.as_ref().map(PhoneNumber::as_str),
         request.caller.name.as_ref().map(|n| n.as_str()),
         request.parked_by.as_str(),
+        request.call_started_at,
         request.now,
     ))
     .get_result::<serde_json::Value>(conn)
@@ -516,6 +525,7 @@ mod tests {
             caller: caller(3),
             parked_by: agent_identity("alice"),
             parked_at: epoch(),
+            call_started_at: epoch() - Duration::from_secs(600),
             conference_sid: Some(conference_sid(9)),
             deadline: Some(epoch() + Duration::from_millis(1500)),
             retrieval: Some(Retrieval::Ringback(agent_identity("bob"))),

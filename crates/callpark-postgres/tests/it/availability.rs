@@ -34,6 +34,7 @@ fn claim() -> NewParkedCall {
         pstn_call: call_sid(1),
         caller: caller(1),
         parked_by: agent_identity("alice"),
+        call_started_at: epoch(),
         now: epoch(),
     }
 }

@@ -24,6 +24,7 @@ fn claim(org: &str, request: SlotRequest, pstn: u128) -> NewParkedCall {
         pstn_call: call_sid(pstn),
         caller: caller(u32::try_from(pstn % 1000).unwrap()),
         parked_by: agent_identity("alice"),
+        call_started_at: epoch(),
         now: epoch(),
     }
 }

@@ -25,6 +25,7 @@ async fn park_and_end(store: &PgStore, org: &str, pstn: u128) -> Vec<LotEvent> {
             pstn_call: call_sid(pstn),
             caller: caller(1),
             parked_by: agent_identity("alice"),
+            call_started_at: epoch(),
             now: epoch(),
         })
         .await

@@ -25,9 +25,9 @@ async fn lookups_of_live_calls_use_the_partial_indexes_under_generic_plans() {
     // A history of ended calls in the slot and organisation looked up.
     db.query(
         "INSERT INTO parked_calls (id, org, slot, state, pstn_sid, parked_by, parked_at, \
-         state_changed_at, ended_at, version) \
+         state_changed_at, ended_at, version, call_started_at) \
          SELECT gen_random_uuid(), 'acme', 1, 'retrieved', 'CA' || lpad(to_hex(n), 32, '0'), \
-                'alice', now(), now(), now(), 3 \
+                'alice', now(), now(), now(), 3, now() \
            FROM generate_series(1, 500) AS n",
     )
     .await;
@@ -39,6 +39,7 @@ async fn lookups_of_live_calls_use_the_partial_indexes_under_generic_plans() {
             pstn_call: pstn.clone(),
             caller: caller(1),
             parked_by: agent_identity("alice"),
+            call_started_at: epoch(),
             now: epoch(),
         })
         .await

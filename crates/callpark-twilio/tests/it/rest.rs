@@ -313,6 +313,7 @@ async fn find_pstn_leg_takes_the_parent_and_its_caller() {
     parent["from"] = json!("+14155550100");
     parent["to"] = json!("+18005551212");
     parent["caller_name"] = json!("Ada Lovelace");
+    parent["start_time"] = json!("Tue, 01 Dec 2026 09:30:05 +0000");
     Mock::given(method("GET"))
         .and(path(call_path(BROWSER)))
         .respond_with(ResponseTemplate::new(200).set_body_json(browser))
@@ -339,6 +340,8 @@ async fn find_pstn_leg_takes_the_parent_and_its_caller() {
             // Whose call it is: it came in on this number, and rang acme's alice.
             dialled: Some(PhoneNumber::parse("+18005551212").unwrap()),
             client: Some(client_identity("acme.alice")),
+            // When it began: Twilio ends it four hours later.
+            started_at: Some(time::macros::datetime!(2026-12-01 09:30:05 UTC)),
         }
     );
     let sent = requests(&server).await;
@@ -348,7 +351,7 @@ async fn find_pstn_leg_takes_the_parent_and_its_caller() {
 }
 
 #[tokio::test]
-async fn find_pstn_leg_leaves_out_what_is_not_a_number_or_a_name() {
+async fn find_pstn_leg_leaves_out_what_is_not_a_number_a_name_or_a_time() {
     let server = MockServer::start().await;
     let mut browser = call_json(BROWSER, "in-progress");
     browser["parent_call_sid"] = json!(PSTN);
@@ -356,6 +359,7 @@ async fn find_pstn_leg_leaves_out_what_is_not_a_number_or_a_name() {
     parent["direction"] = json!("inbound");
     parent["from"] = json!("anonymous");
     parent["caller_name"] = json!("   ");
+    parent["start_time"] = json!("yesterday, around nine");
     Mock::given(path(call_path(BROWSER)))
         .respond_with(ResponseTemplate::new(200).set_body_json(browser))
         .mount(&server)
@@ -370,6 +374,10 @@ async fn find_pstn_leg_leaves_out_what_is_not_a_number_or_a_name() {
     assert_eq!(leg.sid, sid(PSTN));
     assert_eq!(leg.caller.number, None);
     assert_eq!(leg.caller.name, None);
+    assert_eq!(
+        leg.started_at, None,
+        "a start in no documented form is unknown"
+    );
 }
 
 #[tokio::test]

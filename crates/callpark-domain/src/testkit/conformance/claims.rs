@@ -28,6 +28,11 @@ pub(super) async fn a_requested_slot_is_claimed_once(store: &dyn ParkingStore) {
     assert_eq!(call.parked_by, agent_identity("alice"));
     assert_eq!((call.parked_at, call.state_changed_at), (epoch(), epoch()));
     assert_eq!(
+        call.call_started_at,
+        epoch() - std::time::Duration::from_secs(90),
+        "when the call began, which Twilio's four hours count from"
+    );
+    assert_eq!(
         (
             call.conference_sid.clone(),
             call.deadline,

@@ -157,6 +157,7 @@ pub(super) async fn call_legs_are_linked(store: &dyn ParkingStore) {
         org: org_slug("acme"),
         pstn: call_sid(1),
         caller: caller(1),
+        started_at: epoch(),
     };
     store.record_call(&call).await.expect("recorded");
     assert_eq!(
@@ -194,18 +195,22 @@ pub(super) async fn call_legs_are_linked(store: &dyn ParkingStore) {
         None
     );
 
-    // Recording a known call again updates its caller.
+    // Recording a known call again updates its caller; it began when it was first seen.
     let named = Call {
         caller: crate::model::Caller {
             name: Some(CallerName::parse("Ada").expect("name")),
             ..caller(1)
         },
+        started_at: epoch() + std::time::Duration::from_secs(60),
         ..call.clone()
     };
     store.record_call(&named).await.expect("recorded");
     assert_eq!(
         store.call_by_pstn(&call.pstn).await.expect("read"),
-        Some(named)
+        Some(Call {
+            started_at: epoch(),
+            ..named
+        })
     );
 }
 
@@ -215,6 +220,7 @@ pub(super) async fn browser_leg_statuses_are_ordered_and_end(store: &dyn Parking
         org: org_slug("acme"),
         pstn: call_sid(1),
         caller: caller(1),
+        started_at: epoch(),
     };
     store.record_call(&call).await.expect("recorded");
     let (leg, alice) = (call_sid(2), agent_identity("alice"));

@@ -97,6 +97,7 @@ fn claim_request(org: &str, request: SlotRequest, pstn: u128) -> NewParkedCall {
         pstn_call: call_sid(pstn),
         caller: caller(u32::try_from(pstn % 1000).expect("small")),
         parked_by: agent_identity("alice"),
+        call_started_at: epoch() - Duration::from_secs(90),
         now: epoch(),
     }
 }

@@ -79,12 +79,11 @@ pub(super) async fn an_orgs_numbers_are_replaced_and_never_shared(store: &dyn Pa
     assert_eq!(routes_to(new[0].clone()).await, None);
 }
 
-pub(super) async fn a_deactivated_org_signs_its_agents_out_and_keeps_its_calls(
-    store: &dyn ParkingStore,
-) {
+/// acme's alice and bob and globex's gail, available, with tokens 1, 2 and 3; alice and gail
+/// signed in on pages with sessions 11 and 13.
+async fn two_teams_signed_in(store: &dyn ParkingStore) {
     with_org(store, "acme", 3).await;
     with_org(store, "globex", 3).await;
-    let (acme, globex) = (org_slug("acme"), org_slug("globex"));
     for (org, name, token) in [
         ("acme", "alice", 1),
         ("acme", "bob", 2),
@@ -119,6 +118,13 @@ pub(super) async fn a_deactivated_org_signs_its_agents_out_and_keeps_its_calls(
         .start_session(&session(13, "globex", "gail"))
         .await
         .expect("started");
+}
+
+pub(super) async fn a_deactivated_org_signs_its_agents_out_and_keeps_its_calls(
+    store: &dyn ParkingStore,
+) {
+    two_teams_signed_in(store).await;
+    let (acme, globex) = (org_slug("acme"), org_slug("globex"));
     let parked = claim_slot_n(store, "acme", 2, 1).await;
     let by_token = |n| async move {
         store

@@ -147,6 +147,7 @@ impl AgentOnCall {
             org: org.clone(),
             pstn: parking.pstn_call.clone(),
             caller: caller(1),
+            started_at: epoch(),
         };
         store.record_call(&call).await.expect("recorded");
         let free = AgentStatusChange {
