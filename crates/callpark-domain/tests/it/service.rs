@@ -379,9 +379,11 @@ async fn a_caller_the_deadline_cannot_send_to_voicemail_stays_in_the_lot() {
 
 #[tokio::test]
 async fn the_deadline_goes_to_voicemail_when_the_parker_is_offline_or_the_org_says_so() {
-    for (action, parker_offline) in [
-        (TimeoutAction::Ringback, true),
-        (TimeoutAction::Voicemail, false),
+    // (timeout action, parker signed out, organisation out of service)
+    for (action, parker_offline, out_of_service) in [
+        (TimeoutAction::Ringback, true, false),
+        (TimeoutAction::Voicemail, false, false),
+        (TimeoutAction::Ringback, false, true),
     ] {
         let mut acme = organisation("acme", 3);
         acme.timeout_action = action;
@@ -394,6 +396,19 @@ async fn the_deadline_goes_to_voicemail_when_the_parker_is_offline_or_the_org_sa
                 .set_presence(&alice, AgentStatus::Offline)
                 .await
                 .expect("signed out");
+        }
+        if out_of_service {
+            let out = callpark_domain::OrgChange {
+                active: Some(false),
+                ..Default::default()
+            };
+            w.service.change_org(&acme.slug, &out).await.expect("out");
+            // Even were its parker's browser still registered and marked available, nobody
+            // of an organisation out of service is rung.
+            w.service
+                .set_presence(&alice, AgentStatus::Available)
+                .await
+                .expect("status");
         }
 
         w.advance(acme.max_park);
