@@ -2,7 +2,8 @@
 //! client resuming with `Last-Event-ID`, exactly the events it missed), then every event in
 //! sequence order, each with its sequence as the SSE `id`. Between them, an `agents` event
 //! (without an `id`: it is not in the lot's sequence) whenever the organisation's agents or
-//! their statuses change, and once at the start.
+//! their statuses change, and once at the start; and a fresh `snapshot` when the lot's size
+//! changes (within [`SIGNED_IN_CHECK`] and the store's cache of organisations).
 //!
 //! The subscription to the live feed is taken before the snapshot or backlog is read, and the
 //! stream keeps a cursor: an event at or below it is a duplicate and skipped, one beyond the
@@ -190,6 +191,21 @@ impl Stream {
         self.snapshot().await.map_err(|_| Closed)
     }
 
+    /// Takes up the organisation's settings as they are now. A lot that grew or shrank is no
+    /// lot event (no call moved), so the page is sent a fresh snapshot of its new size.
+    async fn follow_settings(&mut self) -> Result<(), Closed> {
+        // A store that cannot answer now keeps the settings the stream has.
+        let Ok(Some(org)) = self.ctx.service.org(&self.org.slug).await else {
+            return Ok(());
+        };
+        let resized = org.lot_size != self.org.lot_size;
+        self.org = org;
+        if resized {
+            self.fresh_snapshot().await?;
+        }
+        Ok(())
+    }
+
     async fn run(
         mut self,
         mut feed: Box<dyn EventSubscription>,
@@ -223,6 +239,7 @@ impl Stream {
                         }
                         Err(_) => {}
                     }
+                    self.follow_settings().await?;
                     continue;
                 }
                 // The reader lives while this stream follows it: an error cannot happen.

@@ -63,6 +63,12 @@ impl Stream {
     /// The next event of any kind, skipping keep-alive comments; fails the test after three
     /// seconds.
     async fn next_any(&mut self) -> SseEvent {
+        self.next_within(Duration::from_secs(3)).await
+    }
+
+    /// The next event of any kind, skipping keep-alive comments; fails the test after `limit`.
+    pub(crate) async fn next_within(&mut self, limit: Duration) -> SseEvent {
+        let until = tokio::time::Instant::now() + limit;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -87,9 +93,9 @@ impl Stream {
                 event.data = serde_json::from_str(&data).unwrap();
                 return event;
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(3), self.response.chunk())
+            let chunk = tokio::time::timeout_at(until, self.response.chunk())
                 .await
-                .expect("an event within three seconds")
+                .unwrap_or_else(|_| panic!("an event within {limit:?}"))
                 .unwrap()
                 .expect("the stream stays open");
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
@@ -262,5 +268,39 @@ async fn agents_status_changes_reach_the_stream_within_a_second() {
         "{:?}",
         started.elapsed()
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_lot_that_grows_or_shrinks_reaches_every_open_stream_as_a_fresh_snapshot() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    let mut stream = Stream::open(&app, &alice, None).await;
+    let first = stream.next().await;
+    assert_eq!(first.event, "snapshot");
+    assert_eq!(first.data["slots"].as_array().unwrap().len(), 5);
+
+    for size in [7, 3] {
+        let response = app
+            .http
+            .patch(app.url("/admin/orgs/acme"))
+            .bearer_auth(crate::helpers::ADMIN_TOKEN)
+            .json(&json!({ "slots": size }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        // Within the stream's settings check (5 s), whatever else comes meanwhile.
+        let until = tokio::time::Instant::now() + Duration::from_secs(8);
+        let snapshot = loop {
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            let event = stream.next_within(left).await;
+            if event.event == "snapshot" {
+                break event;
+            }
+        };
+        assert_eq!(snapshot.data["slots"].as_array().unwrap().len(), size);
+    }
     app.stop().await;
 }
