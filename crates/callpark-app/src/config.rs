@@ -215,6 +215,8 @@ pub struct Settings {
     pub database: Option<DatabaseSettings>,
     /// `None`: the sandbox.
     pub twilio: Option<TwilioSettings>,
+    /// How unkind the sandbox is (when it is the sandbox): Twilio on an ordinary day.
+    pub sandbox: callpark_sandbox::Behaviour,
     pub voice: Option<callpark_http::VoiceSettings>,
     pub admin_token: Option<SecretString>,
     pub metrics_token: Option<SecretString>,
@@ -313,6 +315,7 @@ impl ServeArgs {
             database: self.database.settings(),
             demo: twilio.is_none() && !self.no_demo,
             twilio,
+            sandbox: callpark_sandbox::Behaviour::default(),
             voice,
             admin_token: self.admin_token.clone().map(SecretString::from),
             metrics_token: self.metrics_token.clone().map(SecretString::from),

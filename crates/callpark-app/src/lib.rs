@@ -111,7 +111,7 @@ impl Application {
             return Err(StartupError::VolatileStore);
         }
         let (store, events) = store::open(&settings).await?;
-        let wired = telephony::wire(settings.twilio.as_ref(), &routes)?;
+        let wired = telephony::wire(settings.twilio.as_ref(), settings.sandbox, &routes)?;
         let service = ParkingService::new(Ports {
             store,
             telephony: wired.telephony,

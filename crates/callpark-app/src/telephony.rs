@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use callpark_domain::{BoxError, CallSid, ClientIdentity, PhoneNumber, Telephony, WebhookUrls};
 use callpark_http::metrics::MeteredTelephony;
-use callpark_http::{Routes, SandboxControl};
-use callpark_sandbox::{Console, Sandbox, SandboxConfig};
+use callpark_http::{Pickup, Routes, SandboxControl};
+use callpark_sandbox::{Behaviour, Console, Sandbox, SandboxConfig};
 use secrecy::SecretString;
 
 use crate::StartupError;
@@ -23,11 +23,12 @@ pub(crate) struct Wired {
 
 pub(crate) fn wire(
     twilio: Option<&TwilioSettings>,
+    sandbox_behaviour: Behaviour,
     routes: &Routes,
 ) -> Result<Wired, StartupError> {
     match twilio {
         Some(twilio) => twilio_client(twilio),
-        None => Ok(sandbox(routes)),
+        None => Ok(sandbox(routes, sandbox_behaviour)),
     }
 }
 
@@ -47,7 +48,7 @@ fn twilio_client(twilio: &TwilioSettings) -> Result<Wired, StartupError> {
 }
 
 /// The sandbox, signing with a random token, its numbers pointed at this service's webhooks.
-fn sandbox(routes: &Routes) -> Wired {
+fn sandbox(routes: &Routes, behaviour: Behaviour) -> Wired {
     let token = SecretString::from(uuid::Uuid::new_v4().as_simple().to_string());
     let sandbox = Sandbox::new(SandboxConfig {
         console: Console {
@@ -55,6 +56,7 @@ fn sandbox(routes: &Routes) -> Wired {
             status_callback_url: routes.call_status(),
         },
         auth_token: token.clone(),
+        behaviour,
     });
     Wired {
         telephony: Arc::new(MeteredTelephony(sandbox.clone())),
@@ -83,5 +85,24 @@ impl SandboxControl for SandboxHandle {
 
     fn random_caller(&self) -> PhoneNumber {
         Sandbox::random_caller()
+    }
+
+    fn pickup(&self, client: &ClientIdentity) -> Pickup {
+        match self.0.pickup(client) {
+            callpark_sandbox::Pickup::Answer => Pickup::Answer,
+            callpark_sandbox::Pickup::Decline => Pickup::Decline,
+            callpark_sandbox::Pickup::LetRing => Pickup::LetRing,
+        }
+    }
+
+    fn set_pickup(&self, client: &ClientIdentity, pickup: Pickup) {
+        self.0.set_pickup(
+            client,
+            match pickup {
+                Pickup::Answer => callpark_sandbox::Pickup::Answer,
+                Pickup::Decline => callpark_sandbox::Pickup::Decline,
+                Pickup::LetRing => callpark_sandbox::Pickup::LetRing,
+            },
+        );
     }
 }

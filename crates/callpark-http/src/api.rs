@@ -4,8 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, CallSid, ClientIdentity, ParkError, ParkRequest,
-    PhoneNumber, SlotNumber,
+    Agent, AgentIdentity, AgentStatus, CallSid, ClientIdentity, ParkError, ParkRequest, SlotNumber,
 };
 
 use crate::HttpContext;
@@ -39,8 +38,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .service(post("/lot/{slot}/retrieve", retrieve))
             .service(get("/events", sse::events))
             .service(get("/token", voice_token))
-            .service(post("/sandbox/calls", sandbox_call))
-            .service(post("/sandbox/calls/{sid}/hangup", sandbox_hangup)),
+            .configure(crate::sandbox::configure),
     );
 }
 
@@ -249,94 +247,4 @@ async fn voice_token(
         "clientIdentity": client.to_string(),
         "ttlSeconds": voice.ttl.as_secs(),
     })))
-}
-
-fn sandbox(ctx: &HttpContext) -> Result<&dyn crate::SandboxControl, ApiError> {
-    ctx.sandbox
-        .as_deref()
-        .ok_or_else(|| ApiError::not_found("sandbox_disabled", "this service runs real Twilio"))
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SandboxCallBody {
-    from: Option<String>,
-}
-
-/// Sandbox only: a simulated caller dials the organisation and the agent's browser answers.
-async fn sandbox_call(
-    ctx: web::Data<HttpContext>,
-    AuthedAgent(agent): AuthedAgent,
-    JsonBody(body): JsonBody<Option<SandboxCallBody>>,
-) -> Result<HttpResponse, ApiError> {
-    let sandbox = sandbox(&ctx)?;
-    let org = ctx
-        .service
-        .org(&agent.org)
-        .await?
-        .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
-    let to = org
-        .numbers
-        .first()
-        .ok_or_else(|| ApiError::invalid("the organisation has no phone number"))?;
-    let from = match body.and_then(|b| b.from) {
-        Some(from) => PhoneNumber::parse(&from)?,
-        None => sandbox.random_caller(),
-    };
-    let pstn = sandbox
-        .incoming_call(to, &from, &ClientIdentity::of(&agent.org, &agent.identity))
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "sandbox_error",
-                "the simulated call failed",
-            )
-            .with_cause(e)
-        })?;
-    Ok(HttpResponse::Created()
-        .json(serde_json::json!({ "callSid": pstn.as_str(), "from": from.as_str() })))
-}
-
-/// Sandbox only: the simulated caller hangs up.
-async fn sandbox_hangup(
-    ctx: web::Data<HttpContext>,
-    AuthedAgent(agent): AuthedAgent,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let sandbox = sandbox(&ctx)?;
-    let pstn = CallSid::parse(&path)?;
-    let org = ctx
-        .service
-        .org(&agent.org)
-        .await?
-        .ok_or_else(|| ApiError::not_found("org_not_found", "no such organisation"))?;
-    // Only a caller of the agent's own organisation: parked in its lot, or on its own call.
-    let in_lot = ctx
-        .service
-        .lot(&org)
-        .await?
-        .slots
-        .iter()
-        .any(|s| s.call.as_ref().is_some_and(|c| c.pstn_call == pstn));
-    let on_call = ctx
-        .service
-        .current_call(&agent)
-        .await?
-        .is_some_and(|c| c.call.pstn == pstn);
-    if !(in_lot || on_call) {
-        return Err(ApiError::not_found(
-            "call_not_found",
-            "no such call in your organisation",
-        ));
-    }
-    sandbox.caller_hangs_up(&pstn).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "sandbox_error",
-            "the simulated hang-up failed",
-        )
-        .with_cause(e)
-    })?;
-    Ok(HttpResponse::NoContent().finish())
 }

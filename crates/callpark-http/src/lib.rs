@@ -33,6 +33,7 @@ mod ops;
 pub mod presence;
 mod roster;
 pub mod routes;
+mod sandbox;
 mod sse;
 mod stream_limits;
 pub mod team;
@@ -116,6 +117,24 @@ pub trait SandboxControl: Send + Sync {
 
     /// A made-up caller's number.
     fn random_caller(&self) -> PhoneNumber;
+
+    /// What `client`'s simulated browser does when it is rung alone (a retrieve, a ring-back).
+    fn pickup(&self, client: &ClientIdentity) -> Pickup;
+
+    /// Chooses what `client`'s simulated browser does from now on when it is rung alone.
+    fn set_pickup(&self, client: &ClientIdentity, pickup: Pickup);
+}
+
+/// What a simulated agent's browser does when a retrieve or a ring-back rings it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pickup {
+    /// It answers at once.
+    #[default]
+    Answer,
+    /// It declines.
+    Decline,
+    /// It rings for the whole ring time, unanswered.
+    LetRing,
 }
 
 /// Everything the handlers share.

@@ -46,7 +46,7 @@ impl Network {
         {
             let params =
                 self.conference_params(sid, &conference_sid, &name, "participant-join", sequence);
-            self.post(callback, &params).await?;
+            self.callback(callback, params).await?;
         }
         Ok(())
     }
@@ -108,7 +108,7 @@ impl Network {
                             "participant-with-end-conference-on-exit-left".to_owned(),
                         ));
                     }
-                    self.post(&callback, &params).await?;
+                    self.callback(&callback, params).await?;
                 }
             }
             Location::Dialing { child, action } => {

@@ -1,13 +1,19 @@
 //! The TwiML interpreter: what Twilio does with the documents the service answers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use callpark_domain::{CallSid, ClientIdentity};
 
 use crate::SandboxError;
+use crate::fidelity::Pickup;
 use crate::network::Network;
 use crate::twiml::{Node, parse_twiml};
 use crate::world::{Location, SimCall};
+
+/// The most `<Client>` nouns a `<Dial>` may hold (TwiML `<Client>`: "You can include up to 10
+/// <Client> nouns within a <Dial>").
+const MAX_CLIENTS: usize = 10;
 
 impl Network {
     /// After a REST redirect: the call leaves where it is and follows the TwiML at `url`.
@@ -74,7 +80,9 @@ impl Network {
         Ok(())
     }
 
-    /// Rings agents' browsers; the one asked for (or the only one) answers at once.
+    /// Rings agents' browsers, at most 10 (a `<Dial>` holds no more `<Client>`s). For an
+    /// inbound call the browser asked for answers at once and the others stop ringing; a
+    /// browser rung alone (a retrieve, a ring-back) does what its agent chose ([`Pickup`]).
     async fn ring(
         self: &Arc<Self>,
         sid: &CallSid,
@@ -82,7 +90,14 @@ impl Network {
         clients: &[&Node],
         answer_as: Option<&ClientIdentity>,
     ) -> Result<(), SandboxError> {
-        let caller = self.call(sid).ok_or(SandboxError::UnknownCall)?;
+        if clients.len() > MAX_CLIENTS {
+            // Twilio refuses the document; the caller hears an application error.
+            tracing::warn!(
+                clients = clients.len(),
+                "a <Dial> with more than 10 <Client>s"
+            );
+            return self.end_call(sid, "participant_hung_up").await;
+        }
         let identities: Vec<String> = clients
             .iter()
             .map(|c| {
@@ -94,48 +109,48 @@ impl Network {
             .map(ToString::to_string)
             .filter(|a| identities.contains(a))
             .or_else(|| (identities.len() == 1).then(|| identities[0].clone()));
+        let pickup = match (&answerer, answer_as) {
+            (Some(alone), None) => self.mischief.pickup(alone),
+            _ => Pickup::Answer,
+        };
         let mut answered_leg = None;
+        let mut dial_status = "no-answer";
         for (client, identity) in clients.iter().zip(&identities) {
-            let child = {
-                let mut world = self.world();
-                let child = world.new_call_sid();
-                world.calls.insert(
-                    child.clone(),
-                    SimCall {
-                        from: dial.attr("callerId").unwrap_or(&caller.from).to_owned(),
-                        to: format!("client:{identity}"),
-                        parent: Some(sid.clone()),
-                        live: true,
-                        status_callback: client.attr("statusCallback").map(str::to_owned),
-                        status_events: client.events(),
-                        location: Location::Idle,
-                        started_at: time::OffsetDateTime::now_utc(),
-                    },
-                );
-                child
-            };
+            let child = self.new_child(sid, dial, client, identity)?;
             for (event, status) in [("initiated", "initiated"), ("ringing", "ringing")] {
                 self.report_status(&child, event, status).await?;
             }
-            if answerer.as_deref() == Some(identity.as_str()) {
-                self.report_status(&child, "answered", "in-progress")
-                    .await?;
-                answered_leg = Some(child);
-            } else {
+            if answerer.as_deref() != Some(identity.as_str()) {
                 self.hang_up_leg(&child);
                 self.report_status(&child, "completed", "canceled").await?;
+                continue;
+            }
+            match pickup {
+                Pickup::Answer => {
+                    self.report_status(&child, "answered", "in-progress")
+                        .await?;
+                    answered_leg = Some(child);
+                }
+                Pickup::Decline => {
+                    dial_status = "busy";
+                    self.hang_up_leg(&child);
+                    self.report_status(&child, "completed", "busy").await?;
+                }
+                Pickup::LetRing => {
+                    // Twilio rings for the dial's timeout (30 s unless it says) plus 5 s.
+                    let timeout = dial
+                        .attr("timeout")
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(30);
+                    tokio::time::sleep(self.real(Duration::from_secs(timeout + 5))).await;
+                    self.hang_up_leg(&child);
+                    self.report_status(&child, "completed", "no-answer").await?;
+                }
             }
         }
         let action = dial.attr("action").map(str::to_owned);
         if answered_leg.is_none() {
-            // Nobody answered: the dial ends and its action says what the caller does next.
-            if let Some(action) = action {
-                let mut params = self.call_params(sid);
-                params.push(("DialCallStatus".to_owned(), "no-answer".to_owned()));
-                let twiml = self.post(&action, &params).await?;
-                return Box::pin(self.execute(sid, &twiml, None)).await;
-            }
-            return self.end_call(sid, "participant_hung_up").await;
+            return self.unanswered(sid, action, dial_status).await;
         }
         if let Some(call) = self.world().calls.get_mut(sid) {
             call.location = Location::Dialing {
@@ -144,6 +159,52 @@ impl Network {
             };
         }
         Ok(())
+    }
+
+    /// Nobody answered: the dial ends, and its action says what the caller does next.
+    async fn unanswered(
+        self: &Arc<Self>,
+        sid: &CallSid,
+        action: Option<String>,
+        dial_status: &str,
+    ) -> Result<(), SandboxError> {
+        if !self.call(sid).is_some_and(|c| c.live) {
+            return Ok(()); // the caller hung up while it rang
+        }
+        let Some(action) = action else {
+            return self.end_call(sid, "participant_hung_up").await;
+        };
+        let mut params = self.call_params(sid);
+        params.push(("DialCallStatus".to_owned(), dial_status.to_owned()));
+        let twiml = self.post(&action, &params).await?;
+        Box::pin(self.execute(sid, &twiml, None)).await
+    }
+
+    /// A browser's leg, a child of the caller's, as the `<Client>` noun asks.
+    fn new_child(
+        &self,
+        sid: &CallSid,
+        dial: &Node,
+        client: &Node,
+        identity: &str,
+    ) -> Result<CallSid, SandboxError> {
+        let caller = self.call(sid).ok_or(SandboxError::UnknownCall)?;
+        let mut world = self.world();
+        let child = world.new_call_sid();
+        world.calls.insert(
+            child.clone(),
+            SimCall {
+                from: dial.attr("callerId").unwrap_or(&caller.from).to_owned(),
+                to: format!("client:{identity}"),
+                parent: Some(sid.clone()),
+                live: true,
+                status_callback: client.attr("statusCallback").map(str::to_owned),
+                status_events: client.events(),
+                location: Location::Idle,
+                started_at: time::OffsetDateTime::now_utc(),
+            },
+        );
+        Ok(child)
     }
 
     /// Records a voicemail: the recording is ready at once. Returns the action's TwiML.
@@ -160,7 +221,7 @@ impl Network {
         if let Some(callback) = record.attr("recordingStatusCallback") {
             let mut status = params.clone();
             status.push(("RecordingStatus".to_owned(), "completed".to_owned()));
-            self.post(callback, &status).await?;
+            self.callback(callback, status).await?;
         }
         match record.attr("action") {
             Some(action) => Ok(Some(self.post(action, &params).await?)),

@@ -5,7 +5,14 @@
 //! followed (`<Dial><Client>`, `<Dial><Conference>`, `<Record>`, `<Redirect>`, `<Hangup>`);
 //! the same call-status, conference and recording callbacks Twilio would send are sent,
 //! signed with the sandbox's auth token, so every request goes through the real signature
-//! check and handlers. Simulated agents' browsers always answer.
+//! check and handlers.
+//!
+//! It is as unkind as Twilio where callpark must cope ([`fidelity`]): a simulated agent may
+//! decline or let its browser ring for the dial's whole timeout (and Twilio's 5 s more, in
+//! sandbox time, [`Behaviour::clock_speed`]); status callbacks may come twice or late,
+//! after later ones ([`Disorder`]); a REST request may fail as Twilio's do ([`Fault`]:
+//! 20404, 20429, a 5xx, a stall), queued one by one or at a random rate; redirecting a call
+//! that is over answers 21220; a `<Dial>` of more than 10 `<Client>`s is refused.
 //!
 //! Like a Twilio account, it is told only where a call to one of its numbers goes (the
 //! number's Voice URL and status callback, [`Console`]); every other URL it requests comes from
@@ -17,6 +24,7 @@
 #![warn(missing_docs)]
 
 mod conference;
+pub mod fidelity;
 mod follow;
 mod network;
 mod twiml;
@@ -32,6 +40,7 @@ use callpark_domain::{
 use secrecy::SecretString;
 use thiserror::Error;
 
+pub use fidelity::{Disorder, Fault, Pickup};
 use network::Network;
 
 /// Why a simulated call could not go on.
@@ -76,6 +85,28 @@ pub struct SandboxConfig {
     pub console: Console,
     /// The token the sandbox signs with; the service must verify with the same.
     pub auth_token: SecretString,
+    /// How unkind it is.
+    pub behaviour: Behaviour,
+}
+
+/// How unkind the sandbox is, and how fast its time runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Behaviour {
+    /// How its callbacks misbehave.
+    pub disorder: Disorder,
+    /// How many times faster than real time sandbox time runs (1.0: as a person watches it;
+    /// tests run it faster), for the time a browser rings.
+    pub clock_speed: f64,
+}
+
+impl Default for Behaviour {
+    /// Twilio on an ordinary day ([`Disorder::GENTLE`]), in real time.
+    fn default() -> Self {
+        Self {
+            disorder: Disorder::GENTLE,
+            clock_speed: 1.0,
+        }
+    }
 }
 
 /// The simulated Twilio. Cheap to clone.
@@ -131,11 +162,80 @@ impl Sandbox {
     pub async fn caller_hangs_up(&self, call: &CallSid) -> Result<(), SandboxError> {
         self.0.end_call(call, "participant_hung_up").await
     }
+
+    /// What `client`'s browser does from now on when it is rung alone (a retrieve, a
+    /// ring-back).
+    pub fn set_pickup(&self, client: &ClientIdentity, pickup: Pickup) {
+        self.0.mischief.set_pickup(&client.to_string(), pickup);
+    }
+
+    /// What `client`'s browser does when it is rung alone.
+    pub fn pickup(&self, client: &ClientIdentity) -> Pickup {
+        self.0.mischief.pickup(&client.to_string())
+    }
+
+    /// The next `times` REST requests fail with `fault`.
+    pub fn inject(&self, fault: Fault, times: usize) {
+        self.0.mischief.queue(fault, times);
+    }
+
+    /// From now on, this share of REST requests fails, with a fault of any kind.
+    pub fn set_fault_rate(&self, rate: f64) {
+        self.0.mischief.set_fault_rate(rate);
+    }
+
+    /// Every fault and disordered callback so far, by kind.
+    pub fn mischief(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.0.mischief.report()
+    }
+
+    /// The fault the next REST request meets; a stall is acted on first (`acted`).
+    async fn fault<T, F>(&self, act: F) -> Result<T, TelephonyError>
+    where
+        F: std::future::Future<Output = Result<T, TelephonyError>>,
+    {
+        match self.0.mischief.next_fault() {
+            None => act.await,
+            Some(fault) if fault.acts() => {
+                let _ = act.await;
+                Err(fault.error())
+            }
+            Some(fault) => Err(fault.error()),
+        }
+    }
 }
 
 #[async_trait]
 impl Telephony for Sandbox {
     async fn find_pstn_leg(&self, browser_leg: &CallSid) -> Result<PstnLeg, TelephonyError> {
+        self.fault(self.pstn_leg(browser_leg)).await
+    }
+
+    async fn redirect(
+        &self,
+        call: &CallSid,
+        url: &HttpUrl,
+        status_callback: &HttpUrl,
+    ) -> Result<(), TelephonyError> {
+        self.fault(self.follow(call, url, status_callback)).await
+    }
+
+    async fn call_status(&self, call: &CallSid) -> Result<CallStatus, TelephonyError> {
+        self.fault(self.status_of(call)).await
+    }
+
+    async fn child_legs(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
+        self.fault(self.children(caller_leg)).await
+    }
+
+    async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError> {
+        self.fault(self.end(call)).await
+    }
+}
+
+/// What each REST request does when no fault meets it.
+impl Sandbox {
+    async fn pstn_leg(&self, browser_leg: &CallSid) -> Result<PstnLeg, TelephonyError> {
         let leg = self.0.call(browser_leg).ok_or(TelephonyError::NotFound)?;
         let parent = leg.parent.ok_or(TelephonyError::NotFound)?;
         let caller = self.0.call(&parent).ok_or(TelephonyError::NotFound)?;
@@ -154,7 +254,7 @@ impl Telephony for Sandbox {
         })
     }
 
-    async fn redirect(
+    async fn follow(
         &self,
         call: &CallSid,
         url: &HttpUrl,
@@ -175,7 +275,7 @@ impl Telephony for Sandbox {
         Ok(())
     }
 
-    async fn call_status(&self, call: &CallSid) -> Result<CallStatus, TelephonyError> {
+    async fn status_of(&self, call: &CallSid) -> Result<CallStatus, TelephonyError> {
         let call = self.0.call(call).ok_or(TelephonyError::NotFound)?;
         Ok(if call.live {
             CallStatus::InProgress
@@ -184,7 +284,7 @@ impl Telephony for Sandbox {
         })
     }
 
-    async fn child_legs(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
+    async fn children(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
         let world = self.0.world();
         // The sandbox's agents answer at once: a live child is in progress.
         Ok(world
@@ -198,7 +298,7 @@ impl Telephony for Sandbox {
             .collect())
     }
 
-    async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError> {
+    async fn end(&self, call: &CallSid) -> Result<(), TelephonyError> {
         self.0.check_live(call)?;
         self.0
             .end_call(call, "participant_hung_up")

@@ -7,6 +7,7 @@ use std::time::Duration;
 use callpark_domain::{CallSid, PhoneNumber, TelephonyError};
 use callpark_twilio::signature;
 
+use crate::fidelity::Mischief;
 use crate::world::{Location, SimCall, World};
 use crate::{SandboxConfig, SandboxError};
 
@@ -16,6 +17,7 @@ pub(crate) struct Network {
     pub(crate) account_sid: String,
     http: reqwest::Client,
     world: Mutex<World>,
+    pub(crate) mischief: Mischief,
 }
 
 /// Sets a form parameter, replacing any earlier value.
@@ -39,7 +41,13 @@ impl Network {
             account_sid: format!("AC{:032x}", 0x5a4d_b0c5_u128),
             http,
             world: Mutex::new(World::default()),
+            mischief: Mischief::default(),
         }
+    }
+
+    /// `duration` of sandbox time, in real time (see [`crate::Behaviour::clock_speed`]).
+    pub(crate) fn real(&self, duration: Duration) -> Duration {
+        duration.div_f64(self.config.behaviour.clock_speed.max(f64::MIN_POSITIVE))
     }
 
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
@@ -103,22 +111,39 @@ impl Network {
         url: &str,
         params: &[(String, String)],
     ) -> Result<String, SandboxError> {
-        let signature = signature::compute(&self.config.auth_token, url, params);
-        let response = self
-            .http
-            .post(url)
-            .header(signature::HEADER, signature)
-            .form(params)
-            .send()
-            .await?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(SandboxError::Status {
-                status: status.as_u16(),
-                url: url.to_owned(),
-            });
-        }
-        Ok(response.text().await?)
+        send(&self.http, &self.config.auth_token, url, params).await
+    }
+
+    /// Sends a callback whose answer Twilio ignores (a call's, a conference's or a
+    /// recording's status): as Twilio can, at times twice, or late, after others.
+    pub(crate) async fn callback(
+        &self,
+        url: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<(), SandboxError> {
+        let delivery = self.mischief.delivery(&self.config.behaviour.disorder);
+        let times = if delivery.twice { 2 } else { 1 };
+        let Some(delay) = delivery.delay else {
+            for _ in 0..times {
+                self.post(url, &params).await?;
+            }
+            return Ok(());
+        };
+        let (http, token, url) = (
+            self.http.clone(),
+            self.config.auth_token.clone(),
+            url.to_owned(),
+        );
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            for _ in 0..times {
+                if let Err(e) = send(&http, &token, &url, &params).await {
+                    let error = &e as &dyn std::error::Error;
+                    tracing::warn!(error, url, "a late sandbox callback failed");
+                }
+            }
+        });
+        Ok(())
     }
 
     /// Sends a leg's status callback if it asked for `event`.
@@ -139,7 +164,7 @@ impl Network {
         let mut params = self.call_params(sid);
         set(&mut params, "CallStatus", status);
         set(&mut params, "CallbackSource", "call-progress-events");
-        self.post(&url, &params).await.map(|_| ())
+        self.callback(&url, params).await
     }
 
     pub(crate) async fn end_call(&self, sid: &CallSid, reason: &str) -> Result<(), SandboxError> {
@@ -169,4 +194,28 @@ impl Network {
             Err(TelephonyError::NotInProgress)
         }
     }
+}
+
+/// Posts a signed form to the service, as Twilio does, and returns the body.
+async fn send(
+    http: &reqwest::Client,
+    token: &secrecy::SecretString,
+    url: &str,
+    params: &[(String, String)],
+) -> Result<String, SandboxError> {
+    let signature = signature::compute(token, url, params);
+    let response = http
+        .post(url)
+        .header(signature::HEADER, signature)
+        .form(params)
+        .send()
+        .await?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(SandboxError::Status {
+            status: status.as_u16(),
+            url: url.to_owned(),
+        });
+    }
+    Ok(response.text().await?)
 }

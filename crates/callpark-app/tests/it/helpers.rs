@@ -59,6 +59,7 @@ impl TestApp {
                 api_base: twilio.uri(),
                 request_timeout: Duration::from_millis(500),
             }),
+            sandbox: callpark_sandbox::Behaviour::default(),
             voice: None,
             admin_token: Some(SecretString::from(ADMIN_TOKEN)),
             metrics_token: Some(SecretString::from(METRICS_TOKEN)),

@@ -24,6 +24,7 @@ fn real_twilio_on_the_memory_store(allow: bool) -> Settings {
             api_base: "http://127.0.0.1:9".to_owned(),
             request_timeout: Duration::from_secs(1),
         }),
+        sandbox: callpark_sandbox::Behaviour::default(),
         voice: None,
         admin_token: None,
         metrics_token: None,
