@@ -306,3 +306,79 @@ impl Sandbox {
             .map_err(|e| TelephonyError::OutcomeUnknown(e.into()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sandbox whose console points at a port nobody listens on: its callbacks fail, which
+    /// these tests do not need.
+    fn sandbox() -> Sandbox {
+        let nowhere = HttpUrl::parse("http://127.0.0.1:9/twilio").expect("a URL");
+        Sandbox::new(SandboxConfig {
+            console: Console {
+                voice_url: nowhere.clone(),
+                status_callback_url: nowhere,
+            },
+            auth_token: SecretString::from("token"),
+            behaviour: Behaviour {
+                disorder: Disorder::NONE,
+                clock_speed: 1.0,
+            },
+        })
+    }
+
+    fn caller_leg(sandbox: &Sandbox) -> CallSid {
+        let number = |n| PhoneNumber::parse(n).expect("a number");
+        sandbox
+            .0
+            .dial_in(&number("+15550100100"), &number("+15550100199"))
+    }
+
+    #[tokio::test]
+    async fn rest_requests_fail_as_twilios_do_and_a_stall_still_acts() {
+        let sandbox = sandbox();
+        let call = caller_leg(&sandbox);
+        sandbox.inject(Fault::NotFound, 1);
+        sandbox.inject(Fault::RateLimited, 1);
+        sandbox.inject(Fault::ServerError, 1);
+        assert!(matches!(
+            sandbox.call_status(&call).await,
+            Err(TelephonyError::NotFound)
+        ));
+        assert!(matches!(
+            sandbox.hang_up(&call).await,
+            Err(TelephonyError::NotProcessed(_))
+        ));
+        assert!(matches!(
+            sandbox.hang_up(&call).await,
+            Err(TelephonyError::OutcomeUnknown(_))
+        ));
+        assert_eq!(
+            sandbox.call_status(&call).await.expect("answered"),
+            CallStatus::InProgress,
+            "none of the three acted"
+        );
+
+        // A stalled hang-up is carried out; only its answer is lost.
+        sandbox.inject(Fault::Stall, 1);
+        assert!(matches!(
+            sandbox.hang_up(&call).await,
+            Err(TelephonyError::OutcomeUnknown(_))
+        ));
+        assert_eq!(
+            sandbox.call_status(&call).await.expect("answered"),
+            CallStatus::Completed
+        );
+        // Twilio's 21220: a call that is over cannot be redirected.
+        let url = HttpUrl::parse("http://127.0.0.1:9/twilio/park").expect("a URL");
+        assert!(matches!(
+            sandbox.redirect(&call, &url, &url).await,
+            Err(TelephonyError::NotInProgress)
+        ));
+        let report = sandbox.mischief();
+        for kind in ["20404", "20429", "5xx", "stall"] {
+            assert_eq!(report[kind], 1, "{kind}");
+        }
+    }
+}
