@@ -49,6 +49,7 @@ describe('feedText', () => {
   });
   it('returned: back in the slot, nobody answered', () => {
     assert.equal(feedText(at3min('returned', { retrievingAgent: 'bob' }), nameOf), '+1 415-555-0123 is back in slot 4: Bob did not answer');
+    assert.equal(feedText(at3min('returned', { retrievingAgent: null }), nameOf), '+1 415-555-0123 is back in slot 4: nobody answered');
   });
   it('failed', () => {
     assert.equal(feedText(at3min('failed'), nameOf), 'Parking +1 415-555-0123 in slot 4 failed');

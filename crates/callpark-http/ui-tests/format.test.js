@@ -50,6 +50,7 @@ describe('eventMessage', () => {
     ['retrieving', { retrievingAgent: null }, null],
     ['retrieved', { retrievingAgent: 'bob' }, { announce: 'Slot 2 is free: bob took Dana.' }],
     ['returned', { retrievingAgent: 'bob' }, { announce: 'Slot 2: Dana is back on hold; bob did not answer.' }],
+    ['returned', { retrievingAgent: null }, { announce: 'Slot 2: Dana is back on hold; nobody answered.' }],
     ['abandoned', {}, { announce: 'Slot 2 is free: Dana hung up.' }],
     ['timed_out', {}, { announce: 'Slot 2: hold time is up for Dana.' }],
     ['voicemail', {}, { announce: 'Slot 2 is free: Dana went to voicemail.' }],

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { EVENT_KINDS, ParkingLot, concerns, displayOrder } from '../ui/lot.js';
+import { EVENT_KINDS, ParkingLot, concerns, displayOrder, withRetriever } from '../ui/lot.js';
 import { CURRENT, call, event, snapshot } from './fixtures.js';
 
 /** A lot of 4 slots at sequence 10, with a parked call in slot 2 (or none). */
@@ -311,6 +311,39 @@ describe('concerns: whether an event may change the agent\'s own call or status'
       assert.equal(concerns(e, 'carol', mine), expected);
     });
   }
+});
+
+describe('withRetriever: who a returned caller was being retrieved by', () => {
+  // The service sends a returned call as it is after the event: retrieved by nobody.
+  const back = call({ retrievingAgent: null });
+  const beingRetrieved = { slot: 2, state: /** @type {const} */ ('retrieving'), call: call({ state: 'retrieving', retrievingAgent: 'bob' }) };
+  /** @type {Array<[string, import('../ui/api.js').LotEvent, import('../ui/api.js').Slot | undefined, string | null]>} */
+  const cases = [
+    ['returned: the agent the slot showed retrieving it', event('returned', 11, 2, 'parked', back), beingRetrieved, 'bob'],
+    ['returned, and the service named the agent: theirs', event('returned', 11, 2, 'parked', call({ retrievingAgent: 'carol' })), beingRetrieved, 'carol'],
+    ['returned, the slot held another call: nobody known', event('returned', 11, 2, 'parked', call({ id: 'c2', retrievingAgent: null })), beingRetrieved, null],
+    ['returned, the slot was not being retrieved: nobody known', event('returned', 11, 2, 'parked', back), { slot: 2, state: 'parked', call: call() }, null],
+    ['returned, the slot was free (a snapshot missed the retrieve): nobody known', event('returned', 11, 2, 'parked', back), { slot: 2, state: 'free' }, null],
+    ['returned to a slot this page did not have: nobody known', event('returned', 11, 2, 'parked', back), undefined, null],
+    ['another kind: as it is', event('updated', 11, 2, 'parked', back), beingRetrieved, null],
+  ];
+  for (const [what, e, before, expected] of cases) {
+    it(what, () => {
+      const named = withRetriever(e, before);
+      assert.equal(named.call.retrievingAgent, expected);
+      assert.deepEqual({ ...named, call: { ...named.call, retrievingAgent: null } }, { ...e, call: { ...e.call, retrievingAgent: null } }, 'nothing else changes');
+      assert.equal(e.call.retrievingAgent, what.includes('named') ? 'carol' : null, 'the event received is left as it is');
+    });
+  }
+  it('named from the lot as it was before the event', () => {
+    const lot = new ParkingLot();
+    lot.applySnapshot(snapshot(4, 10, { 2: call({ state: 'retrieving', retrievingAgent: 'bob' }) }));
+    const e = event('returned', 11, 2, 'parked', back);
+    const before = lot.slot(2);
+    assert.equal(lot.applyEvent(e), true);
+    assert.equal(withRetriever(e, before).call.retrievingAgent, 'bob');
+    assert.equal(lot.slot(2)?.call?.retrievingAgent, null, 'the lot shows the call as the service sent it');
+  });
 });
 
 describe('displayOrder', () => {

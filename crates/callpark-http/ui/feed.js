@@ -47,7 +47,9 @@ export function feedText(event, nameOf) {
         ? capital(`${nameOf(call.retrievingAgent)} answered the ring-back of ${who} from slot ${n}`)
         : capital(`${nameOf(call.retrievingAgent)} took ${who} from slot ${n} after ${waited(event)}`);
     case 'returned':
-      return `${who} is back in slot ${n}: ${nameOf(call.retrievingAgent)} did not answer`;
+      return call.retrievingAgent
+        ? `${who} is back in slot ${n}: ${nameOf(call.retrievingAgent)} did not answer`
+        : `${who} is back in slot ${n}: nobody answered`;
     case 'abandoned':
       return `${who} hung up in slot ${n} after ${waited(event)}`;
     case 'timed_out':

@@ -72,7 +72,9 @@ export function eventMessage(event, me, nameOf) {
     case 'retrieved':
       return { announce: `${slot} is free: ${nameOf(call.retrievingAgent)} took ${who}.` };
     case 'returned':
-      return { announce: `${slot}: ${who} is back on hold; ${nameOf(call.retrievingAgent)} did not answer.` };
+      return call.retrievingAgent
+        ? { announce: `${slot}: ${who} is back on hold; ${nameOf(call.retrievingAgent)} did not answer.` }
+        : { announce: `${slot}: ${who} is back on hold; nobody answered.` };
     case 'abandoned':
       return { announce: `${slot} is free: ${who} hung up.` };
     case 'timed_out':

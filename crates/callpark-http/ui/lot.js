@@ -241,6 +241,22 @@ export class ParkingLot {
 }
 
 /**
+ * A `returned` event with the agent who was rung: the service sends the call as it is after
+ * the event, retrieved by nobody any more, but the feed and the live region say who did not
+ * answer. The name is the slot's as this page showed it before the event (the same call, being
+ * retrieved); without it (the page missed the retrieve) the event stays as it is.
+ * @param {LotEvent} event
+ * @param {Slot | undefined} before the slot before the event was applied
+ * @returns {LotEvent}
+ */
+export function withRetriever(event, before) {
+  const call = event.call;
+  const was = before && before.call;
+  if (event.type !== 'returned' || !call || call.retrievingAgent || !was || was.id !== call.id || !was.retrievingAgent) return event;
+  return { ...event, call: { ...call, retrievingAgent: was.retrievingAgent } };
+}
+
+/**
  * Whether an event may have changed an agent's own call or status.
  * @param {LotEvent} event
  * @param {string} me the agent's identity

@@ -7,7 +7,7 @@ import { announce, showError } from './dom.js';
 import { wireInput } from './input.js';
 import { connectEvents, setLiveHandlers } from './live.js';
 import { eventMessage } from './format.js';
-import { concerns } from './lot.js';
+import { concerns, withRetriever } from './lot.js';
 import { NARROW_SCREEN, render, tick } from './render.js';
 import { applyAgents, refreshAgents, refreshMe, sessionEnded } from './session.js';
 import { boot } from './signin.js';
@@ -26,9 +26,11 @@ function onSnapshot(snapshot) {
   refreshTeamAdmin();
 }
 
-/** @param {LotEvent} event */
-function onEvent(event) {
-  if (!state.lot.applyEvent(event)) return;
+/** @param {LotEvent} received */
+function onEvent(received) {
+  const before = state.lot.slot(received.slot);
+  if (!state.lot.applyEvent(received)) return;
+  const event = withRetriever(received, before);
   noteEvent(event);
   const me = state.me;
   const message = eventMessage(event, me && me.identity, agentName);
