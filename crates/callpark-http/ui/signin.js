@@ -9,6 +9,7 @@ import { connectEvents, stopLive } from './live.js';
 import { ParkingLot } from './lot.js';
 import { startPhone } from './phone.js';
 import { renderCall, renderHeader } from './render.js';
+import { syncSandboxPickup } from './sandbox-pickup.js';
 import { refreshAgents, refreshMe, showSignIn } from './session.js';
 import { currentCall, state } from './state.js';
 import { syncTeamAdmin } from './team-admin.js';
@@ -74,6 +75,7 @@ function start(me) {
   $('workspace').hidden = false;
   $('session').hidden = false;
   $('sandbox-panel').hidden = !me.sandbox;
+  syncSandboxPickup();
   document.title = `Parking lot · ${me.org} · callpark`;
   renderHeader();
   renderCall();
