@@ -79,12 +79,20 @@ export async function api(name, method, urlPath, body) {
   return data;
 }
 
-/** A simulated caller rings `name`, whose browser answers; returns its current call. */
+/**
+ * A simulated caller rings `name`, whose browser answers; returns its current call. The service
+ * learns of the answer from Twilio's call-status callback, which the sandbox (like Twilio) may
+ * deliver up to a second late: the call is the agent's once the service says so.
+ */
 export async function callFor(name) {
-  await api(name, 'POST', '/api/sandbox/calls', {});
-  const me = await api(name, 'GET', '/api/me');
-  assert.ok(me.currentCall, `${name} has the simulated call`);
-  return me.currentCall;
+  const { callSid } = await api(name, 'POST', '/api/sandbox/calls', {});
+  const until = Date.now() + 3000;
+  for (;;) {
+    const me = await api(name, 'GET', '/api/me');
+    if (me.currentCall && me.currentCall.pstnCallSid === callSid) return me.currentCall;
+    assert.ok(Date.now() < until, `${name} has the simulated call ${callSid}: ${JSON.stringify(me.currentCall)}`);
+    await sleep(50);
+  }
 }
 
 export const slot = (page, n) => page.locator(`#grid li.slot[data-slot="${n}"]`);
