@@ -215,7 +215,7 @@ test('a declined ring-back: when the hold time is up the call goes to voicemail 
     await voicemail(page).waitFor({ timeout: (HOLD_S + 8) * 1000 });
     assert.ok(Date.now() - parked >= HOLD_S * 1000 - 500, 'not before the hold time was up');
     await voicemail(agents.bob.page).waitFor({ timeout: LIVE_MS });
-    await feedLine(page, `Slot ${n} rang back you after 0:0`).waitFor({ timeout: LIVE_MS });
+    await feedLine(page, `Slot ${n} rang you back after 0:0`).waitFor({ timeout: LIVE_MS });
     await Promise.all([page, agents.bob.page].map((p) => waitSlotState(p, n, 'free', 2000)));
     assert.ok((await voicemail(page).textContent()).includes(number.slice(-4)), 'the line names the caller');
     await feedLine(page, 'left a voicemail').first().waitFor({ timeout: 3000 });

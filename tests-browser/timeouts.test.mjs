@@ -141,7 +141,7 @@ test("the observer's feed says the hang-up, the take, the ring-back and the voic
   const line = (re) => feed.locator('li', { hasText: re }).waitFor({ timeout: Math.max(1000, TIMEOUT_BY_MS - (Date.now() - start)) });
   await line(/hung up in slot 4 after 0:0\d/);
   await line(/Fay took .* from slot 2 after 0:\d\d/);
-  await line(/Slot 1 rang back Dave after 0:4\d/);
+  await line(/Slot 1 rang Dave back after 0:4\d/);
   await line(/went to voicemail from slot 3/);
   await line(/left a voicemail/);
   assert.equal(await feed.getAttribute('aria-live'), 'polite');

@@ -34,7 +34,7 @@ describe('feedText', () => {
       'Alice answered the ring-back of +1 415-555-0123 from slot 4');
   });
   it('timed_out with a ring-back: the slot rang its parker back', () => {
-    assert.equal(feedText(at3min('timed_out', { retrievingAgent: 'alice', ringback: true }), nameOf), 'Slot 4 rang back Alice after 3:00');
+    assert.equal(feedText(at3min('timed_out', { retrievingAgent: 'alice', ringback: true }), nameOf), 'Slot 4 rang Alice back after 3:00');
   });
   it('timed_out to voicemail', () => {
     assert.equal(feedText(at3min('timed_out', { toVoicemail: true }), nameOf), 'Slot 4 timed out after 3:00: +1 415-555-0123 goes to voicemail');

@@ -54,7 +54,7 @@ export function feedText(event, nameOf) {
       return `${who} hung up in slot ${n} after ${waited(event)}`;
     case 'timed_out':
       return call.ringback
-        ? `Slot ${n} rang back ${nameOf(call.retrievingAgent)} after ${waited(event)}`
+        ? `Slot ${n} rang ${nameOf(call.retrievingAgent)} back after ${waited(event)}`
         : `Slot ${n} timed out after ${waited(event)}: ${who} goes to voicemail`;
     case 'voicemail':
       return `${who} went to voicemail from slot ${n}`;
