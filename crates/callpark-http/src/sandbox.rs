@@ -2,6 +2,8 @@
 //! with real Twilio): a simulated caller dials in or hangs up, and the agent chooses what its
 //! simulated browser does when a retrieve or a ring-back rings it alone.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use callpark_domain::{CallSid, ClientIdentity, PhoneNumber};
@@ -65,8 +67,33 @@ async fn sandbox_call(
             )
             .with_cause(e)
         })?;
+    until_on_the_call(&ctx, &agent, &pstn).await?;
     Ok(HttpResponse::Created()
         .json(serde_json::json!({ "callSid": pstn.as_str(), "from": from.as_str() })))
+}
+
+/// How long a simulated call's answer waits for the service to hear of it: longer than the
+/// sandbox ever holds a callback back.
+const HEARD_WITHIN: Duration = Duration::from_secs(3);
+
+/// Waits (a little) until the service has heard, from the agent's leg's status callback, that
+/// the agent is on the call: the sandbox may deliver that callback late, as Twilio may, and the
+/// page asks for the call as soon as this answers. (A real browser learns its call from the
+/// Voice SDK itself.) Past the wait the page catches up from the live updates.
+async fn until_on_the_call(
+    ctx: &HttpContext,
+    agent: &callpark_domain::Agent,
+    pstn: &CallSid,
+) -> Result<(), ApiError> {
+    let until = tokio::time::Instant::now() + HEARD_WITHIN;
+    while tokio::time::Instant::now() < until {
+        let current = ctx.service.current_call(agent).await?;
+        if current.is_some_and(|c| &c.call.pstn == pstn) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
 
 /// Sandbox only: the simulated caller hangs up.

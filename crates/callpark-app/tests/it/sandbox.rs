@@ -401,3 +401,37 @@ async fn callbacks_duplicated_and_shuffled_end_where_callbacks_in_order_end() {
     );
     assert_eq!(unkind, in_order);
 }
+
+#[tokio::test]
+async fn a_simulated_call_is_the_agents_when_it_is_answered_however_late_the_callback() {
+    // Every callback up to half a second late.
+    let (service, token) = sandbox_service(Behaviour {
+        disorder: Disorder {
+            duplicate: 0.0,
+            delay: 1.0,
+            max_delay: Duration::from_millis(500),
+        },
+        clock_speed: 1.0,
+    })
+    .await;
+    let alice = token("alice");
+    for _ in 0..3 {
+        let call = service
+            .post_json("/api/sandbox/calls", &alice, json!({}))
+            .await;
+        assert_eq!(call.status(), 201);
+        let pstn = call.json::<serde_json::Value>().await.unwrap()["callSid"].clone();
+        let me = service.me(&alice).await;
+        assert_eq!(me["currentCall"]["pstnCallSid"], pstn, "{me}");
+        let hangup = format!("/api/sandbox/calls/{}/hangup", pstn.as_str().unwrap());
+        assert_eq!(
+            service.post_json(&hangup, &alice, json!({})).await.status(),
+            204
+        );
+        eventually("alice is free", || async {
+            service.me(&alice).await["currentCall"].is_null()
+        })
+        .await;
+    }
+    service.stop().await;
+}
