@@ -442,12 +442,21 @@ async fn voicemail(
     }))
 }
 
-/// The `<Record>` finished: thank the caller.
-async fn voicemail_done(_path: web::Path<String>, _form: TwilioForm) -> HttpResponse {
-    twiml(documents::say_and_hangup(
+/// The `<Record>` finished: thank the caller, in the organisation's voice and language, as
+/// the rest of the voicemail was said.
+async fn voicemail_done(
+    ctx: web::Data<HttpContext>,
+    path: web::Path<String>,
+    _form: TwilioForm,
+) -> Result<HttpResponse, ApiError> {
+    let parked = parked(&ctx, &path).await?;
+    let speech = parked
+        .as_ref()
+        .map_or_else(Speech::default, |p| speech(&p.org));
+    Ok(twiml(documents::say_and_hangup(
         documents::VOICEMAIL_GOODBYE,
-        Speech::default(),
-    ))
+        speech,
+    )))
 }
 
 /// A voicemail recording is ready: keep its URL on the parked call's history.

@@ -167,6 +167,14 @@ async fn new_numbers_and_a_language_reach_the_calls_and_a_taken_number_is_refuse
         hold.contains(r#"<Say language="en-GB">Please hold while we find someone for you.</Say>"#),
         "{hold}"
     );
+    // Down to the last word of a voicemail.
+    let goodbye = app
+        .webhook_ok(&with_id(paths::VOICEMAIL_DONE, &id), &[("CallSid", &pstn)])
+        .await;
+    assert!(
+        goodbye.contains(r#"<Say language="en-GB">Thank you. Goodbye.</Say>"#),
+        "{goodbye}"
+    );
 
     // Another organisation's number, a number twice, a malformed language: refused, nothing
     // changed; and only the admin puts an organisation out of service.
