@@ -4,7 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use callpark_domain::{
-    Agent, AgentIdentity, AgentStatus, CallSid, ClientIdentity, ParkError, ParkRequest, SlotNumber,
+    Agent, AgentIdentity, AgentStatus, CallSid, ClientIdentity, MAX_SLOTS, ParkError, ParkRequest,
+    SlotNumber,
 };
 
 use crate::HttpContext;
@@ -202,7 +203,12 @@ async fn retrieve(
 ) -> Result<HttpResponse, ApiError> {
     let slot = path
         .parse::<u32>()
-        .map_err(|_| ApiError::invalid("the slot must be a number"))
+        .map_err(|_| {
+            ApiError::invalid(format!(
+                "the slot in the path must be a whole number from 1 to {MAX_SLOTS}, not {:?}",
+                path.as_str()
+            ))
+        })
         .and_then(slot_number)?;
     let target = body
         .and_then(|b| b.agent)

@@ -156,6 +156,9 @@ fn in_user_terms(message: &str) -> String {
     if let Some(field) = message.strip_prefix("missing field ") {
         return format!("{field} is required");
     }
+    if let Some(field) = message.strip_prefix("duplicate field ") {
+        return format!("{field} is given twice");
+    }
     if let Some((field, allowed)) = message
         .strip_prefix("unknown field ")
         .and_then(|rest| rest.split_once(", expected "))
@@ -259,6 +262,10 @@ mod tests {
             r#"flags[1]: expected true or false, got the string "x""#,
         );
         check::<Park>(r#"{"slot":1}"#, "`callSid` is required");
+        check::<Park>(
+            r#"{"callSid":"CA1","callSid":"CA2"}"#,
+            "`callSid` is given twice",
+        );
         check::<Park>(
             r#"{"callSid":"CA1","sid":1}"#,
             "unknown field `sid` (the fields are `callSid`, `slot`, `flags`)",

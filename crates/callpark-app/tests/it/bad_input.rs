@@ -252,6 +252,35 @@ async fn unknown_paths_and_methods_answer_the_documented_json_error() {
 }
 
 #[tokio::test]
+async fn a_slot_in_the_path_that_is_no_slot_is_refused_in_words() {
+    let app = TestApp::spawn().await;
+    app.create_org("acme", 5, NUMBER).await;
+    let alice = app.agent("acme", "alice").await;
+    for (slot, expected) in [
+        (
+            "two",
+            r#"the slot in the path must be a whole number from 1 to 999, not "two""#,
+        ),
+        (
+            "99999999999",
+            r#"the slot in the path must be a whole number from 1 to 999, not "99999999999""#,
+        ),
+        ("0", "invalid slot number: must be between 1 and 999"),
+    ] {
+        let response = app
+            .post_json(&format!("/api/lot/{slot}/retrieve"), &alice, json!({}))
+            .await;
+        let (status, code, message, _) = refusal(response).await;
+        assert_eq!(
+            (status, code.as_str(), message.as_str()),
+            (400, "invalid_request", expected),
+            "slot {slot}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn bad_bodies_are_refused_in_the_callers_terms_and_change_nothing() {
     let app = TestApp::spawn().await;
     app.create_org("acme", 5, NUMBER).await;
@@ -285,6 +314,24 @@ async fn bad_bodies_are_refused_in_the_callers_terms_and_change_nothing() {
     let (status, _, message, _) = refusal(misspelt).await;
     assert_eq!(status, 400);
     assert_eq!(message, "unknown field `agnet` (the fields are `agent`)");
+    let twice = app
+        .http
+        .post(app.url("/api/park"))
+        .bearer_auth(&alice)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"callSid":"{}","callSid":"{}"}}"#,
+            sid(2),
+            sid(2)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refusal(twice).await.2,
+        "`callSid` is given twice",
+        "a field sent twice is named"
+    );
     let not_json = app
         .http
         .post(app.url("/api/lot/3/retrieve"))
