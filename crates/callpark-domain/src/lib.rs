@@ -38,7 +38,9 @@
 //!
 //! - [`Telephony`]: moves the caller's leg **only by redirecting it to a URL** (there is no way
 //!   to send inline instructions); reports a caller who is gone as
-//!   [`TelephonyError::NotInProgress`] or [`TelephonyError::NotFound`]; reports a request that
+//!   [`TelephonyError::NotInProgress`], and a call it does not find as
+//!   [`TelephonyError::NotFound`] (taken for a caller gone only once the call's four-hour limit
+//!   has passed: before, nothing was done and the caller is where it was); reports a request that
 //!   may or may not have taken effect (a timeout) as [`TelephonyError::OutcomeUnknown`], which
 //!   keeps the record in flight until [`ParkingService::reconcile`] asks again; and
 //!   [`TelephonyError::NotProcessed`] for one that surely did nothing.

@@ -364,6 +364,11 @@ impl ParkedCall {
         self.call_started_at + CALL_TIME_LIMIT - TIMEOUT_ACTION_TIME
     }
 
+    /// Whether Twilio has surely ended the call at `now`: [`CALL_TIME_LIMIT`] after it began.
+    pub fn twilio_has_ended(&self, now: OffsetDateTime) -> bool {
+        now >= self.call_started_at + CALL_TIME_LIMIT
+    }
+
     /// Whether its slot is occupied (parking, parked or being retrieved).
     pub fn occupies_slot(&self) -> bool {
         self.state.occupies_slot()

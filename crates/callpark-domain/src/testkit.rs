@@ -130,6 +130,8 @@ pub enum CallScript {
     Unanswered,
     /// Twilio refuses to act (rate limited, credentials).
     Refusing,
+    /// Twilio does not find the call (20404) for redirects and its status alike.
+    Unfound,
 }
 
 /// A request [`ScriptedTelephony`] received.
@@ -221,6 +223,7 @@ fn scripted_failure(script: CallScript) -> Result<(), TelephonyError> {
         CallScript::Gone => Err(TelephonyError::NotInProgress),
         CallScript::Unanswered => Err(TelephonyError::OutcomeUnknown("scripted timeout".into())),
         CallScript::Refusing => Err(TelephonyError::NotProcessed("scripted refusal".into())),
+        CallScript::Unfound => Err(TelephonyError::NotFound),
     }
 }
 
@@ -257,6 +260,7 @@ impl Telephony for ScriptedTelephony {
             CallScript::Gone => Ok(CallStatus::Completed),
             CallScript::Live | CallScript::Unanswered => Ok(CallStatus::InProgress),
             CallScript::Refusing => Err(TelephonyError::NotProcessed("scripted refusal".into())),
+            CallScript::Unfound => Err(TelephonyError::NotFound),
         }
     }
 

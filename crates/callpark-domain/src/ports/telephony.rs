@@ -114,8 +114,9 @@ pub trait Telephony: Send + Sync {
     /// status reported to `status_callback` from now on. Never sends inline TwiML.
     ///
     /// # Errors
-    /// [`TelephonyError::NotInProgress`] / [`TelephonyError::NotFound`] when the caller is
-    /// gone; [`TelephonyError::OutcomeUnknown`] when the redirect may have happened.
+    /// [`TelephonyError::NotInProgress`] when the caller is gone, [`TelephonyError::NotFound`]
+    /// when the provider does not find the call; [`TelephonyError::OutcomeUnknown`] when the
+    /// redirect may have happened.
     async fn redirect(
         &self,
         call: &CallSid,

@@ -184,7 +184,7 @@ impl ParkingService {
             .telephony
             .redirect(&call.pstn_call, target, &self.ports.urls.call_status())
             .await;
-        redirected(result)
+        redirected(result, call.twilio_has_ended(self.now()))
     }
 
     /// Read → transition → compare-and-set → retry on a lost race → publish.
@@ -245,9 +245,17 @@ impl ParkingService {
 }
 
 /// What a redirect's outcome means, and the failure to report if any.
-fn redirected(result: Result<(), TelephonyError>) -> Redirected {
+///
+/// A call Twilio told us of is never deleted by it (a finished one answers 21220, "not in
+/// progress"), so its 20404 says only that this request was not processed — the caller is still
+/// where it was — until Twilio's four-hour limit (`past_limit`) has surely ended the call.
+fn redirected(result: Result<(), TelephonyError>, past_limit: bool) -> Redirected {
     let (signal, failure) = match result {
         Ok(()) => (Signal::RedirectAccepted, None),
+        Err(e @ TelephonyError::NotFound) if !past_limit => (
+            Signal::RedirectRefused(Refusal::NotProcessed),
+            Some(TelephonyFailure::Rejected(e)),
+        ),
         Err(e @ (TelephonyError::NotInProgress | TelephonyError::NotFound)) => (
             Signal::RedirectRefused(Refusal::CallerGone),
             Some(TelephonyFailure::Rejected(e)),

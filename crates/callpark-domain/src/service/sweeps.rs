@@ -126,7 +126,11 @@ impl ParkingService {
         let telephony = &self.ports.telephony;
         let status = match telephony.call_status(&call.pstn_call).await {
             Ok(status) => status,
-            Err(TelephonyError::NotFound) => CallStatus::Completed,
+            // Twilio keeps the calls it ended (see `redirected`): a 20404 proves the call over
+            // only once its four-hour limit has passed; before, the next sweep asks again.
+            Err(TelephonyError::NotFound) if call.twilio_has_ended(self.now()) => {
+                CallStatus::Completed
+            }
             // The provider cannot tell us now: the next sweep asks again.
             Err(_) => return Ok(false),
         };

@@ -1,12 +1,14 @@
 //! Twilio ends every call four hours after it **started** (`CALL_TIME_LIMIT`), parked or not: a
 //! parked call's deadline passes `TIMEOUT_ACTION_TIME` before that, counting from the call's
-//! start, so that its ring-back and voicemail still happen.
+//! start, so that its ring-back and voicemail still happen. And only past that limit is a call
+//! Twilio does not find (20404) taken for a call that is over.
 
 use std::time::Duration;
 
-use callpark_domain::testkit::organisation;
+use callpark_domain::testkit::{CallScript, call_sid, organisation};
 use callpark_domain::{
-    CALL_TIME_LIMIT, DialOutcome, MAX_PARK_TIME, ParkState, TIMEOUT_ACTION_TIME,
+    CALL_TIME_LIMIT, DEFAULT_RETRIEVE_RING_TIME, DialOutcome, MAX_PARK_TIME, ParkState,
+    TIMEOUT_ACTION_TIME,
 };
 
 use crate::support::{World, at};
@@ -95,4 +97,40 @@ async fn a_caller_nobody_answered_returns_with_a_deadline_still_inside_the_limit
     let returned = w.record(parked.id).await;
     assert_eq!(returned.state, ParkState::Parked);
     assert_eq!(returned.deadline, Some(at(latest())));
+}
+
+/// A ring-back whose redirect and status checks Twilio answers 20404: the caller is kept in its
+/// slot, and reconciliation asks again, until the four-hour limit has surely ended the call.
+#[tokio::test]
+async fn a_call_twilio_does_not_find_is_kept_until_the_limit_has_ended_it() {
+    let acme = organisation("acme", 3);
+    let w = World::new(std::slice::from_ref(&acme)).await;
+    let alice = w.agent("acme", "alice", 1).await;
+    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+    w.telephony.script(&call_sid(PSTN), CallScript::Unfound);
+
+    w.advance(acme.max_park);
+    w.service.fire_due_deadlines(10).await.expect("sweep");
+    let kept = w.record(parked.id).await;
+    assert_eq!(kept.state, ParkState::Parked, "the ring-back was not made");
+    assert_eq!(w.occupied(&acme).await, vec![(1, parked.id)]);
+
+    // Caught in flight (its ring-back's redirect went unanswered), then not found.
+    w.telephony.script(&call_sid(PSTN), CallScript::Unanswered);
+    w.advance(acme.max_park);
+    w.service.fire_due_deadlines(10).await.expect("sweep");
+    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
+    w.telephony.script(&call_sid(PSTN), CallScript::Unfound);
+    let reconcile = || {
+        w.service
+            .reconcile(MINUTE, DEFAULT_RETRIEVE_RING_TIME, 10)
+    };
+    w.advance(MINUTE * 2);
+    reconcile().await.expect("reconcile");
+    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving, "asked again later");
+    w.advance(CALL_TIME_LIMIT);
+    reconcile().await.expect("reconcile");
+    assert_eq!(w.record(parked.id).await.state, ParkState::Abandoned, "Twilio has ended it");
+    assert_eq!(w.occupied(&acme).await, vec![]);
 }

@@ -899,7 +899,11 @@ async fn park_refuses_taken_missing_and_full_slots() {
 
 #[tokio::test]
 async fn a_refused_park_redirect_frees_the_slot() {
-    for (script, gone) in [(CallScript::Gone, true), (CallScript::Refusing, false)] {
+    for (script, gone) in [
+        (CallScript::Gone, true),
+        (CallScript::Refusing, false),
+        (CallScript::Unfound, false),
+    ] {
         let acme = organisation("acme", 3);
         let w = World::new(std::slice::from_ref(&acme)).await;
         let alice = w.agent("acme", "alice", 1).await;
@@ -1024,29 +1028,37 @@ async fn retrieve_when_the_caller_has_gone_frees_the_slot() {
     assert_eq!(w.occupied(&acme).await, vec![]);
 }
 
+/// Twilio refused the retrieve's redirect, or did not find the call (a 20404 for a call it told
+/// us of is not a caller gone: a finished call answers 21220): the caller is still in its slot.
 #[tokio::test]
 async fn a_retrieve_twilio_refuses_leaves_the_call_parked() {
-    let acme = organisation("acme", 3);
-    let w = World::new(std::slice::from_ref(&acme)).await;
-    let alice = w.agent("acme", "alice", 1).await;
-    w.answered_call(&acme, PSTN, BROWSER, &alice).await;
-    let parked = w.park(&alice, BROWSER, None).await.expect("parked");
-    w.telephony.script(&call_sid(PSTN), CallScript::Refusing);
+    for script in [CallScript::Refusing, CallScript::Unfound] {
+        let acme = organisation("acme", 3);
+        let w = World::new(std::slice::from_ref(&acme)).await;
+        let alice = w.agent("acme", "alice", 1).await;
+        w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+        let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+        w.telephony.script(&call_sid(PSTN), script);
 
-    assert!(matches!(
-        w.service.retrieve(&alice, parked.slot, None).await,
-        Err(RetrieveError::Telephony(TelephonyFailure::Rejected(_)))
-    ));
-    let after = w.record(parked.id).await;
-    assert_eq!(after.state, ParkState::Parked);
-    assert_eq!(after.retrieval, None);
-    assert_eq!(w.occupied(&acme).await, vec![(1, parked.id)]);
-    // Another try once Twilio answers again.
-    w.telephony.script(&call_sid(PSTN), CallScript::Live);
-    w.service
-        .retrieve(&alice, parked.slot, None)
-        .await
-        .expect("retrieving");
+        let refused = w.service.retrieve(&alice, parked.slot, None).await;
+        assert!(
+            matches!(
+                refused,
+                Err(RetrieveError::Telephony(TelephonyFailure::Rejected(_)))
+            ),
+            "{script:?}: {refused:?}"
+        );
+        let after = w.record(parked.id).await;
+        assert_eq!(after.state, ParkState::Parked, "{script:?}");
+        assert_eq!(after.retrieval, None);
+        assert_eq!(w.occupied(&acme).await, vec![(1, parked.id)]);
+        // Another try once Twilio answers again.
+        w.telephony.script(&call_sid(PSTN), CallScript::Live);
+        w.service
+            .retrieve(&alice, parked.slot, None)
+            .await
+            .expect("retrieving");
+    }
 }
 
 #[tokio::test]
