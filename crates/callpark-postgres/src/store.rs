@@ -131,8 +131,25 @@ impl PgStore {
         &self.config
     }
 
+    /// A pooled connection. A database that refuses connections (restarting, failing over)
+    /// is tried again until the connect timeout has passed, so that a restart shorter than
+    /// that is a pause rather than an error: opening a connection sends no query, so trying
+    /// again never does anything twice.
     async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
-        self.pool.get().await.map_err(error::pool)
+        let until = tokio::time::Instant::now() + self.config.connect_timeout;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            match self.pool.get().await {
+                Ok(conn) => return Ok(conn),
+                Err(deadpool::managed::PoolError::Backend(PoolError::ConnectionError(_)))
+                    if tokio::time::Instant::now() + pause < until =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(e) => return Err(error::pool(e)),
+            }
+        }
     }
 
     /// Runs one operation under the configured timeouts, so that a server that accepts

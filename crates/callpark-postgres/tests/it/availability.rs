@@ -1,5 +1,6 @@
 //! A database that cannot be reached makes operations fail as `Unavailable` within the
-//! configured timeouts, never hang; one that drops connections is recovered from.
+//! configured timeouts, never hang; one that drops connections, or comes back within the
+//! connect timeout (a restart), is recovered from.
 
 use std::time::{Duration, Instant};
 
@@ -45,23 +46,29 @@ fn assert_unavailable(error: &StoreError) {
     assert!(std::error::Error::source(error).is_some());
 }
 
+/// Nothing listens: every operation is `Unavailable` once the connect timeout has passed (it
+/// tries again until then, in case the database is restarting), never later.
 #[tokio::test]
-async fn a_closed_port_is_unavailable_at_once() {
+async fn a_closed_port_is_unavailable_within_the_timeout() {
     let config = config_for(closed_port());
     let store = PgStore::new(&config).unwrap();
 
+    let within_timeout = |started: Instant| {
+        let elapsed = started.elapsed();
+        assert!(elapsed < TIMEOUT + MARGIN, "{elapsed:?}");
+    };
     let started = Instant::now();
     assert_unavailable(&store.org(&org_slug("acme")).await.unwrap_err());
+    within_timeout(started);
+    let started = Instant::now();
     match store.claim_slot(&claim()).await.unwrap_err() {
         ClaimError::Store(e) => assert_unavailable(&e),
         other => panic!("{other:?}"),
     }
+    within_timeout(started);
+    let started = Instant::now();
     assert_unavailable(&store.ping().await.unwrap_err());
-    assert!(
-        started.elapsed() < TIMEOUT + MARGIN,
-        "{:?}",
-        started.elapsed()
-    );
+    within_timeout(started);
 
     assert!(matches!(
         PgStore::connect(&config).await,
@@ -71,6 +78,44 @@ async fn a_closed_port_is_unavailable_at_once() {
         callpark_postgres::run_migrations(&config).await,
         Err(SetupError::Unavailable(_))
     ));
+}
+
+/// The database's port refuses connections for a moment, as while PostgreSQL restarts, and
+/// then accepts them again: an operation asked meanwhile waits for it rather than failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_back_within_the_connect_timeout_serves_the_operation() {
+    let test = support::store().await;
+    test.create_org(&organisation("acme", 5)).await.unwrap();
+    let mut config = test.db.config();
+    let (upstream, port) = (server_address(&config.url), closed_port());
+    config.url = config.url.replacen(&upstream, &format!("127.0.0.1:{port}"), 1);
+    config.connect_timeout = Duration::from_secs(2);
+    let store = PgStore::new(&config).unwrap();
+
+    let restarted = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        while let Ok((mut client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let mut server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            });
+        }
+    });
+    let started = Instant::now();
+    let org = store.org(&org_slug("acme")).await.expect("served once it is back");
+    assert!(org.is_some());
+    assert!(started.elapsed() >= Duration::from_millis(400), "it waited for the restart");
+    restarted.abort();
+}
+
+/// `host:port` of a `postgres://user@host:port/db` URL.
+fn server_address(url: &str) -> String {
+    let rest = url.split_once('@').map_or(url, |(_, rest)| rest);
+    let host_port = rest.split('/').next().unwrap_or(rest);
+    assert!(host_port.contains(':'), "a TCP address with a port: {url}");
+    host_port.to_owned()
 }
 
 /// A server that accepts connections and then says nothing (stopped with SIGSTOP, or a
