@@ -120,7 +120,10 @@ impl Network {
                 if let Some(action) = action {
                     let mut params = self.call_params(sid);
                     params.push(("DialCallStatus".to_owned(), "completed".to_owned()));
-                    self.post(&action, &params).await?;
+                    if let Err(e) = self.post(&action, &params).await {
+                        let error = &e as &dyn std::error::Error;
+                        tracing::warn!(error, action, "an interrupted <Dial>'s action failed");
+                    }
                 }
             }
         }

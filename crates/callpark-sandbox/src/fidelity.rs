@@ -116,6 +116,7 @@ struct MischiefState {
     injected: BTreeMap<Fault, u64>,
     duplicated: u64,
     delayed: u64,
+    application_errors: u64,
 }
 
 /// How a callback goes out.
@@ -162,6 +163,11 @@ impl Mischief {
         Some(fault)
     }
 
+    /// A call ended because the service did not answer a request for its TwiML.
+    pub(crate) fn application_error(&self) {
+        self.state().application_errors += 1;
+    }
+
     /// How the next callback goes out under `disorder`.
     pub(crate) fn delivery(&self, disorder: &Disorder) -> Delivery {
         let twice = disorder.duplicate > 0.0 && fastrand::f64() < disorder.duplicate;
@@ -182,6 +188,7 @@ impl Mischief {
             .collect();
         report.insert("duplicated callback", state.duplicated);
         report.insert("late callback", state.delayed);
+        report.insert("application error", state.application_errors);
         report
     }
 }

@@ -3,13 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use callpark_domain::{CallSid, ClientIdentity};
+use callpark_domain::CallSid;
 
 use crate::SandboxError;
 use crate::fidelity::Pickup;
 use crate::network::Network;
 use crate::twiml::{Node, parse_twiml};
 use crate::world::{Location, SimCall};
+
+/// Which of the browsers an inbound call's `<Dial>` rings answers (given their identities),
+/// if any.
+pub(crate) type Picker<'a> = dyn Fn(&[String]) -> Option<String> + Send + Sync + 'a;
 
 /// The most `<Client>` nouns a `<Dial>` may hold (TwiML `<Client>`: "You can include up to 10
 /// <Client> nouns within a <Dial>").
@@ -24,7 +28,7 @@ impl Network {
     ) -> Result<(), SandboxError> {
         self.leave(call, "participant_updated_via_api").await?;
         let params = self.call_params(call);
-        let twiml = self.post(url, &params).await?;
+        let twiml = self.fetch_twiml(call, url, &params).await?;
         self.execute(call, &twiml, None).await
     }
 
@@ -34,7 +38,7 @@ impl Network {
         self: &Arc<Self>,
         sid: &CallSid,
         twiml: &str,
-        answer_as: Option<&ClientIdentity>,
+        pick: Option<&Picker<'_>>,
     ) -> Result<(), SandboxError> {
         let mut document = parse_twiml(twiml)?;
         // Each <Redirect> or <Record> action hands over to a new document; bounded so a
@@ -46,7 +50,7 @@ impl Network {
                     "Hangup" => return self.end_call(sid, "participant_hung_up").await,
                     "Redirect" => {
                         let params = self.call_params(sid);
-                        next = Some(self.post(&verb.text, &params).await?);
+                        next = Some(self.fetch_twiml(sid, &verb.text, &params).await?);
                         break;
                     }
                     "Dial" => {
@@ -59,7 +63,7 @@ impl Network {
                             .filter(|c| c.name == "Client")
                             .collect();
                         if !clients.is_empty() {
-                            return self.ring(sid, verb, &clients, answer_as).await;
+                            return self.ring(sid, verb, &clients, pick).await;
                         }
                     }
                     "Record" => {
@@ -81,14 +85,14 @@ impl Network {
     }
 
     /// Rings agents' browsers, at most 10 (a `<Dial>` holds no more `<Client>`s). For an
-    /// inbound call the browser asked for answers at once and the others stop ringing; a
+    /// inbound call the browser `pick` chooses answers at once and the others stop ringing; a
     /// browser rung alone (a retrieve, a ring-back) does what its agent chose ([`Pickup`]).
     async fn ring(
         self: &Arc<Self>,
         sid: &CallSid,
         dial: &Node,
         clients: &[&Node],
-        answer_as: Option<&ClientIdentity>,
+        pick: Option<&Picker<'_>>,
     ) -> Result<(), SandboxError> {
         if clients.len() > MAX_CLIENTS {
             // Twilio refuses the document; the caller hears an application error.
@@ -105,13 +109,15 @@ impl Network {
                     .map_or_else(|| c.text.clone(), |i| i.text.clone())
             })
             .collect();
-        let answerer = answer_as
-            .map(ToString::to_string)
-            .filter(|a| identities.contains(a))
-            .or_else(|| (identities.len() == 1).then(|| identities[0].clone()));
-        let pickup = match (&answerer, answer_as) {
-            (Some(alone), None) => self.mischief.pickup(alone),
-            _ => Pickup::Answer,
+        let (answerer, pickup) = match pick {
+            Some(pick) => (pick(&identities), Pickup::Answer),
+            None => {
+                let alone = (identities.len() == 1).then(|| identities[0].clone());
+                let pickup = alone
+                    .as_deref()
+                    .map_or(Pickup::Answer, |a| self.mischief.pickup(a));
+                (alone, pickup)
+            }
         };
         let mut answered_leg = None;
         let mut dial_status = "no-answer";
@@ -127,6 +133,9 @@ impl Network {
             }
             match pickup {
                 Pickup::Answer => {
+                    if let Some(leg) = self.world().calls.get_mut(&child) {
+                        leg.ringing = false;
+                    }
                     self.report_status(&child, "answered", "in-progress")
                         .await?;
                     answered_leg = Some(child);
@@ -176,7 +185,7 @@ impl Network {
         };
         let mut params = self.call_params(sid);
         params.push(("DialCallStatus".to_owned(), dial_status.to_owned()));
-        let twiml = self.post(&action, &params).await?;
+        let twiml = self.fetch_twiml(sid, &action, &params).await?;
         Box::pin(self.execute(sid, &twiml, None)).await
     }
 
@@ -202,6 +211,7 @@ impl Network {
                 status_events: client.events(),
                 location: Location::Idle,
                 started_at: time::OffsetDateTime::now_utc(),
+                ringing: true,
             },
         );
         Ok(child)
@@ -224,7 +234,7 @@ impl Network {
             self.callback(callback, status).await?;
         }
         match record.attr("action") {
-            Some(action) => Ok(Some(self.post(action, &params).await?)),
+            Some(action) => Ok(Some(self.fetch_twiml(sid, action, &params).await?)),
             None => Ok(None),
         }
     }

@@ -27,6 +27,7 @@ mod conference;
 pub mod fidelity;
 mod follow;
 mod network;
+pub mod rest;
 mod twiml;
 mod world;
 
@@ -34,14 +35,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    CallSid, CallStatus, Caller, ChildLeg, ClientIdentity, HttpUrl, PhoneNumber, PstnLeg,
-    Telephony, TelephonyError,
+    CallSid, CallStatus, ChildLeg, ClientIdentity, HttpUrl, PhoneNumber, PstnLeg, Telephony,
+    TelephonyError,
 };
 use secrecy::SecretString;
 use thiserror::Error;
 
 pub use fidelity::{Disorder, Fault, Pickup};
 use network::Network;
+pub use rest::{CallRecord, CallUpdate, CallerState, RestFailure, Whereabouts};
 
 /// Why a simulated call could not go on.
 #[derive(Debug, Error)]
@@ -109,6 +111,16 @@ impl Default for Behaviour {
     }
 }
 
+/// A call that came in: the caller's leg, and the agent's leg that answered it (with the
+/// agent's Client identity), if one did.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The caller's leg.
+    pub caller: CallSid,
+    /// Who answered, and on which leg.
+    pub answered: Option<(ClientIdentity, CallSid)>,
+}
+
 /// The simulated Twilio. Cheap to clone.
 #[derive(Clone)]
 pub struct Sandbox(Arc<Network>);
@@ -145,14 +157,36 @@ impl Sandbox {
         from: &PhoneNumber,
         answered_by: &ClientIdentity,
     ) -> Result<CallSid, SandboxError> {
+        let wanted = answered_by.to_string();
+        let pick = move |rung: &[String]| rung.contains(&wanted).then(|| wanted.clone());
+        Ok(self.incoming_call_picked(to, from, &pick).await?.caller)
+    }
+
+    /// A caller from `from` dials `to`; of the browsers the service rings, the one `pick`
+    /// chooses (from their Client identities) answers, if any. Returns once the service has
+    /// answered the call and the browsers have rung.
+    ///
+    /// # Errors
+    /// [`SandboxError`] when the service cannot be reached or answers an error (the call then
+    /// ends, as on Twilio).
+    pub async fn incoming_call_picked(
+        &self,
+        to: &PhoneNumber,
+        from: &PhoneNumber,
+        pick: &(dyn Fn(&[String]) -> Option<String> + Send + Sync),
+    ) -> Result<Incoming, SandboxError> {
         let network = &self.0;
         let sid = network.dial_in(to, from);
         let mut params = network.call_params(&sid);
         network::set(&mut params, "CallStatus", "ringing");
         let voice_url = network.config.console.voice_url.as_str();
-        let twiml = network.post(voice_url, &params).await?;
-        network.execute(&sid, &twiml, Some(answered_by)).await?;
-        Ok(sid)
+        let twiml = network.fetch_twiml(&sid, voice_url, &params).await?;
+        network.execute(&sid, &twiml, Some(pick)).await?;
+        let answered = self.answered_leg(&sid);
+        Ok(Incoming {
+            caller: sid,
+            answered,
+        })
     }
 
     /// The caller on `call` hangs up.
@@ -189,19 +223,16 @@ impl Sandbox {
         self.0.mischief.report()
     }
 
-    /// The fault the next REST request meets; a stall is acted on first (`acted`).
+    /// A REST request as the domain's port sees it: an injected fault is the error Twilio's
+    /// client would report.
     async fn fault<T, F>(&self, act: F) -> Result<T, TelephonyError>
     where
         F: std::future::Future<Output = Result<T, TelephonyError>>,
     {
-        match self.0.mischief.next_fault() {
-            None => act.await,
-            Some(fault) if fault.acts() => {
-                let _ = act.await;
-                Err(fault.error())
-            }
-            Some(fault) => Err(fault.error()),
-        }
+        self.rest(act).await.map_err(|failure| match failure {
+            RestFailure::Injected(fault) => fault.error(),
+            RestFailure::Refused(error) => error,
+        })
     }
 }
 
@@ -217,7 +248,8 @@ impl Telephony for Sandbox {
         url: &HttpUrl,
         status_callback: &HttpUrl,
     ) -> Result<(), TelephonyError> {
-        self.fault(self.follow(call, url, status_callback)).await
+        self.fault(self.follow(call, url, Some(status_callback)))
+            .await
     }
 
     async fn call_status(&self, call: &CallSid) -> Result<CallStatus, TelephonyError> {
@@ -230,80 +262,6 @@ impl Telephony for Sandbox {
 
     async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError> {
         self.fault(self.end(call)).await
-    }
-}
-
-/// What each REST request does when no fault meets it.
-impl Sandbox {
-    async fn pstn_leg(&self, browser_leg: &CallSid) -> Result<PstnLeg, TelephonyError> {
-        let leg = self.0.call(browser_leg).ok_or(TelephonyError::NotFound)?;
-        let parent = leg.parent.ok_or(TelephonyError::NotFound)?;
-        let caller = self.0.call(&parent).ok_or(TelephonyError::NotFound)?;
-        Ok(PstnLeg {
-            sid: parent,
-            caller: Caller {
-                number: PhoneNumber::parse(&caller.from).ok(),
-                name: None,
-            },
-            dialled: PhoneNumber::parse(&caller.to).ok(),
-            client: leg
-                .to
-                .strip_prefix("client:")
-                .and_then(|c| ClientIdentity::parse(c).ok()),
-            started_at: Some(caller.started_at),
-        })
-    }
-
-    async fn follow(
-        &self,
-        call: &CallSid,
-        url: &HttpUrl,
-        status_callback: &HttpUrl,
-    ) -> Result<(), TelephonyError> {
-        self.0.check_live(call)?;
-        if let Some(c) = self.0.world().calls.get_mut(call) {
-            c.status_callback = Some(status_callback.to_string());
-        }
-        // Like Twilio, accept now and follow the new TwiML after answering.
-        let network = Arc::clone(&self.0);
-        let (call, url) = (call.clone(), url.to_string());
-        tokio::spawn(async move {
-            if let Err(e) = network.follow_redirect(&call, &url).await {
-                tracing::warn!(error = &e as &dyn std::error::Error, call = %call, "the sandbox could not follow a redirect");
-            }
-        });
-        Ok(())
-    }
-
-    async fn status_of(&self, call: &CallSid) -> Result<CallStatus, TelephonyError> {
-        let call = self.0.call(call).ok_or(TelephonyError::NotFound)?;
-        Ok(if call.live {
-            CallStatus::InProgress
-        } else {
-            CallStatus::Completed
-        })
-    }
-
-    async fn children(&self, caller_leg: &CallSid) -> Result<Vec<ChildLeg>, TelephonyError> {
-        let world = self.0.world();
-        // The sandbox's agents answer at once: a live child is in progress.
-        Ok(world
-            .calls
-            .iter()
-            .filter(|(_, c)| c.live && c.parent.as_ref() == Some(caller_leg))
-            .map(|(sid, _)| ChildLeg {
-                sid: sid.clone(),
-                status: CallStatus::InProgress,
-            })
-            .collect())
-    }
-
-    async fn end(&self, call: &CallSid) -> Result<(), TelephonyError> {
-        self.0.check_live(call)?;
-        self.0
-            .end_call(call, "participant_hung_up")
-            .await
-            .map_err(|e| TelephonyError::OutcomeUnknown(e.into()))
     }
 }
 

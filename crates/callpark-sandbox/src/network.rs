@@ -76,6 +76,7 @@ impl Network {
                 status_events: vec!["completed".to_owned()],
                 location: Location::Idle,
                 started_at: time::OffsetDateTime::now_utc(),
+                ringing: false,
             },
         );
         sid
@@ -114,6 +115,28 @@ impl Network {
         send(&self.http, &self.config.auth_token, url, params).await
     }
 
+    /// Asks the service for the TwiML `sid` goes on with. When the service does not answer it,
+    /// the caller hears Twilio's "an application error has occurred" and the call ends, as on
+    /// Twilio without a fallback URL.
+    pub(crate) async fn fetch_twiml(
+        &self,
+        sid: &CallSid,
+        url: &str,
+        params: &[(String, String)],
+    ) -> Result<String, SandboxError> {
+        match self.post(url, params).await {
+            Ok(twiml) => Ok(twiml),
+            Err(e) => {
+                self.mischief.application_error();
+                if self.call(sid).is_some_and(|c| c.live) {
+                    // The call is over whatever that end's callbacks meet.
+                    let _ = self.end_call(sid, "participant_hung_up").await;
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Sends a callback whose answer Twilio ignores (a call's, a conference's or a
     /// recording's status): as Twilio can, at times twice, or late, after others.
     pub(crate) async fn callback(
@@ -125,7 +148,11 @@ impl Network {
         let times = if delivery.twice { 2 } else { 1 };
         let Some(delay) = delivery.delay else {
             for _ in 0..times {
-                self.post(url, &params).await?;
+                // Twilio ignores the answer, and a failure, of a callback: the call goes on.
+                if let Err(e) = self.post(url, &params).await {
+                    let error = &e as &dyn std::error::Error;
+                    tracing::warn!(error, url, "a sandbox callback failed");
+                }
             }
             return Ok(());
         };
@@ -204,12 +231,18 @@ async fn send(
     params: &[(String, String)],
 ) -> Result<String, SandboxError> {
     let signature = signature::compute(token, url, params);
-    let response = http
-        .post(url)
-        .header(signature::HEADER, signature)
-        .form(params)
-        .send()
-        .await?;
+    let request = || {
+        http.post(url)
+            .header(signature::HEADER, signature.as_str())
+            .form(params)
+            .send()
+    };
+    // Twilio retries a webhook once when it cannot connect (its default connection overrides,
+    // `rc=1` and `rp=ct`: twilio.com/docs/usage/webhooks/webhooks-connection-overrides).
+    let response = match request().await {
+        Err(e) if e.is_connect() => request().await?,
+        answer => answer?,
+    };
     let status = response.status();
     if !status.is_success() {
         return Err(SandboxError::Status {

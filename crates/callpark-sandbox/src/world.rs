@@ -36,6 +36,8 @@ pub(crate) struct SimCall {
     pub(crate) location: Location,
     /// When the leg began (Twilio's `start_time`).
     pub(crate) started_at: time::OffsetDateTime,
+    /// An agent's leg that rings and is not answered yet (Twilio's `ringing`).
+    pub(crate) ringing: bool,
 }
 
 /// Every call the sandbox has placed, live or ended.
