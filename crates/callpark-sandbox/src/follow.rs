@@ -109,16 +109,7 @@ impl Network {
                     .map_or_else(|| c.text.clone(), |i| i.text.clone())
             })
             .collect();
-        let (answerer, pickup) = match pick {
-            Some(pick) => (pick(&identities), Pickup::Answer),
-            None => {
-                let alone = (identities.len() == 1).then(|| identities[0].clone());
-                let pickup = alone
-                    .as_deref()
-                    .map_or(Pickup::Answer, |a| self.mischief.pickup(a));
-                (alone, pickup)
-            }
-        };
+        let (answerer, pickup) = self.answerer(&identities, pick);
         let mut answered_leg = None;
         let mut dial_status = "no-answer";
         for (client, identity) in clients.iter().zip(&identities) {
@@ -131,30 +122,9 @@ impl Network {
                 self.report_status(&child, "completed", "canceled").await?;
                 continue;
             }
-            match pickup {
-                Pickup::Answer => {
-                    if let Some(leg) = self.world().calls.get_mut(&child) {
-                        leg.ringing = false;
-                    }
-                    self.report_status(&child, "answered", "in-progress")
-                        .await?;
-                    answered_leg = Some(child);
-                }
-                Pickup::Decline => {
-                    dial_status = "busy";
-                    self.hang_up_leg(&child);
-                    self.report_status(&child, "completed", "busy").await?;
-                }
-                Pickup::LetRing => {
-                    // Twilio rings for the dial's timeout (30 s unless it says) plus 5 s.
-                    let timeout = dial
-                        .attr("timeout")
-                        .and_then(|t| t.parse().ok())
-                        .unwrap_or(30);
-                    tokio::time::sleep(self.real(Duration::from_secs(timeout + 5))).await;
-                    self.hang_up_leg(&child);
-                    self.report_status(&child, "completed", "no-answer").await?;
-                }
+            match self.pick_up(&child, dial, pickup).await? {
+                None => answered_leg = Some(child),
+                Some(status) => dial_status = status,
             }
         }
         let action = dial.attr("action").map(str::to_owned);
@@ -168,6 +138,57 @@ impl Network {
             };
         }
         Ok(())
+    }
+
+    /// Who answers, and how: the browser `pick` chooses answers at once; a browser rung alone
+    /// does what its agent chose.
+    fn answerer(
+        &self,
+        identities: &[String],
+        pick: Option<&Picker<'_>>,
+    ) -> (Option<String>, Pickup) {
+        match pick {
+            Some(pick) => (pick(identities), Pickup::Answer),
+            None => {
+                let alone = (identities.len() == 1).then(|| identities[0].clone());
+                let pickup = alone
+                    .as_deref()
+                    .map_or(Pickup::Answer, |a| self.mischief.pickup(a));
+                (alone, pickup)
+            }
+        }
+    }
+
+    /// The answering agent's browser leg `child` does as `pickup` says: `None` once it is on
+    /// the call, else the dial's status.
+    async fn pick_up(
+        self: &Arc<Self>,
+        child: &CallSid,
+        dial: &Node,
+        pickup: Pickup,
+    ) -> Result<Option<&'static str>, SandboxError> {
+        let status = match pickup {
+            Pickup::Answer => {
+                if let Some(leg) = self.world().calls.get_mut(child) {
+                    leg.ringing = false;
+                }
+                self.report_status(child, "answered", "in-progress").await?;
+                return Ok(None);
+            }
+            Pickup::Decline => "busy",
+            Pickup::LetRing => {
+                // Twilio rings for the dial's timeout (30 s unless it says) plus 5 s.
+                let timeout = dial
+                    .attr("timeout")
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(30);
+                tokio::time::sleep(self.real(Duration::from_secs(timeout + 5))).await;
+                "no-answer"
+            }
+        };
+        self.hang_up_leg(child);
+        self.report_status(child, "completed", status).await?;
+        Ok(Some(status))
     }
 
     /// Nobody answered: the dial ends, and its action says what the caller does next.
