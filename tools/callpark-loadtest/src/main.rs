@@ -15,6 +15,7 @@
 )]
 
 mod api;
+mod chaos;
 mod cycles;
 mod servers;
 mod sse;
@@ -27,7 +28,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "callpark-loadtest",
-    about = "Load generator for callpark's benchmarks"
+    about = "Load generator for callpark's benchmarks, and its chaos run"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -68,6 +69,9 @@ enum Command {
     /// SSE fan-out: subscribers on one or more instances, then parks; the time from a park's
     /// HTTP response to its event at the last subscriber.
     Sse(sse::SseArgs),
+    /// Call lives through two callpark instances on one database, with a faithful simulated
+    /// Twilio injecting faults, a `kill -9` and a PostgreSQL restart; then the invariants.
+    Chaos(chaos::ChaosArgs),
     /// VmRSS of processes, in KiB.
     Rss {
         /// Process ids.
@@ -98,6 +102,7 @@ fn main() -> std::process::ExitCode {
         }
         Command::Cycles(args) => runtime().block_on(cycles::run(&args)),
         Command::Sse(args) => runtime().block_on(sse::run(&args)),
+        Command::Chaos(args) => runtime().block_on(chaos::run(&args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
