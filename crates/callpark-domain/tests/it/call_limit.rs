@@ -122,15 +122,20 @@ async fn a_call_twilio_does_not_find_is_kept_until_the_limit_has_ended_it() {
     w.service.fire_due_deadlines(10).await.expect("sweep");
     assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving);
     w.telephony.script(&call_sid(PSTN), CallScript::Unfound);
-    let reconcile = || {
-        w.service
-            .reconcile(MINUTE, DEFAULT_RETRIEVE_RING_TIME, 10)
-    };
+    let reconcile = || w.service.reconcile(MINUTE, DEFAULT_RETRIEVE_RING_TIME, 10);
     w.advance(MINUTE * 2);
     reconcile().await.expect("reconcile");
-    assert_eq!(w.record(parked.id).await.state, ParkState::Retrieving, "asked again later");
+    assert_eq!(
+        w.record(parked.id).await.state,
+        ParkState::Retrieving,
+        "asked again later"
+    );
     w.advance(CALL_TIME_LIMIT);
     reconcile().await.expect("reconcile");
-    assert_eq!(w.record(parked.id).await.state, ParkState::Abandoned, "Twilio has ended it");
+    assert_eq!(
+        w.record(parked.id).await.state,
+        ParkState::Abandoned,
+        "Twilio has ended it"
+    );
     assert_eq!(w.occupied(&acme).await, vec![]);
 }

@@ -88,13 +88,17 @@ async fn a_database_back_within_the_connect_timeout_serves_the_operation() {
     test.create_org(&organisation("acme", 5)).await.unwrap();
     let mut config = test.db.config();
     let (upstream, port) = (server_address(&config.url), closed_port());
-    config.url = config.url.replacen(&upstream, &format!("127.0.0.1:{port}"), 1);
+    config.url = config
+        .url
+        .replacen(&upstream, &format!("127.0.0.1:{port}"), 1);
     config.connect_timeout = Duration::from_secs(2);
     let store = PgStore::new(&config).unwrap();
 
     let restarted = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         while let Ok((mut client, _)) = listener.accept().await {
             let upstream = upstream.clone();
             tokio::spawn(async move {
@@ -104,9 +108,15 @@ async fn a_database_back_within_the_connect_timeout_serves_the_operation() {
         }
     });
     let started = Instant::now();
-    let org = store.org(&org_slug("acme")).await.expect("served once it is back");
+    let org = store
+        .org(&org_slug("acme"))
+        .await
+        .expect("served once it is back");
     assert!(org.is_some());
-    assert!(started.elapsed() >= Duration::from_millis(400), "it waited for the restart");
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "it waited for the restart"
+    );
     restarted.abort();
 }
 
