@@ -230,21 +230,23 @@ impl Lives {
             None
         };
         let outcome = match outcome {
-            Some(Settled::WithAgent) => {
-                sleep_up_to(Duration::from_millis(500)).await;
-                let _ = self.sandbox.caller_hangs_up(caller).await;
-                "retrieved"
-            }
-            Some(Settled::Ended) => "ended while retrieved",
-            None => "",
+            Some(Settled::WithAgent) => Some(self.talk_and_hang_up(caller, "retrieved").await),
+            Some(Settled::Ended) => Some("ended while retrieved"),
+            None => None,
         };
         org.release(agent);
-        if outcome.is_empty() {
+        match outcome {
+            Some(outcome) => outcome,
             // Refused, or back in its slot: the deadline takes over.
-            self.await_deadline(caller).await
-        } else {
-            outcome
+            None => self.await_deadline(caller).await,
         }
+    }
+
+    /// The caller talks with the agent a moment, then hangs up: the life ended as `outcome`.
+    async fn talk_and_hang_up(&self, caller: &CallSid, outcome: &'static str) -> &'static str {
+        sleep_up_to(Duration::from_millis(500)).await;
+        let _ = self.sandbox.caller_hangs_up(caller).await;
+        outcome
     }
 
     /// Nobody retrieves it: the deadline rings its parker back (who answers, or not), then
@@ -253,9 +255,8 @@ impl Lives {
         let limit = self.max_park + self.ring * 4 + self.grace * 2 + Duration::from_secs(10);
         match self.until_settled(caller, limit).await {
             Some(Settled::WithAgent) => {
-                sleep_up_to(Duration::from_millis(500)).await;
-                let _ = self.sandbox.caller_hangs_up(caller).await;
-                "rang back and answered"
+                self.talk_and_hang_up(caller, "rang back and answered")
+                    .await
             }
             Some(Settled::Ended) => "timed out to voicemail",
             None => "still waiting at the end of its life",
