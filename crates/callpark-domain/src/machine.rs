@@ -155,6 +155,15 @@ pub enum Signal {
         /// How the dial ended.
         outcome: DialOutcome,
     },
+    /// Reconciliation found none of the `attempt`-th dial's agent legs connected or ringing,
+    /// with the caller still in progress: the dial is over unanswered, and no `<Dial>` action
+    /// waits for TwiML, so the caller is wherever Twilio last put it. A retrieve's caller goes
+    /// back to the lot; a ring-back's is redirected to voicemail, its slot held until Twilio
+    /// accepts (a [`Self::DialEnded`] can answer the voicemail TwiML itself, this cannot).
+    DialLapsed {
+        /// The attempt whose legs were looked at.
+        attempt: u32,
+    },
     /// The caller's voicemail recording is ready at this URL.
     RecordingAvailable(HttpUrl),
 }
@@ -270,6 +279,7 @@ impl Before<'_> {
             | Signal::DeadlinePassed(_)
             | Signal::DialAnswered { .. }
             | Signal::DialEnded { .. }
+            | Signal::DialLapsed { .. }
             | Signal::RecordingAvailable(_) => None,
         })
     }
@@ -303,6 +313,7 @@ impl Before<'_> {
             | Signal::LeftByRedirect
             | Signal::DialAnswered { .. }
             | Signal::DialEnded { .. }
+            | Signal::DialLapsed { .. }
             | Signal::RecordingAvailable(_) => None,
         }
     }
@@ -320,11 +331,18 @@ impl Before<'_> {
             Signal::RetrieveRequested(_) => return Err(TransitionError::AlreadyRetrieving),
             // A late or replayed callback of an earlier time out of the lot: this attempt is
             // not its business (the caller went back to the lot since, and left it again).
-            Signal::DialAnswered { attempt } | Signal::DialEnded { attempt, .. }
+            Signal::DialAnswered { attempt }
+            | Signal::DialEnded { attempt, .. }
+            | Signal::DialLapsed { attempt }
                 if *attempt != self.call.attempt =>
             {
                 None
             }
+            Signal::DialLapsed { .. } => match self.call.retrieval {
+                Some(Retrieval::Ringback(_)) => Some(self.on_the_way_to_voicemail()),
+                Some(Retrieval::ToVoicemail) => None,
+                Some(Retrieval::ByAgent(_)) | None => Some(self.returned()),
+            },
             // No dial is ringing on the way to voicemail.
             Signal::DialAnswered { .. }
             | Signal::DialEnded {
@@ -410,6 +428,17 @@ impl Before<'_> {
         let mut m = self.moved(ParkState::Parked, event);
         let latest = self.call.latest_deadline().max(self.ctx.now);
         m.next.deadline = Some((self.ctx.now + self.ctx.max_park).min(latest));
+        m
+    }
+
+    /// A ring-back nobody answered whose caller Twilio still holds where it was: redirected to
+    /// voicemail, and the slot stays held until Twilio accepts (refused, the caller is back in
+    /// the lot). Still the same time out of the lot, so it keeps its attempt and its start.
+    fn on_the_way_to_voicemail(&self) -> Move {
+        let mut m = self.moved(ParkState::Retrieving, LotEventKind::Updated);
+        m.next.state_changed_at = self.call.state_changed_at;
+        m.next.retrieval = Some(Retrieval::ToVoicemail);
+        m.effect = Some(Effect::SendToVoicemail);
         m
     }
 

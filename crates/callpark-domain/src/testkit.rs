@@ -132,6 +132,9 @@ pub enum CallScript {
     Refusing,
     /// Twilio does not find the call (20404) for redirects and its status alike.
     Unfound,
+    /// Twilio answers the call's status (`in-progress`) but refuses to act on redirects, as a
+    /// rate limit may refuse one request and not the one before.
+    RefusingRedirects,
 }
 
 /// A request [`ScriptedTelephony`] received.
@@ -222,7 +225,9 @@ fn scripted_failure(script: CallScript) -> Result<(), TelephonyError> {
         CallScript::Live => Ok(()),
         CallScript::Gone => Err(TelephonyError::NotInProgress),
         CallScript::Unanswered => Err(TelephonyError::OutcomeUnknown("scripted timeout".into())),
-        CallScript::Refusing => Err(TelephonyError::NotProcessed("scripted refusal".into())),
+        CallScript::Refusing | CallScript::RefusingRedirects => {
+            Err(TelephonyError::NotProcessed("scripted refusal".into()))
+        }
         CallScript::Unfound => Err(TelephonyError::NotFound),
     }
 }
@@ -258,7 +263,9 @@ impl Telephony for ScriptedTelephony {
     async fn call_status(&self, call: &CallSid) -> Result<CallStatus, TelephonyError> {
         match self.answer(call, TelephonyRequest::CallStatus(call.clone())) {
             CallScript::Gone => Ok(CallStatus::Completed),
-            CallScript::Live | CallScript::Unanswered => Ok(CallStatus::InProgress),
+            CallScript::Live | CallScript::Unanswered | CallScript::RefusingRedirects => {
+                Ok(CallStatus::InProgress)
+            }
             CallScript::Refusing => Err(TelephonyError::NotProcessed("scripted refusal".into())),
             CallScript::Unfound => Err(TelephonyError::NotFound),
         }

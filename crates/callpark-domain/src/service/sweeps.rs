@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::ParkingService;
 use super::SignalError;
-use crate::machine::{DialOutcome, ParkState, Refusal, Signal, TimeoutRoute};
+use crate::machine::{ParkState, Refusal, Signal, TimeoutRoute};
 use crate::model::{
     AgentStatus, Organisation, ParkedCall, Retrieval, TimeoutAction, retrieve_window,
 };
@@ -167,7 +167,8 @@ impl ParkingService {
     }
 
     /// A retrieve whose caller is still there, settled from the agents' legs: connected →
-    /// retrieved, none → back to the lot (or voicemail, for a ring-back). `None` while an
+    /// retrieved, none → back to the lot, or on its way to voicemail for a ring-back (the slot
+    /// held until Twilio accepts that redirect: the caller is still on hold). `None` while an
     /// agent's leg still rings (its own callbacks will settle it) or the provider cannot say.
     async fn settle_retrieve(
         &self,
@@ -197,22 +198,18 @@ impl ParkingService {
         if ringing {
             return Ok(None);
         }
-        let not_answered = Signal::DialEnded {
+        // A ring-back's way to voicemail is the move's own redirect; a caller back in the lot
+        // is redirected to its conference, which is safe whether it left it or not.
+        let lapsed = Signal::DialLapsed {
             attempt: call.attempt,
-            outcome: DialOutcome::NotAnswered,
         };
-        let urls = &self.ports.urls;
         let after = self
-            .apply_signal(call.id, None, &not_answered, org, None)
+            .apply_signal(call.id, None, &lapsed, org, None)
             .await?
             .call;
         Ok(Some(match after {
             Some(after) if after.state == ParkState::Parked => {
-                self.report_redirect(&after, &urls.park(call.id), org)
-                    .await?
-            }
-            Some(after) if after.state == ParkState::Voicemail => {
-                self.report_redirect(&after, &urls.voicemail(call.id), org)
+                self.report_redirect(&after, &self.ports.urls.park(call.id), org)
                     .await?
             }
             after => after,

@@ -182,6 +182,8 @@ enum On {
     DialAnswered,
     DialEndedAnswered,
     DialEndedNotAnswered,
+    /// Reconciliation found no leg of the attempt's dial connected or ringing.
+    DialLapsed,
     /// A voicemail recording is ready, and the record has none yet.
     RecordingNew,
     /// The same recording again (a repeated callback).
@@ -189,7 +191,7 @@ enum On {
 }
 
 impl On {
-    const ALL: [Self; 17] = [
+    const ALL: [Self; 18] = [
         Self::RedirectAccepted,
         Self::RefusedCallerGone,
         Self::RefusedNotProcessed,
@@ -205,6 +207,7 @@ impl On {
         Self::DialAnswered,
         Self::DialEndedAnswered,
         Self::DialEndedNotAnswered,
+        Self::DialLapsed,
         Self::RecordingNew,
         Self::RecordingRepeated,
     ];
@@ -241,6 +244,7 @@ impl On {
             Self::DialAnswered => Signal::DialAnswered { attempt: ATTEMPT },
             Self::DialEndedAnswered => dial_ended(ATTEMPT, DialOutcome::Answered),
             Self::DialEndedNotAnswered => dial_ended(ATTEMPT, DialOutcome::NotAnswered),
+            Self::DialLapsed => Signal::DialLapsed { attempt: ATTEMPT },
             Self::RecordingNew | Self::RecordingRepeated => Signal::RecordingAvailable(recording()),
         }
     }
@@ -272,6 +276,7 @@ impl On {
                 outcome: DialOutcome::NotAnswered,
                 ..
             } => Self::DialEndedNotAnswered,
+            Signal::DialLapsed { .. } => Self::DialLapsed,
             Signal::RecordingAvailable(url) if recorded == Some(url) => Self::RecordingRepeated,
             Signal::RecordingAvailable(_) => Self::RecordingNew,
         }
@@ -446,6 +451,7 @@ const TABLE: &[Row] = &[
     row(F::Parking, DialAnswered,                      Unchanged),
     row(F::Parking, DialEndedAnswered,                 Unchanged),
     row(F::Parking, DialEndedNotAnswered,              Unchanged),
+    row(F::Parking, DialLapsed,                        Unchanged),
     row(F::Parking, RecordingNew,                      Unchanged),
     row(F::Parking, RecordingRepeated,                 Unchanged),
 
@@ -465,6 +471,7 @@ const TABLE: &[Row] = &[
     row(F::Parked, DialAnswered,                       Unchanged),
     row(F::Parked, DialEndedAnswered,                  Unchanged),
     row(F::Parked, DialEndedNotAnswered,               Unchanged),
+    row(F::Parked, DialLapsed,                         Unchanged),
     row(F::Parked, RecordingNew,                       Unchanged),
     row(F::Parked, RecordingRepeated,                  Unchanged),
 
@@ -484,6 +491,7 @@ const TABLE: &[Row] = &[
     mv(F::RetrievingByAgent, DialAnswered,             ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingByAgent, DialEndedAnswered,        ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingByAgent, DialEndedNotAnswered,     goes(S::Parked, E::Returned).deadline(DeadlineSet).retrieval(Retrieving::Cleared)),
+    mv(F::RetrievingByAgent, DialLapsed,               goes(S::Parked, E::Returned).deadline(DeadlineSet).retrieval(Retrieving::Cleared)),
     row(F::RetrievingByAgent, RecordingNew,            Unchanged),
     row(F::RetrievingByAgent, RecordingRepeated,       Unchanged),
 
@@ -503,6 +511,7 @@ const TABLE: &[Row] = &[
     mv(F::RetrievingRingback, DialAnswered,            ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingRingback, DialEndedAnswered,       ends(S::Retrieved, E::Retrieved)),
     mv(F::RetrievingRingback, DialEndedNotAnswered,    ends(S::Voicemail, E::Voicemail)),
+    mv(F::RetrievingRingback, DialLapsed,              goes(S::Retrieving, E::Updated).retrieval(Retrieving::ToVoicemail).effect(SendToVoicemail).state_kept()),
     row(F::RetrievingRingback, RecordingNew,           Unchanged),
     row(F::RetrievingRingback, RecordingRepeated,      Unchanged),
 
@@ -523,6 +532,7 @@ const TABLE: &[Row] = &[
     row(F::RetrievingToVoicemail, DialAnswered,          Unchanged),
     row(F::RetrievingToVoicemail, DialEndedAnswered,     Unchanged),
     mv(F::RetrievingToVoicemail, DialEndedNotAnswered,   ends(S::Voicemail, E::Voicemail)),
+    row(F::RetrievingToVoicemail, DialLapsed,            Unchanged),
     row(F::RetrievingToVoicemail, RecordingNew,          Unchanged),
     row(F::RetrievingToVoicemail, RecordingRepeated,     Unchanged),
 
@@ -542,6 +552,7 @@ const TABLE: &[Row] = &[
     row(F::Retrieved, DialAnswered,                    Absorbed),
     row(F::Retrieved, DialEndedAnswered,               Absorbed),
     row(F::Retrieved, DialEndedNotAnswered,            Absorbed),
+    row(F::Retrieved, DialLapsed,                      Absorbed),
     row(F::Retrieved, RecordingNew,                    Absorbed),
     row(F::Retrieved, RecordingRepeated,               Absorbed),
 
@@ -561,6 +572,7 @@ const TABLE: &[Row] = &[
     row(F::Abandoned, DialAnswered,                    Absorbed),
     row(F::Abandoned, DialEndedAnswered,               Absorbed),
     row(F::Abandoned, DialEndedNotAnswered,            Absorbed),
+    row(F::Abandoned, DialLapsed,                      Absorbed),
     row(F::Abandoned, RecordingNew,                    Absorbed),
     row(F::Abandoned, RecordingRepeated,               Absorbed),
 
@@ -580,6 +592,7 @@ const TABLE: &[Row] = &[
     row(F::Failed, DialAnswered,                       Absorbed),
     row(F::Failed, DialEndedAnswered,                  Absorbed),
     row(F::Failed, DialEndedNotAnswered,               Absorbed),
+    row(F::Failed, DialLapsed,                         Absorbed),
     row(F::Failed, RecordingNew,                       Absorbed),
     row(F::Failed, RecordingRepeated,                  Absorbed),
 
@@ -599,6 +612,7 @@ const TABLE: &[Row] = &[
     row(F::Voicemail, DialAnswered,                    Absorbed),
     row(F::Voicemail, DialEndedAnswered,               Absorbed),
     row(F::Voicemail, DialEndedNotAnswered,            Absorbed),
+    row(F::Voicemail, DialLapsed,                      Absorbed),
     mv(F::Voicemail, RecordingNew,                     goes(S::Voicemail, E::VoicemailRecorded).recorded().state_kept()),
     row(F::Voicemail, RecordingRepeated,               Absorbed),
 ];
@@ -776,6 +790,9 @@ fn an_earlier_attempts_dial_callbacks_change_nothing() {
         },
         dial_ended(ATTEMPT - 1, DialOutcome::Answered),
         dial_ended(ATTEMPT - 1, DialOutcome::NotAnswered),
+        Signal::DialLapsed {
+            attempt: ATTEMPT - 1,
+        },
     ];
     for from in Start::ALL {
         let before = record(from, Some(1));

@@ -2,6 +2,8 @@
 //!
 //! - [`machine`]: the state machine as a table of every (state, signal) pair;
 //! - [`service`]: the use cases on the in-memory store and scripted telephony;
+//! - [`reconcile`]: a ring-back whose outcome Twilio left unknown, settled without losing the
+//!   caller;
 //! - [`call_limit`]: Twilio's four-hour limit on a call, from its start, and the deadlines;
 //! - [`mocks`]: the use cases against mockall mocks of the ports;
 //! - [`properties`]: random interleavings, with the lot's invariants after every step;
@@ -14,5 +16,6 @@ mod machine;
 mod mocks;
 mod properties;
 mod public_api;
+mod reconcile;
 mod service;
 mod support;
