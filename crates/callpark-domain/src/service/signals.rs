@@ -136,6 +136,11 @@ impl ParkingService {
                     .await?
                     .is_some_and(|c| &c.pstn == pstn);
             if bridged {
+                // The agent's leg ended with its caller: a late or repeated callback of it
+                // (`in-progress`, a retrieve's `answered`) is no longer news.
+                store
+                    .record_leg_status(leg, pstn, Some(&agent.identity), None, true)
+                    .await?;
                 store
                     .set_agent_status(&agent.org, &agent.identity, AgentStatus::Available, None)
                     .await?;
@@ -202,20 +207,50 @@ impl ParkingService {
         else {
             return Ok(None);
         };
-        // A repeated answer: no transition to store it with.
+        // A repeated answer, or one that comes after the dial's result or reconciliation
+        // settled the retrieve: no transition to store it with.
         if !after.agent_set
             && let (Some(call), Some(leg)) = (&after.call, browser_leg)
             && let Some(change) = on_call(call)
         {
-            let store = &self.ports.store;
-            store
-                .link_browser_leg(leg, &call.pstn_call, Some(&change.identity))
-                .await?;
-            store
-                .set_agent_status(&call.org, &change.identity, AgentStatus::OnCall, Some(leg))
+            self.on_call_after_the_fact(call, &change.identity, leg)
                 .await?;
         }
         Ok(after.call)
+    }
+
+    /// Puts the agent who answered a retrieve on its call after the retrieve was settled
+    /// without it, unless it is there already or the call is over: an answer held back until
+    /// after the caller hung up must not leave the agent on a call nothing will end (the
+    /// caller's end, which frees the agents on its call, came before it).
+    async fn on_call_after_the_fact(
+        &self,
+        call: &ParkedCall,
+        agent: &AgentIdentity,
+        leg: &CallSid,
+    ) -> Result<(), StoreError> {
+        let store = &self.ports.store;
+        let now = store.agent(&call.org, agent).await?;
+        if now
+            .is_none_or(|a| a.status == AgentStatus::OnCall && a.current_call.as_ref() == Some(leg))
+        {
+            return Ok(());
+        }
+        // Twilio knows whether the caller is still there; when it cannot say, the answer is
+        // taken at its word.
+        let over = matches!(
+            self.ports.telephony.call_status(&call.pstn_call).await,
+            Ok(status) if status.is_final()
+        );
+        let news = store
+            .record_leg_status(leg, &call.pstn_call, Some(agent), None, over)
+            .await?;
+        if news && !over {
+            store
+                .set_agent_status(&call.org, agent, AgentStatus::OnCall, Some(leg))
+                .await?;
+        }
+        Ok(())
     }
 
     /// The retrieve `<Dial>` of the parked call's `attempt`-th time out of the lot ended (its

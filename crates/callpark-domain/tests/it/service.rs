@@ -5,10 +5,11 @@ use callpark_domain::testkit::{
     CallScript, StaticUrls, TelephonyRequest, call_sid, caller, conference_sid, organisation,
 };
 use callpark_domain::{
-    AfterDial, AgentStatus, CallStatus, ChildLeg, ClientIdentity, ConferenceEventKind,
-    DEFAULT_RETRIEVE_RING_TIME, DialOutcome, HttpUrl, InboundCall, InboundError, LeaveReason,
-    LotEventKind as E, ParkError, ParkState, ParkedCallId, PstnLeg, Retrieval, RetrieveError,
-    Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls, retrieve_window,
+    AfterDial, AgentStatus, CallStatus, CallStatusUpdate, ChildLeg, ClientIdentity,
+    ConferenceEventKind, DEFAULT_RETRIEVE_RING_TIME, DialOutcome, HttpUrl, InboundCall,
+    InboundError, LeaveReason, LotEventKind as E, ParkError, ParkState, ParkedCallId, PstnLeg,
+    Retrieval, RetrieveError, Sequence, SweepReport, TelephonyFailure, TimeoutAction, WebhookUrls,
+    retrieve_window,
 };
 
 use crate::support::{World, at, identity, park_url, retrieve_url, secs, slot, voicemail_url};
@@ -1130,6 +1131,73 @@ async fn an_answer_that_arrives_after_the_caller_hung_up_leaves_the_agent_free()
         (AgentStatus::Available, None),
         "nobody is on the line: bob must still be offered calls"
     );
+}
+
+/// A callback repeated or held back until after the caller hung up — a retrieve's
+/// `answered`, an agent leg's `in-progress` — must not put the agent back on a call that is
+/// over: nothing would ever free them, and no caller would ring them again (the chaos run
+/// found agents left on a call this way).
+#[tokio::test]
+async fn a_callback_repeated_after_the_caller_hung_up_leaves_the_agent_free() {
+    for repeated in [
+        "the retrieve's answered",
+        "the agent leg's in-progress",
+        "an answered held back behind the dial's result",
+    ] {
+        let acme = organisation("acme", 3);
+        let w = World::new(std::slice::from_ref(&acme)).await;
+        let alice = w.agent("acme", "alice", 1).await;
+        let bob = w.agent("acme", "bob", 2).await;
+        w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+        let parked = w.park(&alice, BROWSER, None).await.expect("parked");
+        w.service
+            .retrieve(&bob, parked.slot, None)
+            .await
+            .expect("retrieving");
+        let bob_leg = call_sid(202);
+        let answered = || w.service.on_dial_answered(parked.id, 1, Some(&bob_leg));
+        let in_progress = CallStatusUpdate {
+            call: bob_leg.clone(),
+            parent: Some(call_sid(PSTN)),
+            status: CallStatus::InProgress,
+            agent: Some(ClientIdentity::of(&bob.org, &bob.identity)),
+            sequence: None,
+        };
+        if repeated == "an answered held back behind the dial's result" {
+            // The dial's result says answered first: the call is retrieved, with nobody on it
+            // yet as far as the agents' statuses go.
+            w.service
+                .on_dial_result(parked.id, 1, DialOutcome::Answered)
+                .await
+                .expect("dial result");
+        } else {
+            answered().await.expect("answered");
+            w.service
+                .on_call_status(&in_progress)
+                .await
+                .expect("status");
+            assert_eq!(w.agent_now(&bob).await.status, AgentStatus::OnCall);
+        }
+
+        // The caller hangs up (Twilio knows); bob's leg's own end is never heard.
+        w.caller_hangs_up(PSTN).await;
+        w.telephony.script(&call_sid(PSTN), CallScript::Gone);
+        assert_eq!(w.agent_now(&bob).await.status, AgentStatus::Available);
+        if repeated == "the agent leg's in-progress" {
+            w.service
+                .on_call_status(&in_progress)
+                .await
+                .expect("status again");
+        } else {
+            answered().await.expect("answered late");
+        }
+        let bob_now = w.agent_now(&bob).await;
+        assert_eq!(
+            (bob_now.status, bob_now.current_call),
+            (AgentStatus::Available, None),
+            "{repeated} after the hang-up"
+        );
+    }
 }
 
 #[tokio::test]
