@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use callpark_domain::{
-    CallSid, LotEvent, LotEventKind, OrgSlug, ParkState, ParkedCallId, ParkingStore, Sequence,
-    SlotNumber,
+    AgentStatus, CallSid, LotEvent, LotEventKind, OrgSlug, ParkState, ParkedCallId, ParkingStore,
+    Sequence, SlotNumber,
 };
 use callpark_sandbox::{Sandbox, Whereabouts};
 use time::OffsetDateTime;
@@ -60,8 +60,26 @@ pub(crate) async fn check(
         }
     }
     let mut log = EventLog::default();
+    let mut on_a_call = Tally::default();
     for org in orgs {
         log.replay(store, org).await?;
+        // Every caller's life has ended: an agent still on a call would never be rung again.
+        for agent in store.agents(org).await? {
+            if agent.status == AgentStatus::OnCall {
+                let leg = match &agent.current_call {
+                    Some(sid) => sandbox.fetch_call(sid).await.ok(),
+                    None => None,
+                };
+                let caller = leg.as_ref().and_then(|l| l.parent.clone());
+                let events = caller.as_ref().and_then(|c| log.last.get(c)).cloned();
+                on_a_call.add(|| {
+                    format!(
+                        "{org}/{} on {:?}: Twilio has {leg:?}; its caller's events: {events:?}",
+                        agent.identity, agent.current_call
+                    )
+                });
+            }
+        }
     }
     let (callers, lost, ghosts) = census(sandbox, &occupants, &log.last);
     Ok(Verdict {
@@ -74,6 +92,7 @@ pub(crate) async fn check(
             finding("deadlines that fired twice", log.timed_out_twice),
             finding("gaps in an organisation's event sequence", log.gaps),
             finding("calls left parking or retrieving", in_flight),
+            finding("agents left on a call that ended", on_a_call),
         ],
     })
 }
