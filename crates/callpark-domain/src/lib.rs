@@ -127,6 +127,7 @@
 #![deny(missing_docs)]
 
 mod events;
+mod history;
 mod machine;
 mod model;
 mod ports;
@@ -146,6 +147,7 @@ pub mod mocks {
 }
 
 pub use events::{LotEvent, LotEventKind};
+pub use history::{HistoryCursor, HistoryFilter, HistoryPage, HistoryQuery, Outcome};
 pub use machine::{
     DialOutcome, Effect, Move, ParkState, Refusal, Signal, Step, TimeoutRoute, TransitionContext,
     TransitionError, transition,
@@ -170,6 +172,6 @@ pub use service::{
 };
 pub use values::{
     AgentIdentity, Announcement, CallSid, CallerName, ClientIdentity, ConferenceSid, DisplayName,
-    HttpUrl, InvalidValue, Language, LotSize, MAX_SLOTS, OrgSlug, ParkedCallId, PhoneNumber,
-    Sequence, SlotNumber, TokenHash, Voice,
+    HttpUrl, InvalidValue, Language, LotSize, MAX_SLOTS, OrgSlug, PageLimit, ParkedCallId,
+    PhoneNumber, Sequence, SlotNumber, TokenHash, Voice,
 };

@@ -453,6 +453,9 @@ impl Before<'_> {
     fn leaves_lot(&self, event: LotEventKind, retrieval: Retrieval, effect: Effect) -> Move {
         let mut m = self.moved(ParkState::Retrieving, event);
         m.next.deadline = None;
+        if matches!(retrieval, Retrieval::Ringback(_)) {
+            m.next.ringbacks = self.call.ringbacks.saturating_add(1);
+        }
         m.next.retrieval = Some(retrieval);
         m.next.attempt = self.call.attempt.saturating_add(1);
         m.effect = Some(effect);

@@ -342,6 +342,8 @@ pub struct ParkedCall {
     /// The callback URLs of a retrieve carry it, so that a late or replayed callback of an
     /// earlier attempt never moves a newer one.
     pub attempt: u32,
+    /// How many times the deadline rang the parker back.
+    pub ringbacks: u32,
     /// When the record last changed state.
     pub state_changed_at: OffsetDateTime,
     /// When it reached a terminal state.
@@ -372,6 +374,20 @@ impl ParkedCall {
     /// Whether its slot is occupied (parking, parked or being retrieved).
     pub fn occupies_slot(&self) -> bool {
         self.state.occupies_slot()
+    }
+
+    /// The agent who took the call out of the lot, once one has (`Retrieved`): the retriever,
+    /// or the parker who answered a ring-back.
+    pub fn retrieved_by(&self) -> Option<&AgentIdentity> {
+        (self.state == ParkState::Retrieved)
+            .then(|| self.retrieval.as_ref().and_then(Retrieval::agent))
+            .flatten()
+    }
+
+    /// How long the caller has been (or was, once it ended) in the lot at `now`.
+    pub fn time_on_hold(&self, now: OffsetDateTime) -> Duration {
+        let until = self.ended_at.unwrap_or(now);
+        Duration::try_from(until - self.parked_at).unwrap_or(Duration::ZERO)
     }
 }
 

@@ -103,6 +103,7 @@ mod tests {
                 deadline: None,
                 retrieval: None,
                 attempt: 0,
+                ringbacks: 0,
                 state_changed_at: OffsetDateTime::UNIX_EPOCH,
                 ended_at: None,
                 recording_url: None,

@@ -15,16 +15,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, AutoSlot, Call, CallSid,
-    CasError, ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind,
-    LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgChange, OrgSlug,
-    Organisation, ParkState, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence,
-    SlotNumber, SlotRequest, StoreError, TokenHash,
+    CasError, ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, HistoryCursor,
+    HistoryFilter, LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall,
+    NewSession, OrgChange, OrgSlug, Organisation, ParkState, ParkedCall, ParkedCallId,
+    ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
 };
 use time::OffsetDateTime;
 
 mod access;
 mod events;
 mod legs;
+mod parked;
 mod roster;
 
 pub use events::MemoryEvents;
@@ -457,6 +458,7 @@ impl ParkingStore for MemoryStore {
             deadline: None,
             retrieval: None,
             attempt: 0,
+            ringbacks: 0,
             state_changed_at: request.now,
             ended_at: None,
             recording_url: None,
@@ -563,17 +565,7 @@ impl ParkingStore for MemoryStore {
         now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<ParkedCall>, StoreError> {
-        let state = self.lock();
-        let mut due: Vec<ParkedCall> = state
-            .occupancy
-            .values()
-            .filter_map(|id| state.parked.get(id))
-            .filter(|c| c.state == ParkState::Parked && c.deadline.is_some_and(|d| d <= now))
-            .cloned()
-            .collect();
-        due.sort_by_key(|c| c.deadline);
-        due.truncate(limit);
-        Ok(due)
+        Ok(self.lock().due_deadlines(now, limit))
     }
 
     async fn in_flight_since(
@@ -581,19 +573,16 @@ impl ParkingStore for MemoryStore {
         before: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<ParkedCall>, StoreError> {
-        let state = self.lock();
-        let mut stale: Vec<ParkedCall> = state
-            .occupancy
-            .values()
-            .filter_map(|id| state.parked.get(id))
-            .filter(|c| {
-                matches!(c.state, ParkState::Parking | ParkState::Retrieving)
-                    && c.state_changed_at <= before
-            })
-            .cloned()
-            .collect();
-        stale.sort_by_key(|c| c.state_changed_at);
-        stale.truncate(limit);
-        Ok(stale)
+        Ok(self.lock().in_flight_since(before, limit))
+    }
+
+    async fn history(
+        &self,
+        org: &OrgSlug,
+        filter: &HistoryFilter,
+        after: Option<HistoryCursor>,
+        limit: usize,
+    ) -> Result<Vec<ParkedCall>, StoreError> {
+        Ok(self.lock().history(org, filter, after, limit))
     }
 }

@@ -157,6 +157,7 @@ BEGIN
            ended_at = v_next.ended_at,
            recording_url = v_next.recording_url,
            attempt = v_next.attempt,
+           ringbacks = coalesce(v_next.ringbacks, ringbacks),
            version = version + 1
      WHERE id = p_id AND state = p_state AND version = p_version
     RETURNING * INTO v_call;

@@ -101,6 +101,7 @@ diesel::table! {
         version -> Int8,
         attempt -> Int4,
         call_started_at -> Timestamptz,
+        ringbacks -> Int4,
     }
 }
 

@@ -10,10 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError,
-    ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, LotEvent, LotEventKind,
-    LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgChange, OrgSlug,
-    Organisation, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber,
-    StoreError, TokenHash,
+    ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, HistoryCursor, HistoryFilter,
+    LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, NewSession,
+    OrgChange, OrgSlug, Organisation, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber,
+    Sequence, SlotNumber, StoreError, TokenHash,
 };
 use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
@@ -553,6 +553,19 @@ impl ParkingStore for PgStore {
     ) -> Result<Vec<ParkedCall>, StoreError> {
         self.bounded(async {
             queries::parked_calls::in_flight_since(&mut *self.conn().await?, before, max).await
+        })
+        .await
+    }
+
+    async fn history(
+        &self,
+        org: &OrgSlug,
+        filter: &HistoryFilter,
+        after: Option<HistoryCursor>,
+        max: usize,
+    ) -> Result<Vec<ParkedCall>, StoreError> {
+        self.bounded(async {
+            queries::history::page(&mut *self.conn().await?, org, filter, after, max).await
         })
         .await
     }

@@ -8,6 +8,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::events::{LotEvent, LotEventKind};
+use crate::history::{HistoryCursor, HistoryFilter};
 use crate::model::{
     Agent, AgentChange, AgentStatus, AgentStatusChange, Call, NewAgent, NewOrganisation,
     NewParkedCall, NewSession, OrgChange, Organisation, ParkedCall,
@@ -467,6 +468,20 @@ pub trait ParkingStore: Send + Sync {
     async fn in_flight_since(
         &self,
         before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<ParkedCall>, StoreError>;
+
+    /// Up to `limit` of the organisation's parked calls, live or ended, that `filter` lets
+    /// through and that come after `after` (when given): newest first, by park time and then
+    /// id, both descending.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn history(
+        &self,
+        org: &OrgSlug,
+        filter: &HistoryFilter,
+        after: Option<HistoryCursor>,
         limit: usize,
     ) -> Result<Vec<ParkedCall>, StoreError>;
 }

@@ -2,6 +2,7 @@
 
 use super::{LotView, ParkedCallContext, ParkingService, SlotView};
 use crate::events::LotEvent;
+use crate::history::{HistoryCursor, HistoryPage, HistoryQuery};
 use crate::model::Organisation;
 use crate::ports::StoreError;
 use crate::values::{OrgSlug, ParkedCallId, Sequence};
@@ -41,6 +42,30 @@ impl ParkingService {
         limit: usize,
     ) -> Result<Vec<LotEvent>, StoreError> {
         self.ports.store.events_after(org, after, limit).await
+    }
+
+    /// A page of the organisation's history: its parked calls, live or ended, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn history(
+        &self,
+        org: &OrgSlug,
+        query: &HistoryQuery,
+    ) -> Result<HistoryPage, StoreError> {
+        let limit = query.limit.get();
+        // One more than the page tells whether another page follows.
+        let mut calls = self
+            .ports
+            .store
+            .history(org, &query.filter, query.after, limit + 1)
+            .await?;
+        let more = calls.len() > limit;
+        calls.truncate(limit);
+        let next = more
+            .then(|| calls.last().map(HistoryCursor::after))
+            .flatten();
+        Ok(HistoryPage { calls, next })
     }
 
     /// A parked call with its organisation, for rendering its TwiML.

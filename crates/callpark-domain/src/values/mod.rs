@@ -39,4 +39,4 @@ pub use ids::{CallSid, ConferenceSid, ParkedCallId, TokenHash};
 pub use names::{
     AgentIdentity, Announcement, CallerName, ClientIdentity, DisplayName, Language, OrgSlug, Voice,
 };
-pub use numbers::{LotSize, MAX_SLOTS, Sequence, SlotNumber};
+pub use numbers::{LotSize, MAX_SLOTS, PageLimit, Sequence, SlotNumber};

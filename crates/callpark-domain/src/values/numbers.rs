@@ -96,3 +96,28 @@ impl fmt::Display for Sequence {
         write!(f, "{}", self.0)
     }
 }
+
+/// How many records a page of history holds, 1..=[`Self::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageLimit(u16);
+
+impl PageLimit {
+    /// The most records one page holds.
+    pub const MAX: Self = Self(500);
+    /// The page size when none is asked for.
+    pub const DEFAULT: Self = Self(50);
+
+    /// # Errors
+    /// [`InvalidValue`] outside 1..=500.
+    pub fn new(n: u32) -> Result<Self, InvalidValue> {
+        match u16::try_from(n) {
+            Ok(n) if (1..=Self::MAX.0).contains(&n) => Ok(Self(n)),
+            _ => Err(InvalidValue::new("page limit", "must be between 1 and 500")),
+        }
+    }
+
+    /// The number of records, 1..=500.
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}

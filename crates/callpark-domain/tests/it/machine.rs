@@ -121,6 +121,7 @@ fn record(from: Start, sid: Option<u128>) -> ParkedCall {
         deadline: None,
         retrieval: None,
         attempt: ATTEMPT,
+        ringbacks: 0,
         state_changed_at: at(10),
         ended_at: None,
         recording_url: None,
@@ -653,6 +654,10 @@ fn expected_next(before: &ParkedCall, signal: &Signal, to: &To) -> ParkedCall {
     if to.state == ParkState::Retrieving && before.state != ParkState::Retrieving {
         // Each time out of the lot is a new attempt.
         next.attempt = before.attempt + 1;
+        // A ring-back is counted with the call.
+        if to.retrieval == Retrieving::Ringback {
+            next.ringbacks = before.ringbacks + 1;
+        }
     }
     if to.ends {
         next.ended_at = Some(at(NOW));

@@ -16,11 +16,11 @@ use callpark_domain::mocks::{
 use callpark_domain::testkit::{agent_identity, call_sid, caller, epoch, new_agent, organisation};
 use callpark_domain::{
     Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError,
-    ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, HttpUrl, LotEvent, LotEventKind,
-    LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, NewSession, OrgChange, OrgSlug,
-    Organisation, ParkError, ParkRequest, ParkState, ParkedCall, ParkedCallId, ParkingService,
-    ParkingStore, PhoneNumber, Ports, Retrieval, RetrieveError, Role, Sequence, SlotNumber,
-    SlotRequest, StoreError, TelephonyError, TokenHash,
+    ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, HistoryCursor, HistoryFilter,
+    HttpUrl, LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall,
+    NewSession, OrgChange, OrgSlug, Organisation, ParkError, ParkRequest, ParkState, ParkedCall,
+    ParkedCallId, ParkingService, ParkingStore, PhoneNumber, Ports, Retrieval, RetrieveError, Role,
+    Sequence, SlotNumber, SlotRequest, StoreError, TelephonyError, TokenHash,
 };
 use callpark_memory::MemoryStore;
 use mockall::predicate::eq;
@@ -71,6 +71,7 @@ fn record(state: ParkState, version: u64) -> ParkedCall {
         deadline: None,
         retrieval: None,
         attempt: 0,
+        ringbacks: 0,
         state_changed_at: epoch(),
         ended_at: None,
         recording_url: None,
@@ -616,6 +617,17 @@ impl ParkingStore for YieldingStore {
     ) -> Result<Vec<ParkedCall>, StoreError> {
         tokio::task::yield_now().await;
         self.inner.in_flight_since(before, limit).await
+    }
+
+    async fn history(
+        &self,
+        org: &OrgSlug,
+        filter: &HistoryFilter,
+        after: Option<HistoryCursor>,
+        limit: usize,
+    ) -> Result<Vec<ParkedCall>, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.history(org, filter, after, limit).await
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub(crate) mod agents;
 pub(crate) mod calls;
+pub(crate) mod history;
 pub(crate) mod lot_events;
 pub(crate) mod organisations;
 pub(crate) mod parked_calls;

@@ -112,6 +112,9 @@ pub(crate) struct ParkedRow {
     #[diesel(deserialize_as = OffsetDateTime)]
     #[serde(default, with = "time::serde::rfc3339::option")]
     call_started_at: Option<OffsetDateTime>,
+    /// Absent from the snapshots of events stored before ring-backs were counted.
+    #[serde(default)]
+    ringbacks: i32,
 }
 
 impl ParkedRow {
@@ -142,6 +145,7 @@ impl ParkedRow {
             version: i64::try_from(call.version).unwrap_or(i64::MAX),
             attempt: i32::try_from(call.attempt).unwrap_or(i32::MAX),
             call_started_at: Some(call.call_started_at),
+            ringbacks: i32::try_from(call.ringbacks).unwrap_or(i32::MAX),
         }
     }
 }
@@ -192,6 +196,8 @@ impl TryFrom<ParkedRow> for ParkedCall {
             retrieval,
             attempt: u32::try_from(row.attempt)
                 .map_err(|_| unknown("parked_calls.attempt", "negative"))?,
+            ringbacks: u32::try_from(row.ringbacks)
+                .map_err(|_| unknown("parked_calls.ringbacks", "negative"))?,
             state_changed_at: row.state_changed_at,
             ended_at: row.ended_at,
             recording_url: optional(
@@ -205,7 +211,7 @@ impl TryFrom<ParkedRow> for ParkedCall {
     }
 }
 
-fn parked(row: ParkedRow) -> Result<ParkedCall, StoreError> {
+pub(super) fn parked(row: ParkedRow) -> Result<ParkedCall, StoreError> {
     ParkedCall::try_from(row).map_err(error::corrupt)
 }
 
@@ -530,6 +536,7 @@ mod tests {
             deadline: Some(epoch() + Duration::from_millis(1500)),
             retrieval: Some(Retrieval::Ringback(agent_identity("bob"))),
             attempt: 2,
+            ringbacks: 1,
             state_changed_at: epoch(),
             ended_at: None,
             recording_url: None,

@@ -19,6 +19,7 @@ use crate::values::SlotNumber;
 mod access;
 mod claims;
 mod directory;
+mod history;
 mod organisations;
 mod reads;
 mod transitions;
@@ -84,6 +85,7 @@ conformance_checks! {$
     reads::sequences_are_per_organisation,
     reads::due_deadlines_are_parked_calls_past_their_deadline,
     reads::in_flight_since_finds_stale_parking_and_retrieving,
+    history::history_pages_are_newest_first_filtered_and_complete,
 }
 
 fn slot(n: u32) -> SlotNumber {

@@ -243,6 +243,7 @@ pub(super) async fn every_field_survives_a_round_trip(store: &dyn ParkingStore) 
     next.conference_sid = Some(conference_sid(42));
     next.deadline = Some(epoch() + Duration::from_secs(300));
     next.retrieval = Some(Retrieval::Ringback(agent_identity("bob")));
+    next.ringbacks = 2;
     next.state_changed_at = epoch() + Duration::from_secs(5);
     next.caller.name = Some(CallerName::parse("Grace Hopper").expect("name"));
     let event = store
