@@ -156,4 +156,6 @@ pub struct HistoryPage {
     pub calls: Vec<ParkedCall>,
     /// Where the next page starts; `None` on the last page.
     pub next: Option<HistoryCursor>,
+    /// When it was read: how long a live call has been on hold is counted to then.
+    pub read_at: OffsetDateTime,
 }

@@ -39,6 +39,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .service(post("/lot/{slot}/retrieve", retrieve))
             .service(get("/events", sse::events))
             .service(get("/token", voice_token))
+            .configure(crate::history::configure)
             .configure(crate::sandbox::configure),
     );
 }

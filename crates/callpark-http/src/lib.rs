@@ -25,6 +25,7 @@ pub mod auth;
 pub mod body;
 pub mod dto;
 pub mod error;
+mod history;
 mod idempotency;
 mod live;
 pub mod manager;

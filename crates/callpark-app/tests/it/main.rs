@@ -7,6 +7,7 @@ mod crash;
 mod db;
 mod edges;
 mod helpers;
+mod history;
 mod life;
 mod limits;
 mod mutations;

@@ -53,6 +53,7 @@ impl ParkingService {
         org: &OrgSlug,
         query: &HistoryQuery,
     ) -> Result<HistoryPage, StoreError> {
+        let read_at = self.now();
         let limit = query.limit.get();
         // One more than the page tells whether another page follows.
         let mut calls = self
@@ -65,7 +66,11 @@ impl ParkingService {
         let next = more
             .then(|| calls.last().map(HistoryCursor::after))
             .flatten();
-        Ok(HistoryPage { calls, next })
+        Ok(HistoryPage {
+            calls,
+            next,
+            read_at,
+        })
     }
 
     /// A parked call with its organisation, for rendering its TwiML.
