@@ -299,13 +299,17 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Fires due deadlines every `interval`, and every ten intervals asks Twilio about parks and
-/// retrieves unconfirmed for longer than `grace`. Every instance runs this; the store's
-/// compare-and-set makes each deadline fire once.
 /// How often presence is expired: a page that went away makes its agent offline within the
 /// presence timeout and this.
 const PRESENCE_EVERY: Duration = Duration::from_secs(5);
+/// Reconciliation, and the check of agents left on an ended call, run every this many sweeps.
+const RECONCILE_EVERY_SWEEPS: u64 = 10;
+const AGENT_CHECK_EVERY_SWEEPS: u64 = 30;
 
+/// Fires due deadlines every sweep interval, expires presence every [`PRESENCE_EVERY`], every
+/// ten intervals asks Twilio about parks and retrieves unconfirmed for longer than the grace,
+/// and every thirty about the calls agents are on. Every instance runs this; the store's
+/// compare-and-set makes each deadline fire once.
 async fn sweep(service: ParkingService, settings: Settings) {
     let (grace, ring_time) = (settings.reconcile_grace, settings.ring_time);
     let presence_every =
@@ -314,40 +318,45 @@ async fn sweep(service: ParkingService, settings: Settings) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for tick in 0u64.. {
         ticker.tick().await;
-        match service.fire_due_deadlines(100).await {
-            Ok(report) if report.moved > 0 => {
-                tracing::info!(fired = report.moved, "park deadlines fired")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(
-                error = &e as &dyn std::error::Error,
-                "deadline sweep failed"
-            ),
-        }
+        let fired = service.fire_due_deadlines(100).await;
+        logged(
+            fired.map(|r| r.moved),
+            "park deadlines fired",
+            "deadline sweep failed",
+        );
         if tick % presence_every == 0 {
-            match service.expire_presence(settings.presence_timeout).await {
-                Ok(gone) if !gone.is_empty() => {
-                    tracing::info!(agents = gone.len(), "agents with no page went offline")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(
-                    error = &e as &dyn std::error::Error,
-                    "presence sweep failed"
-                ),
-            }
+            let gone = service.expire_presence(settings.presence_timeout).await;
+            logged(
+                gone.map(|g| g.len()),
+                "agents with no page went offline",
+                "presence sweep failed",
+            );
         }
-        if tick % 10 == 0 {
-            match service.reconcile(grace, ring_time, 100).await {
-                Ok(report) if report.moved > 0 => {
-                    tracing::info!(resolved = report.moved, "in-flight calls reconciled")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(
-                    error = &e as &dyn std::error::Error,
-                    "reconciliation failed"
-                ),
-            }
+        if tick % RECONCILE_EVERY_SWEEPS == 0 {
+            let resolved = service.reconcile(grace, ring_time, 100).await;
+            logged(
+                resolved.map(|r| r.moved),
+                "in-flight calls reconciled",
+                "reconciliation failed",
+            );
         }
+        if tick % AGENT_CHECK_EVERY_SWEEPS == 0 {
+            let freed = service.release_agents_of_ended_calls().await;
+            logged(
+                freed.map(|r| r.moved),
+                "agents left on an ended call are available again",
+                "the check of agents' calls failed",
+            );
+        }
+    }
+}
+
+/// Logs a sweep's outcome: how many it changed, when any, or why it failed.
+fn logged(outcome: Result<usize, callpark_domain::StoreError>, done: &str, failed: &str) {
+    match outcome {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "{done}"),
+        Err(e) => tracing::warn!(error = &e as &dyn std::error::Error, "{failed}"),
     }
 }
 

@@ -166,6 +166,54 @@ impl ParkingService {
         Ok(after.is_some_and(|after| after.version != call.version))
     }
 
+    /// Frees the agents left on a call that is over: an agent on a call whose leg Twilio says
+    /// has ended is available again. The callbacks that end an agent's call (its leg's final
+    /// status, its caller's) can be lost — a 5xx while the database restarts, an instance killed
+    /// mid-request — and nothing else would ever free it: it would never be rung again. One
+    /// call-status request per agent on a call; an agent whose call changed meanwhile is left
+    /// as it is.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the agents cannot be read.
+    pub async fn release_agents_of_ended_calls(&self) -> Result<SweepReport, StoreError> {
+        let store = &self.ports.store;
+        let mut on_calls = Vec::new();
+        for org in store.orgs().await? {
+            for agent in store.agents(&org.slug).await? {
+                if let (AgentStatus::OnCall, Some(leg)) = (agent.status, agent.current_call) {
+                    on_calls.push((org.slug.clone(), agent.identity, leg));
+                }
+            }
+        }
+        let mut report = SweepReport::of(on_calls.len());
+        for (org, identity, leg) in on_calls {
+            let ended = matches!(
+                self.ports.telephony.call_status(&leg).await,
+                Ok(status) if status.is_final()
+            );
+            if !ended {
+                continue;
+            }
+            let freed = async {
+                let now = store.agent(&org, &identity).await?;
+                let still_on_it = now.is_some_and(|a| {
+                    a.status == AgentStatus::OnCall && a.current_call.as_ref() == Some(&leg)
+                });
+                if still_on_it {
+                    store
+                        .set_agent_status(&org, &identity, AgentStatus::Available, None)
+                        .await?;
+                }
+                Ok::<_, StoreError>(still_on_it)
+            };
+            report.count(
+                freed.await.map_err(SignalError::from),
+                "freeing an agent failed",
+            );
+        }
+        Ok(report)
+    }
+
     /// A retrieve whose caller is still there, settled from the agents' legs: connected →
     /// retrieved, none → back to the lot, or on its way to voicemail for a ring-back (the slot
     /// held until Twilio accepts that redirect: the caller is still on hold). `None` while an

@@ -1,11 +1,12 @@
-//! Reconciliation of a ring-back whose outcome Twilio left unknown: the caller is still on
-//! hold, and must never be taken for one in voicemail before Twilio has accepted to take it
-//! there (the chaos run lost a caller in a conference that way).
+//! Reconciliation with what Twilio knows: a ring-back whose outcome Twilio left unknown (the
+//! caller is still on hold, and must never be taken for one in voicemail before Twilio has
+//! accepted to take it there: the chaos run lost a caller in a conference that way), and
+//! agents left on a call whose end was never heard.
 
 use callpark_domain::testkit::{CallScript, call_sid, organisation};
 use callpark_domain::{
-    DEFAULT_RETRIEVE_RING_TIME, LotEventKind as E, ParkState, Retrieval, TimeoutAction,
-    retrieve_window,
+    AgentStatus, DEFAULT_RETRIEVE_RING_TIME, LotEventKind as E, ParkState, Retrieval,
+    TimeoutAction, retrieve_window,
 };
 
 use crate::support::{World, secs, voicemail_url};
@@ -102,4 +103,46 @@ async fn a_ring_back_that_never_rang_holds_its_slot_until_twilio_takes_the_calle
         &[E::Updated, E::Returned],
     )
     .await;
+}
+
+/// Alice's call ended and none of its callbacks was heard (her leg's, her caller's): she is
+/// left on a call, and nothing but asking Twilio would ever free her. Bob's call goes on.
+#[tokio::test]
+async fn an_agent_left_on_a_call_twilio_has_ended_is_available_again() {
+    for (alices_leg, freed) in [
+        (CallScript::Gone, true),
+        // Twilio cannot say, or does not find it: she is left as she is, and asked again.
+        (CallScript::Unanswered, false),
+        (CallScript::Unfound, false),
+    ] {
+        let acme = organisation("acme", 3);
+        let w = World::new(std::slice::from_ref(&acme)).await;
+        let alice = w.agent("acme", "alice", 1).await;
+        let bob = w.agent("acme", "bob", 2).await;
+        w.answered_call(&acme, PSTN, BROWSER, &alice).await;
+        w.answered_call(&acme, PSTN + 1, BROWSER + 1, &bob).await;
+        w.telephony.script(&call_sid(BROWSER), alices_leg);
+
+        let report = w
+            .service
+            .release_agents_of_ended_calls()
+            .await
+            .expect("checked");
+        assert_eq!((report.examined, report.moved), (2, usize::from(freed)));
+        let (alice_now, bob_now) = (w.agent_now(&alice).await, w.agent_now(&bob).await);
+        let expected = if freed {
+            (AgentStatus::Available, None)
+        } else {
+            (AgentStatus::OnCall, Some(call_sid(BROWSER)))
+        };
+        assert_eq!(
+            (alice_now.status, alice_now.current_call),
+            expected,
+            "{alices_leg:?}"
+        );
+        assert_eq!(
+            (bob_now.status, bob_now.current_call),
+            (AgentStatus::OnCall, Some(call_sid(BROWSER + 1)))
+        );
+    }
 }
