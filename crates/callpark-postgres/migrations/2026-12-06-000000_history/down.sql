@@ -1,5 +1,7 @@
 DROP INDEX parked_calls_history_by_retriever;
 DROP INDEX parked_calls_history_by_parker;
+DROP INDEX parked_calls_history_live;
+DROP INDEX parked_calls_history_by_slot;
 DROP INDEX parked_calls_history_by_state;
 DROP INDEX parked_calls_history;
 CREATE OR REPLACE FUNCTION callpark_apply(

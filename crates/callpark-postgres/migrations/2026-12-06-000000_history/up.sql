@@ -1,7 +1,8 @@
 -- The history of parked calls (GET /api/history): how many times each call rang its parker
 -- back, and the indexes its pages are read by. A page is newest first per organisation, keyed
 -- on (parked_at, id) so that a later page is an index range like the first; an outcome filter
--- reads the states' own range, and an agent's calls are those they parked or retrieved.
+-- reads the states' own range, a slot's calls theirs, and an agent's calls are those they
+-- parked or retrieved.
 ALTER TABLE parked_calls ADD COLUMN ringbacks integer NOT NULL DEFAULT 0;
 UPDATE parked_calls p
    SET ringbacks = r.n
@@ -13,6 +14,12 @@ UPDATE parked_calls p
 
 CREATE INDEX parked_calls_history ON parked_calls (org, parked_at DESC, id DESC);
 CREATE INDEX parked_calls_history_by_state ON parked_calls (org, state, parked_at DESC, id DESC);
+-- A slot and an outcome that rarely go together are a range of their own, not a scan of
+-- every call with that outcome.
+CREATE INDEX parked_calls_history_by_slot
+    ON parked_calls (org, slot, state, parked_at DESC, id DESC);
+CREATE INDEX parked_calls_history_live ON parked_calls (org, parked_at DESC, id DESC)
+    WHERE state IN ('parking', 'parked', 'retrieving');
 CREATE INDEX parked_calls_history_by_parker
     ON parked_calls (org, parked_by, parked_at DESC, id DESC);
 CREATE INDEX parked_calls_history_by_retriever
