@@ -17,6 +17,7 @@
 mod api;
 mod chaos;
 mod cycles;
+mod history;
 mod servers;
 mod sse;
 mod stats;
@@ -72,6 +73,8 @@ enum Command {
     /// Call lives through two callpark instances on one database, with a faithful simulated
     /// Twilio injecting faults, a `kill -9` and a PostgreSQL restart; then the invariants.
     Chaos(chaos::ChaosArgs),
+    /// A long history read over HTTP: first and deep pages, a filtered page, the whole CSV.
+    History(history::HistoryArgs),
     /// VmRSS of processes, in KiB.
     Rss {
         /// Process ids.
@@ -103,6 +106,7 @@ fn main() -> std::process::ExitCode {
         Command::Cycles(args) => runtime().block_on(cycles::run(&args)),
         Command::Sse(args) => runtime().block_on(sse::run(&args)),
         Command::Chaos(args) => runtime().block_on(chaos::run(&args)),
+        Command::History(args) => runtime().block_on(history::run(&args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
