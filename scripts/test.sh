@@ -39,6 +39,11 @@ cargo package -p callpark-domain --allow-dirty --no-verify --offline
 echo "==> sandbox walk (the real binary, over HTTP)"
 bash scripts/sandbox-walk.sh
 
+echo "==> the chaos run, short form (two instances, kill -9, a PostgreSQL restart)"
+# Its own throwaway cluster (it restarts it), so it needs initdb and pg_ctl; it says so if not.
+# It prints the run's figures as JSON; a broken invariant fails it.
+bash scripts/chaos.sh --lives 500
+
 echo "==> every command of docs/deploy.md"
 bash scripts/test-deploy-doc.sh
 
