@@ -30,9 +30,12 @@ fi
 
 echo "==> the domain crate as a library: its embedding example, docs and package"
 # The example checks every step itself and exits non-zero on a failed check; its last line
-# says that every check passed.
-cargo run -q -p callpark-domain --example embed --all-features | tee /dev/stderr \
-  | tail -n 1 | grep -qx 'embed: every check passed'
+# says that every check passed. (Its output is shown from a file: `tee /dev/stderr` would
+# reopen a log file that stderr is, and truncate it.)
+embed_out=target/embed-example.out
+cargo run -q -p callpark-domain --example embed --all-features >"$embed_out"
+cat "$embed_out"
+tail -n 1 "$embed_out" | grep -qx 'embed: every check passed'
 RUSTDOCFLAGS="-D warnings" cargo doc -p callpark-domain --no-deps --all-features
 cargo package -p callpark-domain --allow-dirty --no-verify --offline
 
