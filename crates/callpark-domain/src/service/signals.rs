@@ -164,12 +164,7 @@ impl ParkingService {
                     .await?;
             }
             s if s.is_final() => {
-                let agent = store.agent(org, identity).await?;
-                if agent.is_some_and(|a| a.current_call.as_ref() == Some(leg)) {
-                    store
-                        .set_agent_status(org, identity, AgentStatus::Available, None)
-                        .await?;
-                }
+                self.free_agent_on(org, identity, leg).await?;
             }
             _ => {}
         }
@@ -217,6 +212,25 @@ impl ParkingService {
                 .await?;
         }
         Ok(after.call)
+    }
+
+    /// Makes the agent available if it is still on `leg`, and says whether it was: a leg's end
+    /// frees only the agent still on that leg, not one that has moved on to another call.
+    pub(super) async fn free_agent_on(
+        &self,
+        org: &OrgSlug,
+        identity: &AgentIdentity,
+        leg: &CallSid,
+    ) -> Result<bool, StoreError> {
+        let store = &self.ports.store;
+        let agent = store.agent(org, identity).await?;
+        let on_it = agent.is_some_and(|a| a.current_call.as_ref() == Some(leg));
+        if on_it {
+            store
+                .set_agent_status(org, identity, AgentStatus::Available, None)
+                .await?;
+        }
+        Ok(on_it)
     }
 
     /// Puts the agent who answered a retrieve on its call after the retrieve was settled

@@ -194,22 +194,8 @@ impl ParkingService {
             if !ended {
                 continue;
             }
-            let freed = async {
-                let now = store.agent(&org, &identity).await?;
-                let still_on_it = now.is_some_and(|a| {
-                    a.status == AgentStatus::OnCall && a.current_call.as_ref() == Some(&leg)
-                });
-                if still_on_it {
-                    store
-                        .set_agent_status(&org, &identity, AgentStatus::Available, None)
-                        .await?;
-                }
-                Ok::<_, StoreError>(still_on_it)
-            };
-            report.count(
-                freed.await.map_err(SignalError::from),
-                "freeing an agent failed",
-            );
+            let freed = self.free_agent_on(&org, &identity, &leg).await;
+            report.count(freed.map_err(SignalError::from), "freeing an agent failed");
         }
         Ok(report)
     }
