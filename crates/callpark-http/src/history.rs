@@ -101,24 +101,27 @@ const CSV_HEADER: &str = "id,slot,caller_number,caller_name,parked_by,parked_at,
 ended_at,outcome,seconds_on_hold,ringbacks,voicemail\r\n";
 
 fn csv_row(out: &mut String, call: &HistoryCallDto) {
-    let fields = [
-        call.id.clone(),
+    let caller_name = call.caller_name.as_deref().map(text_cell);
+    let (slot, seconds, ringbacks) = (
         call.slot.to_string(),
-        call.caller_number.clone().unwrap_or_default(),
-        call.caller_name
-            .as_deref()
-            .map(text_cell)
-            .unwrap_or_default(),
-        call.parked_by.clone(),
-        call.parked_at.clone(),
-        call.retrieved_by.clone().unwrap_or_default(),
-        call.ended_at.clone().unwrap_or_default(),
-        call.outcome.to_owned(),
         call.seconds_on_hold.to_string(),
         call.ringbacks.to_string(),
-        call.voicemail.to_string(),
+    );
+    let fields: [&str; 12] = [
+        &call.id,
+        &slot,
+        call.caller_number.as_deref().unwrap_or_default(),
+        caller_name.as_deref().unwrap_or_default(),
+        &call.parked_by,
+        &call.parked_at,
+        call.retrieved_by.as_deref().unwrap_or_default(),
+        call.ended_at.as_deref().unwrap_or_default(),
+        call.outcome,
+        &seconds,
+        &ringbacks,
+        if call.voicemail { "true" } else { "false" },
     ];
-    for (i, field) in fields.iter().enumerate() {
+    for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -139,11 +142,11 @@ fn quoted(out: &mut String, field: &str) {
 }
 
 /// Free text a caller chose (a caller ID name): a spreadsheet must not take it for a formula.
-fn text_cell(text: &str) -> String {
+fn text_cell(text: &str) -> std::borrow::Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
+        format!("'{text}").into()
     } else {
-        text.to_owned()
+        text.into()
     }
 }
 
@@ -320,4 +323,28 @@ fn instant(name: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
             "`{name}` must be an RFC 3339 time such as 2026-12-01T09:00:00Z, not {value:?}"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{quoted, text_cell};
+
+    #[track_caller]
+    fn check(caller_name: &str, cell: &str) {
+        let mut out = String::new();
+        quoted(&mut out, &text_cell(caller_name));
+        assert_eq!(out, cell, "{caller_name:?}");
+    }
+
+    #[test]
+    fn a_caller_name_is_one_cell_a_spreadsheet_reads_as_text() {
+        check("Grace Hopper", "Grace Hopper");
+        check("Hopper, Grace", "\"Hopper, Grace\"");
+        check("\"Amazing\" Grace", "\"\"\"Amazing\"\" Grace\"");
+        check("line\nbreak", "\"line\nbreak\"");
+        check("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"");
+        check("+1 555", "'+1 555");
+        check("-2", "'-2");
+        check("@SUM(A1)", "'@SUM(A1)");
+    }
 }
