@@ -153,6 +153,11 @@ def test_a_call_life_answers_as_documented(api):
 
     api.call("POST", f"/api/sandbox/calls/{caller['callSid']}/hangup", "bob",
              "/api/sandbox/calls/{sid}/hangup", status=204)
+    # Alice supervises the demo organisation: she reads what its history adds up to.
+    stats = api.call("GET", "/api/stats", "alice", status=200).json()
+    assert stats["totals"]["parks"] >= 1 and stats["totals"]["retrieved"] >= 1, stats
+    api.call("GET", "/api/stats", "bob", status=403)
+    api.call("GET", "/api/stats?bucket=week", "alice", "/api/stats", status=400)
     api.call("DELETE", "/api/session", "alice", status=204)
 
 

@@ -133,6 +133,7 @@ mod model;
 mod ports;
 mod presence;
 mod service;
+mod stats;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod values;
@@ -169,6 +170,9 @@ pub use service::{
     InboundRouting, LeaveReason, LotView, ParkError, ParkRequest, ParkedCallContext,
     ParkingService, Ports, RetrieveError, SessionLifetime, SignalError, SlotView, SweepReport,
     TelephonyFailure,
+};
+pub use stats::{
+    AgentStats, Bucket, BucketStats, Figures, ParkStats, Percentiles, StatsRange, StatsRangeError,
 };
 pub use values::{
     AgentIdentity, Announcement, CallSid, CallerName, ClientIdentity, ConferenceSid, DisplayName,

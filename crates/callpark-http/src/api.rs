@@ -40,6 +40,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .service(get("/events", sse::events))
             .service(get("/token", voice_token))
             .configure(crate::history::configure)
+            .configure(crate::stats::configure)
             .configure(crate::sandbox::configure),
     );
 }

@@ -235,23 +235,28 @@ enum Paging {
 
 /// The query string read strictly: every parameter known, given once, and well-formed.
 fn history_query(query: &str, paging: Paging) -> Result<HistoryQuery, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|_| ApiError::invalid("the query string is not well-formed"))?
-        .into_inner();
-    let mut seen: Vec<&str> = Vec::new();
-    let mut query = HistoryQuery {
+    let mut history = HistoryQuery {
         filter: HistoryFilter::default(),
         after: None,
         limit: PageLimit::DEFAULT,
     };
-    for (name, value) in &pairs {
-        if seen.contains(&name.as_str()) {
+    for (name, value) in &strict_pairs(query)? {
+        parameter(&mut history, name, value, paging)?;
+    }
+    Ok(history)
+}
+
+/// The query string's parameters, each given at most once.
+pub(crate) fn strict_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| ApiError::invalid("the query string is not well-formed"))?
+        .into_inner();
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
             return Err(ApiError::invalid(format!("`{name}` is given twice")));
         }
-        seen.push(name);
-        parameter(&mut query, name, value, paging)?;
     }
-    Ok(query)
+    Ok(pairs)
 }
 
 fn parameter(
@@ -317,7 +322,7 @@ fn parameter(
     Ok(())
 }
 
-fn instant(name: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
+pub(crate) fn instant(name: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
     OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
         ApiError::invalid(format!(
             "`{name}` must be an RFC 3339 time such as 2026-12-01T09:00:00Z, not {value:?}"

@@ -36,6 +36,7 @@ mod roster;
 pub mod routes;
 mod sandbox;
 mod sse;
+mod stats;
 mod stream_limits;
 pub mod team;
 pub mod throttle;

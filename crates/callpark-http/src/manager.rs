@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
 use callpark_domain::{Agent, OrgSlug, Role};
 
-use crate::auth::{Credential, authenticate, bearer, context, credential, guarded};
+use crate::auth::{AuthedAgent, Credential, authenticate, bearer, context, credential, guarded};
 use crate::error::ApiError;
 
 /// Who asks for a management operation.
@@ -108,6 +108,28 @@ impl FromRequest for Manager {
                 Who::Agent(_) => Err(forbidden(
                     "a supervisor of the organisation, or the admin token",
                 )),
+            }
+        })
+    }
+}
+
+/// A supervisor, for what concerns its own organisation only (the admin token is no
+/// organisation's): an agent without the role is 403.
+#[derive(Debug)]
+pub struct Supervisor(pub Agent);
+
+impl FromRequest for Supervisor {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let agent = AuthedAgent::from_request(req, payload);
+        Box::pin(async move {
+            let AuthedAgent(agent) = agent.await?;
+            if agent.role == Role::Supervisor {
+                Ok(Self(agent))
+            } else {
+                Err(forbidden("a supervisor of the organisation"))
             }
         })
     }

@@ -13,15 +13,30 @@ use callpark_domain::{
     LotEventKind, OrgSlug, ParkingService, PstnLeg, SlotNumber, SubscriptionError, Telephony,
     TelephonyError,
 };
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// The process's metrics recorder, installed on first use (a process has one).
 pub fn prometheus() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(TIME_ON_HOLD.to_owned()), HOLD_BUCKETS)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
         .clone()
 }
+
+/// How long callers were on hold, by organisation and how the call left the lot: a
+/// histogram, so that a dashboard can sum it across instances and organisations.
+const TIME_ON_HOLD: &str = "callpark_time_on_hold_seconds";
+
+/// Its buckets, in seconds: from a quick retrieve to the longest park.
+const HOLD_BUCKETS: &[f64] = &[
+    5.0, 10.0, 15.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+];
 
 /// How often [`upkeep`] folds the histograms' new samples into their summaries.
 pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
@@ -39,7 +54,8 @@ pub async fn upkeep(handle: PrometheusHandle, every: Duration) {
     }
 }
 
-/// Counts every event this instance writes, by kind.
+/// Counts every event this instance writes, by organisation and kind, and observes each
+/// call's time on hold when it leaves the lot.
 pub struct MeteredEvents(pub Arc<dyn EventPublisher>);
 
 impl std::fmt::Debug for MeteredEvents {
@@ -58,10 +74,28 @@ impl EventPublisher for MeteredEvents {
             LotEventKind::TimedOut => Some("callpark_timeouts_total"),
             _ => None,
         };
+        let org = event.org.to_string();
         if let Some(name) = name {
-            metrics::counter!(name).increment(1);
+            metrics::counter!(name, "org" => org.clone()).increment(1);
         }
-        metrics::counter!("callpark_lot_events_total", "kind" => event.kind.as_str()).increment(1);
+        metrics::counter!(
+            "callpark_lot_events_total",
+            "org" => org.clone(),
+            "kind" => event.kind.as_str()
+        )
+        .increment(1);
+        // The events by which a call leaves the lot, each once per call.
+        let left = match event.kind {
+            LotEventKind::Retrieved => Some("retrieved"),
+            LotEventKind::Abandoned => Some("abandoned"),
+            LotEventKind::Voicemail => Some("voicemail"),
+            LotEventKind::Failed => Some("failed"),
+            _ => None,
+        };
+        if let Some(outcome) = left {
+            metrics::histogram!(TIME_ON_HOLD, "org" => org, "outcome" => outcome)
+                .record(event.call.time_on_hold(event.at).as_secs_f64());
+        }
         self.0.publish(event).await;
     }
 

@@ -5,6 +5,7 @@ use callpark_http::routes::paths::{self, with_attempt};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, sid};
+use crate::roles::agent_with_role;
 
 const ACME: &str = "+15550001000";
 const GLOBEX: &str = "+15550002000";
@@ -222,5 +223,69 @@ async fn a_history_query_it_cannot_read_is_refused_in_words() {
         error_code(anonymous).await,
         (401, "unauthorized".to_owned())
     );
+    lot.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_supervisor_reads_what_the_history_adds_up_to_and_nobody_else_does() {
+    let lot = three_lives().await;
+    let sam = agent_with_role(&lot.app, "acme", "sam", "supervisor").await;
+    let gina = agent_with_role(&lot.app, "globex", "gina", "supervisor").await;
+    let stats = |token: String| {
+        let app = &lot.app;
+        async move {
+            let response = app.get("/api/stats?bucket=day", &token).await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let acme = stats(sam.clone()).await;
+    let totals = &acme["totals"];
+    let calls = history(&lot, &sam, "").await["calls"].clone();
+    let calls = calls.as_array().unwrap();
+    let with = |outcome: &str| calls.iter().filter(|c| c["outcome"] == outcome).count();
+    for (figure, outcome) in [
+        ("retrieved", "retrieved"),
+        ("abandoned", "abandoned"),
+        ("live", "live"),
+    ] {
+        assert_eq!(totals[figure], with(outcome), "{figure}: {acme}");
+        assert_eq!(totals[figure], 1, "{figure}: {acme}");
+    }
+    assert_eq!(totals["parks"], calls.len());
+    let retrieved = calls.iter().find(|c| c["outcome"] == "retrieved").unwrap();
+    let waited = &retrieved["secondsOnHold"];
+    assert_eq!(
+        totals["timeToRetrieveSeconds"],
+        json!({"p50": waited, "p90": waited, "p99": waited})
+    );
+    let days = acme["buckets"].as_array().unwrap();
+    assert_eq!(days.len(), 31, "30 days back from now, by the day: {acme}");
+    assert_eq!(
+        days.iter()
+            .map(|d| d["parks"].as_u64().unwrap())
+            .sum::<u64>(),
+        3
+    );
+    let agents: Vec<_> = acme["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["agent"].as_str().unwrap(),
+                a["parked"]["parks"].as_u64().unwrap(),
+                a["retrieved"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(agents, [("alice", 3, 0), ("bob", 0, 1)]);
+
+    // Globex's supervisor counts globex's one call; agents are refused.
+    assert_eq!(stats(gina).await["totals"]["parks"], 1);
+    let refused = lot.app.get("/api/stats", &lot.alice).await;
+    assert_eq!(error_code(refused).await, (403, "forbidden".to_owned()));
+    let bad = lot.app.get("/api/stats?bucket=week", &sam).await;
+    assert_eq!(error_code(bad).await, (400, "invalid_request".to_owned()));
     lot.app.stop().await;
 }

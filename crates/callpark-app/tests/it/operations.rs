@@ -83,6 +83,12 @@ async fn metrics_count_parks_and_time_webhooks() {
     app.inbound_call_answered(&sid(1), "+14155550100", NUMBER, &sid(2), "acme.alice")
         .await;
     app.park(&alice, &sid(2), None).await;
+    // The caller hangs up: the call leaves the lot, and its time on hold is observed.
+    app.webhook_ok(
+        paths::CALL_STATUS,
+        &[("CallSid", &sid(1)), ("CallStatus", "completed")],
+    )
+    .await;
     // Only the scraper with the metrics token reads them: they name organisations.
     for token in [
         None,
@@ -107,7 +113,18 @@ async fn metrics_count_parks_and_time_webhooks() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("org=\"acme\""), "{metrics}");
+    for series in [
+        "callpark_parks_total{org=\"acme\"}",
+        "callpark_abandons_total{org=\"acme\"}",
+        "callpark_lot_events_total{org=\"acme\",kind=\"abandoned\"}",
+        "callpark_time_on_hold_seconds_bucket{org=\"acme\",outcome=\"abandoned\",le=\"5\"}",
+        "callpark_time_on_hold_seconds_count{org=\"acme\",outcome=\"abandoned\"}",
+    ] {
+        assert!(
+            metrics.contains(series),
+            "{series} missing from:\n{metrics}"
+        );
+    }
     for name in [
         "callpark_parks_total",
         "callpark_webhook_seconds",

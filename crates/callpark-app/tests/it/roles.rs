@@ -9,7 +9,7 @@ use crate::helpers::{ADMIN_TOKEN, Api, TestApp, sid};
 use crate::life::{Parked, park_one};
 
 /// Creates an agent with `role` through the admin API; returns its token.
-async fn agent_with_role(app: &Api, org: &str, identity: &str, role: &str) -> String {
+pub(crate) async fn agent_with_role(app: &Api, org: &str, identity: &str, role: &str) -> String {
     let response = app
         .http
         .post(app.url(&format!("/admin/orgs/{org}/agents")))

@@ -2,10 +2,11 @@
 
 use super::{LotView, ParkedCallContext, ParkingService, SlotView};
 use crate::events::LotEvent;
-use crate::history::{HistoryCursor, HistoryPage, HistoryQuery};
+use crate::history::{HistoryCursor, HistoryFilter, HistoryPage, HistoryQuery};
 use crate::model::Organisation;
 use crate::ports::StoreError;
-use crate::values::{OrgSlug, ParkedCallId, Sequence};
+use crate::stats::{ParkStats, StatsBuilder, StatsRange};
+use crate::values::{OrgSlug, PageLimit, ParkedCallId, Sequence};
 
 impl ParkingService {
     /// The whole lot of an organisation, free slots included.
@@ -71,6 +72,32 @@ impl ParkingService {
             next,
             read_at,
         })
+    }
+
+    /// What the organisation's calls parked in `range` add up to, per bucket and per agent:
+    /// the history of the range, read a page at a time and folded.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn stats(&self, org: &OrgSlug, range: StatsRange) -> Result<ParkStats, StoreError> {
+        let mut report = StatsBuilder::new(range, self.now());
+        let mut query = HistoryQuery {
+            filter: HistoryFilter {
+                parked_from: Some(range.from()),
+                parked_before: Some(range.to()),
+                ..HistoryFilter::default()
+            },
+            after: None,
+            limit: PageLimit::MAX,
+        };
+        loop {
+            let page = self.history(org, &query).await?;
+            page.calls.iter().for_each(|call| report.add(call));
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => return Ok(report.finish()),
+            }
+        }
     }
 
     /// A parked call with its organisation, for rendering its TwiML.

@@ -7,6 +7,7 @@
 //! - [`call_limit`]: Twilio's four-hour limit on a call, from its start, and the deadlines;
 //! - [`mocks`]: the use cases against mockall mocks of the ports;
 //! - [`properties`]: random interleavings, with the lot's invariants after every step;
+//! - [`stats`]: park analytics agree with the history they summarise, on generated lives;
 //! - [`public_api`]: the public API is the checked-in `public-api.txt`;
 //! - [`dependencies`]: the domain depends on no runtime, web, SQL or serde crate.
 
@@ -18,4 +19,5 @@ mod properties;
 mod public_api;
 mod reconcile;
 mod service;
+mod stats;
 mod support;
