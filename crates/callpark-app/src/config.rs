@@ -175,6 +175,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CALLPARK_RING_SECS", default_value_t = 20)]
     pub ring_secs: u64,
 
+    /// How many days the history keeps callers' numbers and names, voicemail recordings and
+    /// lot events: older ones are forgotten (callers anonymised, events deleted) by a sweep,
+    /// a small batch at a time. 0 keeps everything.
+    #[arg(long, env = "CALLPARK_RETENTION_DAYS", default_value_t = 90)]
+    pub retention_days: u64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CALLPARK_WORKERS")]
     pub workers: Option<usize>,
@@ -230,6 +236,8 @@ pub struct Settings {
     pub presence_timeout: Duration,
     pub max_failed_logins: u32,
     pub max_streams: usize,
+    /// `None`: keep everything.
+    pub retention: Option<Duration>,
     pub workers: Option<usize>,
 }
 
@@ -330,6 +338,8 @@ impl ServeArgs {
             presence_timeout: Duration::from_secs(self.presence_timeout_secs.max(10)),
             max_failed_logins: self.max_failed_logins.max(1),
             max_streams: self.max_streams.max(1),
+            retention: (self.retention_days > 0)
+                .then(|| Duration::from_secs(self.retention_days.saturating_mul(86_400))),
             workers: self.workers,
         })
     }

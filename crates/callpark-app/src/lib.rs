@@ -305,6 +305,13 @@ const PRESENCE_EVERY: Duration = Duration::from_secs(5);
 /// Reconciliation, and the check of agents left on an ended call, run every this many sweeps.
 const RECONCILE_EVERY_SWEEPS: u64 = 10;
 const AGENT_CHECK_EVERY_SWEEPS: u64 = 30;
+/// The retention sweep runs every this many sweeps, forgetting at most
+/// [`RETENTION_BATCHES`] batches of [`RETENTION_BATCH`] rows of each kind: each batch a few
+/// short statements, so that a backlog (the first run on a long history) never holds the lot
+/// up, and is worked off run by run.
+const RETENTION_EVERY_SWEEPS: u64 = 60;
+const RETENTION_BATCH: usize = 500;
+const RETENTION_BATCHES: usize = 20;
 
 /// Fires due deadlines every sweep interval, expires presence every [`PRESENCE_EVERY`], every
 /// ten intervals asks Twilio about parks and retrieves unconfirmed for longer than the grace,
@@ -348,7 +355,37 @@ async fn sweep(service: ParkingService, settings: Settings) {
                 "the check of agents' calls failed",
             );
         }
+        if let Some(retention) = settings.retention
+            && tick % RETENTION_EVERY_SWEEPS == 0
+        {
+            let forgotten = forget_old(&service, retention).await;
+            logged(
+                forgotten,
+                "records older than the retention forgotten",
+                "the retention sweep failed",
+            );
+        }
     }
+}
+
+/// Forgets what is older than `retention`, batch after batch while batches come back full.
+async fn forget_old(
+    service: &ParkingService,
+    retention: Duration,
+) -> Result<usize, callpark_domain::StoreError> {
+    let mut total = 0;
+    for _ in 0..RETENTION_BATCHES {
+        let batch = service
+            .forget_older_than(retention, RETENTION_BATCH)
+            .await?;
+        total += batch.total();
+        if !batch.filled(RETENTION_BATCH) {
+            break;
+        }
+        // Let the lot's own work run between batches.
+        tokio::task::yield_now().await;
+    }
+    Ok(total)
 }
 
 /// Logs a sweep's outcome: how many it changed, when any, or why it failed.

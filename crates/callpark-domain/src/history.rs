@@ -159,3 +159,28 @@ pub struct HistoryPage {
     /// When it was read: how long a live call has been on hold is counted to then.
     pub read_at: OffsetDateTime,
 }
+
+/// What one batch of forgetting old records did ([`crate::ParkingStore::forget_before`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Forgotten {
+    /// Ended parked calls whose caller (number and name) and voicemail recording were erased.
+    pub anonymised: usize,
+    /// Lot events deleted.
+    pub events: usize,
+    /// Calls, with their agents' legs, deleted.
+    pub calls: usize,
+}
+
+impl Forgotten {
+    /// Everything it forgot.
+    pub fn total(&self) -> usize {
+        self.anonymised + self.events + self.calls
+    }
+
+    /// Whether a batch of `limit` was full of some kind: more may be left to forget.
+    pub fn filled(&self, limit: usize) -> bool {
+        [self.anonymised, self.events, self.calls]
+            .into_iter()
+            .any(|n| n >= limit)
+    }
+}

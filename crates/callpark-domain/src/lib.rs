@@ -148,7 +148,7 @@ pub mod mocks {
 }
 
 pub use events::{LotEvent, LotEventKind};
-pub use history::{HistoryCursor, HistoryFilter, HistoryPage, HistoryQuery, Outcome};
+pub use history::{Forgotten, HistoryCursor, HistoryFilter, HistoryPage, HistoryQuery, Outcome};
 pub use machine::{
     DialOutcome, Effect, Move, ParkState, Refusal, Signal, Step, TimeoutRoute, TransitionContext,
     TransitionError, transition,

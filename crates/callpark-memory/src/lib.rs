@@ -15,10 +15,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, AutoSlot, Call, CallSid,
-    CasError, ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, HistoryCursor,
-    HistoryFilter, LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall,
-    NewSession, OrgChange, OrgSlug, Organisation, ParkState, ParkedCall, ParkedCallId,
-    ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError, TokenHash,
+    CasError, ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, Forgotten,
+    HistoryCursor, HistoryFilter, LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation,
+    NewParkedCall, NewSession, OrgChange, OrgSlug, Organisation, ParkState, ParkedCall,
+    ParkedCallId, ParkingStore, PhoneNumber, Sequence, SlotNumber, SlotRequest, StoreError,
+    TokenHash,
 };
 use time::OffsetDateTime;
 
@@ -584,5 +585,13 @@ impl ParkingStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<ParkedCall>, StoreError> {
         Ok(self.lock().history(org, filter, after, limit))
+    }
+
+    async fn forget_before(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Forgotten, StoreError> {
+        Ok(self.lock().forget_before(cutoff, limit))
     }
 }

@@ -1,6 +1,6 @@
-//! Reads of many parked calls: the sweeps' and the history's.
+//! Reads of many parked calls (the sweeps' and the history's), and the retention's batches.
 
-use callpark_domain::{HistoryCursor, HistoryFilter, OrgSlug, ParkState, ParkedCall};
+use callpark_domain::{Forgotten, HistoryCursor, HistoryFilter, OrgSlug, ParkState, ParkedCall};
 use time::OffsetDateTime;
 
 use crate::State;
@@ -50,6 +50,41 @@ impl State {
             .collect();
         calls.sort_by_key(|c| std::cmp::Reverse((c.parked_at, c.id.as_uuid())));
         calls.into_iter().take(limit).cloned().collect()
+    }
+
+    /// One batch of [`callpark_domain::ParkingStore::forget_before`].
+    pub(crate) fn forget_before(&mut self, cutoff: OffsetDateTime, limit: usize) -> Forgotten {
+        let mut forgotten = Forgotten::default();
+        let remembered = |c: &ParkedCall| {
+            c.caller.number.is_some() || c.caller.name.is_some() || c.recording_url.is_some()
+        };
+        for call in self.parked.values_mut() {
+            if forgotten.anonymised < limit
+                && call.ended_at.is_some_and(|ended| ended < cutoff)
+                && remembered(call)
+            {
+                call.caller = callpark_domain::Caller::default();
+                call.recording_url = None;
+                forgotten.anonymised += 1;
+            }
+        }
+        for events in self.events.values_mut() {
+            while forgotten.events < limit && events.front().is_some_and(|e| e.at < cutoff) {
+                events.pop_front();
+                forgotten.events += 1;
+            }
+        }
+        let old: std::collections::HashSet<_> = self
+            .calls
+            .values()
+            .filter(|c| c.started_at < cutoff)
+            .map(|c| c.pstn.clone())
+            .take(limit)
+            .collect();
+        self.browser_legs.retain(|_, leg| !old.contains(&leg.pstn));
+        self.calls.retain(|pstn, _| !old.contains(pstn));
+        forgotten.calls = old.len();
+        forgotten
     }
 
     fn occupants(&self) -> impl Iterator<Item = &ParkedCall> {

@@ -10,10 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     Agent, AgentChange, AgentIdentity, AgentStatus, AgentStatusChange, Call, CallSid, CasError,
-    ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, HistoryCursor, HistoryFilter,
-    LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall, NewSession,
-    OrgChange, OrgSlug, Organisation, ParkedCall, ParkedCallId, ParkingStore, PhoneNumber,
-    Sequence, SlotNumber, StoreError, TokenHash,
+    ChangeOrgError, ClaimError, CreateAgentError, CreateOrgError, Forgotten, HistoryCursor,
+    HistoryFilter, LotEvent, LotEventKind, LotSnapshot, NewAgent, NewOrganisation, NewParkedCall,
+    NewSession, OrgChange, OrgSlug, Organisation, ParkedCall, ParkedCallId, ParkingStore,
+    PhoneNumber, Sequence, SlotNumber, StoreError, TokenHash,
 };
 use deadpool::managed::{Hook, HookError, HookResult};
 use diesel::prelude::*;
@@ -566,6 +566,17 @@ impl ParkingStore for PgStore {
     ) -> Result<Vec<ParkedCall>, StoreError> {
         self.bounded(async {
             queries::history::page(&mut *self.conn().await?, org, filter, after, max).await
+        })
+        .await
+    }
+
+    async fn forget_before(
+        &self,
+        cutoff: OffsetDateTime,
+        max: usize,
+    ) -> Result<Forgotten, StoreError> {
+        self.bounded(async {
+            queries::retention::forget_before(&mut *self.conn().await?, cutoff, max).await
         })
         .await
     }

@@ -73,6 +73,7 @@ impl TestApp {
             presence_timeout: Duration::from_secs(120),
             max_failed_logins: 10,
             max_streams: 10_000,
+            retention: Some(Duration::from_secs(90 * 86_400)),
             workers: Some(2),
         };
         adjust(&mut settings);

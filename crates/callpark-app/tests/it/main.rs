@@ -14,6 +14,7 @@ mod mutations;
 mod operations;
 mod presence;
 mod reliability;
+mod retention;
 mod roles;
 mod sandbox;
 mod sessions;

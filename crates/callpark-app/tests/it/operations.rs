@@ -38,6 +38,7 @@ fn real_twilio_on_the_memory_store(allow: bool) -> Settings {
         presence_timeout: Duration::from_secs(120),
         max_failed_logins: 10,
         max_streams: 10_000,
+        retention: Some(Duration::from_secs(90 * 86_400)),
         workers: Some(1),
     }
 }

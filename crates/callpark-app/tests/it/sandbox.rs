@@ -31,6 +31,7 @@ async fn sandbox_service(behaviour: Behaviour) -> (Instance, impl Fn(&str) -> St
         presence_timeout: Duration::from_secs(120),
         max_failed_logins: 10,
         max_streams: 10_000,
+        retention: Some(Duration::from_secs(90 * 86_400)),
         workers: Some(1),
     };
     let app = Application::build(settings).await.unwrap();

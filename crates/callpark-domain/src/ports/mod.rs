@@ -8,7 +8,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::events::{LotEvent, LotEventKind};
-use crate::history::{HistoryCursor, HistoryFilter};
+use crate::history::{Forgotten, HistoryCursor, HistoryFilter};
 use crate::model::{
     Agent, AgentChange, AgentStatus, AgentStatusChange, Call, NewAgent, NewOrganisation,
     NewParkedCall, NewSession, OrgChange, Organisation, ParkedCall,
@@ -484,6 +484,22 @@ pub trait ParkingStore: Send + Sync {
         after: Option<HistoryCursor>,
         limit: usize,
     ) -> Result<Vec<ParkedCall>, StoreError>;
+
+    /// Forgets, in one short batch of at most `limit` rows of each kind, what is older than
+    /// `cutoff`: the caller's number and name and the voicemail recording of the parked calls
+    /// that ended before it (the rest of each record stays, so the history and its figures
+    /// still count the call), the lot events that happened before it, and the calls (with
+    /// their agents' legs) that began before it. The service asks only for a cutoff more than
+    /// a call's four-hour limit ago, so every such call has ended; a call still in the lot is
+    /// never touched, and the organisations' event sequences go on where they were.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    async fn forget_before(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Forgotten, StoreError>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
-//! The sweeps every instance runs: due deadlines, and records whose telephony outcome is
-//! unknown.
+//! The sweeps every instance runs: due deadlines, records whose telephony outcome is
+//! unknown, and the retention of old records.
 
 use std::time::Duration;
 
 use super::ParkingService;
 use super::SignalError;
+use crate::history::Forgotten;
 use crate::machine::{ParkState, Refusal, Signal, TimeoutRoute};
 use crate::model::{
-    AgentStatus, Organisation, ParkedCall, Retrieval, TimeoutAction, retrieve_window,
+    AgentStatus, CALL_TIME_LIMIT, Organisation, ParkedCall, Retrieval, TIMEOUT_ACTION_TIME,
+    TimeoutAction, retrieve_window,
 };
 use crate::ports::{CallStatus, StoreError, TelephonyError};
 
@@ -248,5 +250,25 @@ impl ParkingService {
             }
             after => after,
         }))
+    }
+}
+
+impl ParkingService {
+    /// Forgets one batch of what is older than `retention` (at most `limit` rows of each
+    /// kind, see [`crate::ParkingStore::forget_before`]): the caller of a call that ended
+    /// before then, its voicemail recording, the lot events and the calls' legs. Call it
+    /// again while [`Forgotten::filled`] says more may be left. A retention shorter than a
+    /// call's four-hour limit is taken as that limit: a call that may still be live is never
+    /// forgotten.
+    ///
+    /// # Errors
+    /// [`StoreError`] only.
+    pub async fn forget_older_than(
+        &self,
+        retention: Duration,
+        limit: usize,
+    ) -> Result<Forgotten, StoreError> {
+        let cutoff = self.now() - retention.max(CALL_TIME_LIMIT + TIMEOUT_ACTION_TIME);
+        self.ports.store.forget_before(cutoff, limit).await
     }
 }

@@ -629,6 +629,15 @@ impl ParkingStore for YieldingStore {
         tokio::task::yield_now().await;
         self.inner.history(org, filter, after, limit).await
     }
+
+    async fn forget_before(
+        &self,
+        cutoff: time::OffsetDateTime,
+        limit: usize,
+    ) -> Result<callpark_domain::Forgotten, StoreError> {
+        tokio::task::yield_now().await;
+        self.inner.forget_before(cutoff, limit).await
+    }
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ pub(crate) mod history;
 pub(crate) mod lot_events;
 pub(crate) mod organisations;
 pub(crate) mod parked_calls;
+pub(crate) mod retention;
 pub(crate) mod sessions;
 
 /// A row count as SQL's `LIMIT` takes it.

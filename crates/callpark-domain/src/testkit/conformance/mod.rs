@@ -22,6 +22,7 @@ mod directory;
 mod history;
 mod organisations;
 mod reads;
+mod retention;
 mod transitions;
 
 /// Defines the public checks and `store_conformance_tests!` from one list of
@@ -86,6 +87,7 @@ conformance_checks! {$
     reads::due_deadlines_are_parked_calls_past_their_deadline,
     reads::in_flight_since_finds_stale_parking_and_retrieving,
     history::history_pages_are_newest_first_filtered_and_complete,
+    retention::old_records_are_forgotten_in_batches_and_newer_ones_kept,
 }
 
 fn slot(n: u32) -> SlotNumber {

@@ -1,0 +1,2 @@
+DROP INDEX calls_to_forget;
+DROP INDEX parked_calls_to_forget;
