@@ -158,6 +158,10 @@ def test_a_call_life_answers_as_documented(api):
     assert stats["totals"]["parks"] >= 1 and stats["totals"]["retrieved"] >= 1, stats
     api.call("GET", "/api/stats", "bob", status=403)
     api.call("GET", "/api/stats?bucket=week", "alice", "/api/stats", status=400)
+    # No voicemail was left: its audio is not found, nor is a malformed id's.
+    for voicemail in ["67e55044-10b1-426f-9247-bb680e5fe0c8", "not-an-id"]:
+        api.call("GET", f"/api/voicemails/{voicemail}/audio", "alice",
+                 "/api/voicemails/{id}/audio", status=404)
     api.call("DELETE", "/api/session", "alice", status=204)
 
 

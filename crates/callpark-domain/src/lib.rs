@@ -162,14 +162,15 @@ pub use model::{
 pub use ports::{
     BoxError, CallStatus, CasError, ChangeOrgError, ChildLeg, ClaimError, Clock, CreateAgentError,
     CreateOrgError, EventPublisher, EventSubscription, LotSnapshot, ParkingStore, PstnLeg,
-    StoreError, SubscriptionError, SystemClock, Telephony, TelephonyError, WebhookUrls,
+    RecordingAudio, StoreError, SubscriptionError, SystemClock, Telephony, TelephonyError,
+    WebhookUrls,
 };
 pub use presence::AgentCall;
 pub use service::{
     AfterDial, CallStatusUpdate, ConferenceEvent, ConferenceEventKind, InboundCall, InboundError,
     InboundRouting, LeaveReason, LotView, ParkError, ParkRequest, ParkedCallContext,
     ParkingService, Ports, RetrieveError, SessionLifetime, SignalError, SlotView, SweepReport,
-    TelephonyFailure,
+    TelephonyFailure, VoicemailError,
 };
 pub use stats::{
     AgentStats, Bucket, BucketStats, Figures, ParkStats, Percentiles, StatsRange, StatsRangeError,

@@ -41,6 +41,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .service(get("/token", voice_token))
             .configure(crate::history::configure)
             .configure(crate::stats::configure)
+            .configure(crate::voicemail::configure)
             .configure(crate::sandbox::configure),
     );
 }

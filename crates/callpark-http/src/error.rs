@@ -7,7 +7,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, ResponseError, web};
 use callpark_domain::{
     ChangeOrgError, CreateAgentError, CreateOrgError, InvalidValue, ParkError, RetrieveError,
-    SignalError, StoreError, TelephonyFailure,
+    SignalError, StoreError, TelephonyFailure, VoicemailError,
 };
 use serde::Serialize;
 
@@ -274,6 +274,21 @@ impl From<ParkError> for ApiError {
             ParkError::Contended => Self::contended().with_cause(e),
             ParkError::Telephony(e) => e.into(),
             ParkError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<VoicemailError> for ApiError {
+    fn from(e: VoicemailError) -> Self {
+        match e {
+            VoicemailError::NotFound => Self::not_found("voicemail_not_found", e.to_string()),
+            VoicemailError::Store(e) => e.into(),
+            VoicemailError::Telephony(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "telephony_error",
+                "Twilio did not hand the recording over",
+            )
+            .with_cause(e),
         }
     }
 }

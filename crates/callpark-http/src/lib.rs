@@ -45,6 +45,7 @@ pub use stream_limits::{
     DEFAULT_TOTAL as DEFAULT_MAX_STREAMS, PER_AGENT as MAX_STREAMS_PER_AGENT, StreamLimits,
 };
 mod ui;
+mod voicemail;
 pub mod webhooks;
 
 pub use admin::{DEFAULT_ANNOUNCEMENT, DEFAULT_MAX_PARK, new_organisation};

@@ -10,8 +10,8 @@ use actix_web::http::StatusCode;
 use async_trait::async_trait;
 use callpark_domain::{
     CallSid, CallStatus, ChildLeg, EventPublisher, EventSubscription, HttpUrl, LotEvent,
-    LotEventKind, OrgSlug, ParkingService, PstnLeg, SlotNumber, SubscriptionError, Telephony,
-    TelephonyError,
+    LotEventKind, OrgSlug, ParkingService, PstnLeg, RecordingAudio, SlotNumber, SubscriptionError,
+    Telephony, TelephonyError,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -159,6 +159,13 @@ impl<T: Telephony> Telephony for MeteredTelephony<T> {
         let started = Instant::now();
         let result = self.0.hang_up(call).await;
         observe("hang_up", started, &result);
+        result
+    }
+
+    async fn recording(&self, url: &HttpUrl) -> Result<RecordingAudio, TelephonyError> {
+        let started = Instant::now();
+        let result = self.0.recording(url).await;
+        observe("recording", started, &result);
         result
     }
 }

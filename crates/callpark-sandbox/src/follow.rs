@@ -240,15 +240,20 @@ impl Network {
 
     /// Records a voicemail: the recording is ready at once. Returns the action's TwiML.
     async fn record(&self, sid: &CallSid, record: &Node) -> Result<Option<String>, SandboxError> {
-        let recording_sid = self.world().new_sid("RE");
-        let recording_url = format!(
-            "https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{recording_sid}",
-            self.account_sid
-        );
+        let recording_sid = {
+            let mut world = self.world();
+            let sid = world.new_sid("RE");
+            world.recordings.push(sid.clone());
+            sid
+        };
+        let recording_url = self.recording_url(&recording_sid);
         let mut params = self.call_params(sid);
         params.push(("RecordingSid".to_owned(), recording_sid));
         params.push(("RecordingUrl".to_owned(), recording_url));
-        params.push(("RecordingDuration".to_owned(), "4".to_owned()));
+        params.push((
+            "RecordingDuration".to_owned(),
+            crate::recording::SECONDS.to_string(),
+        ));
         if let Some(callback) = record.attr("recordingStatusCallback") {
             let mut status = params.clone();
             status.push(("RecordingStatus".to_owned(), "completed".to_owned()));

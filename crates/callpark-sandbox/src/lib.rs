@@ -27,6 +27,7 @@ mod conference;
 pub mod fidelity;
 mod follow;
 mod network;
+mod recording;
 pub mod rest;
 mod twiml;
 mod world;
@@ -35,8 +36,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use callpark_domain::{
-    CallSid, CallStatus, ChildLeg, ClientIdentity, HttpUrl, PhoneNumber, PstnLeg, Telephony,
-    TelephonyError,
+    CallSid, CallStatus, ChildLeg, ClientIdentity, HttpUrl, PhoneNumber, PstnLeg, RecordingAudio,
+    Telephony, TelephonyError,
 };
 use secrecy::SecretString;
 use thiserror::Error;
@@ -262,6 +263,10 @@ impl Telephony for Sandbox {
 
     async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError> {
         self.fault(self.end(call)).await
+    }
+
+    async fn recording(&self, url: &HttpUrl) -> Result<RecordingAudio, TelephonyError> {
+        self.fault(async { self.0.recording_audio(url) }).await
     }
 }
 

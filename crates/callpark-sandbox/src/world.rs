@@ -45,6 +45,8 @@ pub(crate) struct SimCall {
 pub(crate) struct World {
     next_id: u128,
     pub(crate) calls: HashMap<CallSid, SimCall>,
+    /// The SIDs of the voicemail recordings `<Record>` left.
+    pub(crate) recordings: Vec<String>,
     sequence: u64,
 }
 

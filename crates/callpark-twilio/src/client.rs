@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use callpark_domain::{
     CallSid, CallStatus, Caller, CallerName, ChildLeg, ClientIdentity, HttpUrl, PhoneNumber,
-    PstnLeg, Telephony, TelephonyError,
+    PstnLeg, RecordingAudio, Telephony, TelephonyError,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, Url};
@@ -43,8 +43,11 @@ pub enum ClientError {
 #[derive(Debug, Clone)]
 pub struct TwilioClient {
     http: reqwest::Client,
-    /// `{api_base}/2010-04-01/Accounts/{AccountSid}/Calls`, the prefix of every path.
+    /// `{api_base}/2010-04-01/Accounts/{AccountSid}/Calls`, the prefix of every call's path.
     calls_url: String,
+    /// `{api_base}/2010-04-01/Accounts/{AccountSid}/Recordings/`: the account's credentials
+    /// are sent to no other recording URL.
+    recordings_url: String,
     account_sid: AccountSid,
     auth_token: SecretString,
     retry: RetryPolicy,
@@ -153,10 +156,9 @@ impl TwilioClient {
     /// stack cannot be set up.
     pub fn new(config: TwilioConfig) -> Result<Self, ClientError> {
         let base = config.checked_api_base()?;
-        let calls_url = format!(
-            "{base}/2010-04-01/Accounts/{}/Calls",
-            config.account_sid.as_str()
-        );
+        let account = format!("{base}/2010-04-01/Accounts/{}", config.account_sid.as_str());
+        let (calls_url, recordings_url) =
+            (format!("{account}/Calls"), format!("{account}/Recordings/"));
         let mut headers = HeaderMap::new();
         headers.insert(
             reqwest::header::ACCEPT,
@@ -175,6 +177,7 @@ impl TwilioClient {
         Ok(Self {
             http,
             calls_url,
+            recordings_url,
             account_sid: config.account_sid,
             auth_token: config.auth_token,
             retry: RetryPolicy {
@@ -450,6 +453,31 @@ impl Telephony for TwilioClient {
         self.update(call, &[("Status", "completed")])
             .instrument(span)
             .await
+    }
+
+    /// The recording as MP3 (`{RecordingUrl}.mp3`), which Twilio serves to the account's
+    /// credentials (when the account enforces HTTP auth on media URLs, to nobody else).
+    async fn recording(&self, url: &HttpUrl) -> Result<RecordingAudio, TelephonyError> {
+        let span = tracing::info_span!("twilio.recording");
+        let Some(sid) = url.as_str().strip_prefix(&self.recordings_url) else {
+            return Err(TelephonyError::NotFound);
+        };
+        if sid.is_empty() || !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(TelephonyError::NotFound);
+        }
+        let mp3 = format!("{}{sid}.mp3", self.recordings_url);
+        let bytes = self
+            .execute(Kind::Fetch, || {
+                self.http
+                    .request(Method::GET, &mp3)
+                    .header(reqwest::header::ACCEPT, "audio/mpeg")
+            })
+            .instrument(span)
+            .await?;
+        Ok(RecordingAudio {
+            media_type: "audio/mpeg".to_owned(),
+            bytes,
+        })
     }
 }
 

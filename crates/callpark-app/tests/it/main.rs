@@ -21,3 +21,4 @@ mod sessions;
 mod settings;
 mod sse;
 mod tenants;
+mod voicemail;

@@ -294,6 +294,21 @@ async fn a_ring_back_the_parker_declines_goes_to_voicemail() {
         ],
         "rung back and answered; then rung back, declined, voicemail: {kinds:?}"
     );
+    // The sandbox's recording is a short WAV, heard through callpark like Twilio's.
+    let page: serde_json::Value = service
+        .get("/api/history?outcome=voicemail", &alice)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = page["calls"][0]["id"].as_str().unwrap();
+    let audio = service
+        .get(&format!("/api/voicemails/{id}/audio"), &alice)
+        .await;
+    assert_eq!(audio.status(), 200);
+    assert_eq!(audio.headers()["content-type"], "audio/wav");
+    let bytes = audio.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"RIFF") && bytes.len() > 10_000, "{}", bytes.len());
     service.stop().await;
 }
 

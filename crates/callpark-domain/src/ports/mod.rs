@@ -20,7 +20,9 @@ use crate::values::{
 
 mod telephony;
 
-pub use telephony::{CallStatus, ChildLeg, PstnLeg, Telephony, TelephonyError, WebhookUrls};
+pub use telephony::{
+    CallStatus, ChildLeg, PstnLeg, RecordingAudio, Telephony, TelephonyError, WebhookUrls,
+};
 #[cfg(feature = "mocks")]
 pub use telephony::{MockTelephony, MockWebhookUrls};
 

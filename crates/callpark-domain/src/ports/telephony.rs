@@ -143,6 +143,27 @@ pub trait Telephony: Send + Sync {
     /// # Errors
     /// As [`Telephony::redirect`].
     async fn hang_up(&self, call: &CallSid) -> Result<(), TelephonyError>;
+
+    /// The audio of a recording the provider made (a caller's voicemail), fetched with the
+    /// account's credentials so that it can be handed to an agent's browser, which never
+    /// sees them. A telephony that keeps no recordings need not implement it: by default
+    /// none is found.
+    ///
+    /// # Errors
+    /// [`TelephonyError::NotFound`] for a recording it does not have (or that is not its
+    /// own); transport errors.
+    async fn recording(&self, _url: &HttpUrl) -> Result<RecordingAudio, TelephonyError> {
+        Err(TelephonyError::NotFound)
+    }
+}
+
+/// A recording's audio, as the telephony provider serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingAudio {
+    /// Its media type (`audio/mpeg`, `audio/wav`).
+    pub media_type: String,
+    /// The audio.
+    pub bytes: Vec<u8>,
 }
 
 /// The URLs the service hands to the telephony provider. The front end that serves them

@@ -118,3 +118,18 @@ pub enum InboundError {
     /// The store failed.
     Store(#[from] StoreError),
 }
+
+/// Why [`ParkingService::voicemail_audio`](crate::ParkingService::voicemail_audio) failed.
+#[derive(Debug, Error)]
+pub enum VoicemailError {
+    /// No parked call of the organisation with this id has a voicemail recording (another
+    /// organisation's is not found either).
+    #[error("no voicemail of this organisation has this id")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The telephony provider did not hand the recording over.
+    #[error("the telephony provider could not serve the recording")]
+    Telephony(#[source] TelephonyError),
+}

@@ -27,7 +27,9 @@ mod signals;
 mod sweeps;
 
 pub use agents::SessionLifetime;
-pub use errors::{InboundError, ParkError, RetrieveError, SignalError, TelephonyFailure};
+pub use errors::{
+    InboundError, ParkError, RetrieveError, SignalError, TelephonyFailure, VoicemailError,
+};
 pub use requests::{
     AfterDial, CallStatusUpdate, ConferenceEvent, ConferenceEventKind, InboundCall, InboundRouting,
     LeaveReason, LotView, ParkRequest, ParkedCallContext, SlotView,

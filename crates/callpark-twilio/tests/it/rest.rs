@@ -1021,3 +1021,81 @@ async fn requests_are_traced_with_the_call_sid_and_never_the_token() {
     assert!(!logs.contains(TOKEN), "{logs}");
     assert!(!logs.contains(&basic_auth()[6..]), "{logs}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Voicemail recordings
+
+fn recording_path(sid: &str) -> String {
+    format!("/2010-04-01/Accounts/{ACCOUNT}/Recordings/{sid}")
+}
+
+#[tokio::test]
+async fn a_recording_is_fetched_as_mp3_with_the_accounts_credentials() {
+    let server = MockServer::start().await;
+    let audio = b"ID3\x04\x00fake mp3 frames".to_vec();
+    Mock::given(method("GET"))
+        .and(path(format!("{}.mp3", recording_path("RE0123"))))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "audio/mpeg")
+                .set_body_bytes(audio.clone()),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let recording_url = url(&format!("{}{}", server.uri(), recording_path("RE0123")));
+
+    let got = client(&server).recording(&recording_url).await.unwrap();
+
+    assert_eq!((got.media_type.as_str(), got.bytes), ("audio/mpeg", audio));
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method.as_str(), "GET");
+    assert_eq!(sent[0].url.query(), None);
+    assert_eq!(header(&sent[0], "accept"), Some("audio/mpeg"));
+    assert!(sent[0].body.is_empty());
+    assert_common(&sent[0]);
+}
+
+#[tokio::test]
+async fn the_credentials_go_to_no_recording_url_but_the_accounts_own() {
+    let server = MockServer::start().await;
+    let elsewhere = [
+        format!("https://recordings.example.com{}", recording_path("RE0123")),
+        format!(
+            "{}/2010-04-01/Accounts/AC{}/Recordings/RE0123",
+            server.uri(),
+            "f".repeat(32)
+        ),
+        format!(
+            "{}{}/../../Calls/{PSTN}",
+            server.uri(),
+            recording_path("RE0123")
+        ),
+        format!("{}{}", server.uri(), recording_path("")),
+    ];
+    for recording_url in &elsewhere {
+        let got = client(&server).recording(&url(recording_url)).await;
+        assert!(
+            matches!(got, Err(TelephonyError::NotFound)),
+            "{recording_url}: {got:?}"
+        );
+    }
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_recording_twilio_no_longer_has_is_not_found() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(twilio_error(
+            404,
+            20404,
+            "The requested resource was not found",
+        ))
+        .mount(&server)
+        .await;
+    let recording_url = url(&format!("{}{}", server.uri(), recording_path("RE0999")));
+    let got = client(&server).recording(&recording_url).await;
+    assert!(matches!(got, Err(TelephonyError::NotFound)), "{got:?}");
+}

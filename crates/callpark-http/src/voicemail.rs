@@ -1,0 +1,43 @@
+//! A voicemail's audio, for the organisation's agents (`GET /api/voicemails/{id}/audio`):
+//! fetched from Twilio with the account's credentials and passed on, so that a browser never
+//! sees the credentials or the recording's own URL. The list of voicemails is the history's
+//! (`GET /api/history?outcome=voicemail`).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use callpark_domain::ParkedCallId;
+
+use crate::HttpContext;
+use crate::auth::AuthedAgent;
+use crate::error::{ApiError, get};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get("/voicemails/{id}/audio", audio));
+}
+
+async fn audio(
+    ctx: web::Data<HttpContext>,
+    AuthedAgent(agent): AuthedAgent,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    // A malformed id names no voicemail: 404, as another organisation's does.
+    let id = ParkedCallId::parse(&id).map_err(|_| {
+        ApiError::not_found(
+            "voicemail_not_found",
+            "no voicemail of this organisation has this id",
+        )
+    })?;
+    let recording = ctx.service.voicemail_audio(&agent.org, id).await?;
+    let extension = if recording.media_type == "audio/mpeg" {
+        "mp3"
+    } else {
+        "wav"
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(recording.media_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"voicemail-{id}.{extension}\""),
+        ))
+        .body(recording.bytes))
+}
