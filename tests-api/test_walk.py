@@ -162,6 +162,8 @@ def test_a_call_life_answers_as_documented(api):
     for voicemail in ["67e55044-10b1-426f-9247-bb680e5fe0c8", "not-an-id"]:
         api.call("GET", f"/api/voicemails/{voicemail}/audio", "alice",
                  "/api/voicemails/{id}/audio", status=404)
+        api.call("POST", f"/api/voicemails/{voicemail}/handled", "alice",
+                 "/api/voicemails/{id}/handled", json={}, status=404)
     api.call("DELETE", "/api/session", "alice", status=204)
 
 

@@ -32,11 +32,13 @@ pub enum LotEventKind {
     Failed,
     /// The caller's voicemail recording is stored with the call.
     VoicemailRecorded,
+    /// An agent marked the voicemail handled.
+    VoicemailHandled,
 }
 
 impl LotEventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Parked,
         Self::Updated,
         Self::Retrieving,
@@ -47,6 +49,7 @@ impl LotEventKind {
         Self::Voicemail,
         Self::Failed,
         Self::VoicemailRecorded,
+        Self::VoicemailHandled,
     ];
 
     /// The snake-case name used on the wire and in storage.
@@ -62,6 +65,7 @@ impl LotEventKind {
             Self::Voicemail => "voicemail",
             Self::Failed => "failed",
             Self::VoicemailRecorded => "voicemail_recorded",
+            Self::VoicemailHandled => "voicemail_handled",
         }
     }
 

@@ -157,7 +157,7 @@ pub use model::{
     Agent, AgentChange, AgentStatus, AgentStatusChange, AutoSlot, CALL_TIME_LIMIT, Call, Caller,
     DEFAULT_RETRIEVE_RING_TIME, MAX_CLIENTS_PER_DIAL, MAX_PARK_TIME, NewAgent, NewOrganisation,
     NewParkedCall, NewSession, OrgChange, Organisation, ParkedCall, Retrieval, Role, SlotRequest,
-    TIMEOUT_ACTION_TIME, TimeoutAction, retrieve_window,
+    TIMEOUT_ACTION_TIME, TimeoutAction, VoicemailHandled, retrieve_window,
 };
 pub use ports::{
     BoxError, CallStatus, CasError, ChangeOrgError, ChildLeg, ClaimError, Clock, CreateAgentError,

@@ -21,7 +21,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::events::LotEventKind;
-use crate::model::{ParkedCall, Retrieval};
+use crate::model::{ParkedCall, Retrieval, VoicemailHandled};
 use crate::values::{AgentIdentity, ConferenceSid, HttpUrl};
 
 /// Where a parked call is in its life.
@@ -166,6 +166,8 @@ pub enum Signal {
     },
     /// The caller's voicemail recording is ready at this URL.
     RecordingAvailable(HttpUrl),
+    /// This agent took care of the voicemail.
+    VoicemailHandled(AgentIdentity),
 }
 
 impl Signal {
@@ -280,7 +282,8 @@ impl Before<'_> {
             | Signal::DialAnswered { .. }
             | Signal::DialEnded { .. }
             | Signal::DialLapsed { .. }
-            | Signal::RecordingAvailable(_) => None,
+            | Signal::RecordingAvailable(_)
+            | Signal::VoicemailHandled(_) => None,
         })
     }
 
@@ -314,7 +317,8 @@ impl Before<'_> {
             | Signal::DialAnswered { .. }
             | Signal::DialEnded { .. }
             | Signal::DialLapsed { .. }
-            | Signal::RecordingAvailable(_) => None,
+            | Signal::RecordingAvailable(_)
+            | Signal::VoicemailHandled(_) => None,
         }
     }
 
@@ -365,14 +369,27 @@ impl Before<'_> {
             | Signal::RedirectOutcomeUnknown
             | Signal::LeftByRedirect
             | Signal::DeadlinePassed(_)
-            | Signal::RecordingAvailable(_) => None,
+            | Signal::RecordingAvailable(_)
+            | Signal::VoicemailHandled(_) => None,
         })
     }
 
     /// A caller who reached voicemail leaves a recording: stored with the record, once per
-    /// recording. Everything else is late or duplicate.
+    /// recording; an agent takes care of it, once. Everything else is late or duplicate.
     fn voicemail(&self, signal: &Signal) -> Result<Step, TransitionError> {
         match signal {
+            Signal::VoicemailHandled(agent) if self.call.voicemail_handled.is_none() => {
+                let mut next = self.call.clone();
+                next.voicemail_handled = Some(VoicemailHandled {
+                    by: agent.clone(),
+                    at: self.ctx.now,
+                });
+                Ok(Step::Moved(Box::new(Move {
+                    next,
+                    event: LotEventKind::VoicemailHandled,
+                    effect: None,
+                })))
+            }
             Signal::RecordingAvailable(url) if self.call.recording_url.as_ref() != Some(url) => {
                 let mut next = self.call.clone();
                 next.recording_url = Some(url.clone());

@@ -350,6 +350,8 @@ pub struct ParkedCall {
     pub ended_at: Option<OffsetDateTime>,
     /// A voicemail recording left after a timeout.
     pub recording_url: Option<HttpUrl>,
+    /// Who took care of the voicemail (listened, called back), and when.
+    pub voicemail_handled: Option<VoicemailHandled>,
     /// Optimistic-concurrency version, bumped by every stored transition.
     pub version: u64,
 }
@@ -389,6 +391,15 @@ impl ParkedCall {
         let until = self.ended_at.unwrap_or(now);
         Duration::try_from(until - self.parked_at).unwrap_or(Duration::ZERO)
     }
+}
+
+/// An agent took care of a voicemail: who, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicemailHandled {
+    /// The agent who marked it handled.
+    pub by: AgentIdentity,
+    /// When.
+    pub at: OffsetDateTime,
 }
 
 /// What [`crate::ParkingStore::claim_slot`] takes: the store assigns id, slot and version.

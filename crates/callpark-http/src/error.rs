@@ -283,6 +283,7 @@ impl From<VoicemailError> for ApiError {
         match e {
             VoicemailError::NotFound => Self::not_found("voicemail_not_found", e.to_string()),
             VoicemailError::Store(e) => e.into(),
+            VoicemailError::Contended => Self::contended().with_cause(e),
             VoicemailError::Telephony(_) => Self::new(
                 StatusCode::BAD_GATEWAY,
                 "telephony_error",

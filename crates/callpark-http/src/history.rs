@@ -98,7 +98,7 @@ impl CsvRows {
 }
 
 const CSV_HEADER: &str = "id,slot,caller_number,caller_name,parked_by,parked_at,retrieved_by,\
-ended_at,outcome,seconds_on_hold,ringbacks,voicemail\r\n";
+ended_at,outcome,seconds_on_hold,ringbacks,voicemail,voicemail_handled_by,voicemail_handled_at\r\n";
 
 fn csv_row(out: &mut String, call: &HistoryCallDto) {
     let caller_name = call.caller_name.as_deref().map(text_cell);
@@ -107,7 +107,7 @@ fn csv_row(out: &mut String, call: &HistoryCallDto) {
         call.seconds_on_hold.to_string(),
         call.ringbacks.to_string(),
     );
-    let fields: [&str; 12] = [
+    let fields: [&str; 14] = [
         &call.id,
         &slot,
         call.caller_number.as_deref().unwrap_or_default(),
@@ -120,6 +120,8 @@ fn csv_row(out: &mut String, call: &HistoryCallDto) {
         &seconds,
         &ringbacks,
         if call.voicemail { "true" } else { "false" },
+        call.voicemail_handled_by.as_deref().unwrap_or_default(),
+        call.voicemail_handled_at.as_deref().unwrap_or_default(),
     ];
     for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
@@ -173,7 +175,7 @@ impl From<&HistoryPage> for HistoryDto {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct HistoryCallDto {
+pub(crate) struct HistoryCallDto {
     id: String,
     slot: u16,
     caller_number: Option<String>,
@@ -187,10 +189,12 @@ struct HistoryCallDto {
     ringbacks: u32,
     /// Whether the caller left a voicemail recording.
     voicemail: bool,
+    voicemail_handled_by: Option<String>,
+    voicemail_handled_at: Option<String>,
 }
 
 impl HistoryCallDto {
-    fn of(c: &ParkedCall, now: OffsetDateTime) -> Self {
+    pub(crate) fn of(c: &ParkedCall, now: OffsetDateTime) -> Self {
         Self {
             id: c.id.to_string(),
             slot: c.slot.get(),
@@ -204,6 +208,8 @@ impl HistoryCallDto {
             seconds_on_hold: c.time_on_hold(now).as_secs(),
             ringbacks: c.ringbacks,
             voicemail: c.recording_url.is_some(),
+            voicemail_handled_by: c.voicemail_handled.as_ref().map(|h| h.by.to_string()),
+            voicemail_handled_at: c.voicemail_handled.as_ref().map(|h| rfc3339(h.at)),
         }
     }
 }

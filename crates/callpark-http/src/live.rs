@@ -107,6 +107,7 @@ mod tests {
                 state_changed_at: OffsetDateTime::UNIX_EPOCH,
                 ended_at: None,
                 recording_url: None,
+                voicemail_handled: None,
                 version,
             },
         }

@@ -42,6 +42,7 @@ describe('feedText', () => {
   it('voicemail and voicemail_recorded', () => {
     assert.equal(feedText(at3min('voicemail', { callerName: 'Dana' }), nameOf), 'Dana went to voicemail from slot 4');
     assert.equal(feedText(at3min('voicemail_recorded'), nameOf), '+1 415-555-0123 left a voicemail');
+    assert.equal(feedText(at3min('voicemail_handled'), nameOf), "+1 415-555-0123's voicemail was taken care of");
   });
   it('abandoned: the caller hung up, after how long on hold (its end when known)', () => {
     assert.equal(feedText(at3min('abandoned'), nameOf), '+1 415-555-0123 hung up in slot 4 after 3:00');

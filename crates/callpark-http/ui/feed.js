@@ -60,6 +60,8 @@ export function feedText(event, nameOf) {
       return `${who} went to voicemail from slot ${n}`;
     case 'voicemail_recorded':
       return `${who} left a voicemail`;
+    case 'voicemail_handled':
+      return `${who}'s voicemail was taken care of`;
     case 'failed':
       return `Parking ${who} in slot ${n} failed`;
     default:

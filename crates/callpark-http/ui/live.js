@@ -28,7 +28,7 @@ let handlers = { onSnapshot: () => {}, onEvent: () => {}, onNote: () => {}, onAg
  * Events about a call that has left the lot already: said in the feed, never applied to a slot
  * (a later call may hold it).
  */
-const NOTE_KINDS = Object.freeze(['voicemail_recorded']);
+const NOTE_KINDS = Object.freeze(['voicemail_recorded', 'voicemail_handled']);
 /** @type {EventSource | null} */
 let events = null;
 /** @type {ReturnType<typeof setTimeout> | undefined} */

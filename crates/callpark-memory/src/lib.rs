@@ -463,6 +463,7 @@ impl ParkingStore for MemoryStore {
             state_changed_at: request.now,
             ended_at: None,
             recording_url: None,
+            voicemail_handled: None,
             version: 1,
         };
         state.occupancy.insert((org.slug.clone(), slot), call.id);

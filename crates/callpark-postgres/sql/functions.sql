@@ -158,6 +158,8 @@ BEGIN
            recording_url = v_next.recording_url,
            attempt = v_next.attempt,
            ringbacks = coalesce(v_next.ringbacks, ringbacks),
+           voicemail_handled_by = v_next.voicemail_handled_by,
+           voicemail_handled_at = v_next.voicemail_handled_at,
            version = version + 1
      WHERE id = p_id AND state = p_state AND version = p_version
     RETURNING * INTO v_call;

@@ -2,8 +2,11 @@
 //! Everything read from the database is validated again on the way in: a row that breaks a
 //! domain rule is a [`CorruptRow`], never a panic.
 
-use callpark_domain::{Caller, CallerName, InvalidValue, PhoneNumber};
+use callpark_domain::{
+    AgentIdentity, Caller, CallerName, InvalidValue, PhoneNumber, VoicemailHandled,
+};
 use thiserror::Error;
+use time::OffsetDateTime;
 
 /// A row that the domain refuses: written by something other than this crate, or by a newer
 /// version of it.
@@ -53,4 +56,22 @@ pub(crate) fn caller(number: Option<&str>, name: Option<&str>) -> Result<Caller,
         number: optional("caller_number", number, PhoneNumber::parse)?,
         name: optional("caller_name", name, CallerName::parse)?,
     })
+}
+
+/// Who handled a voicemail and when: both or neither.
+pub(crate) fn voicemail_handled(
+    by: Option<String>,
+    at: Option<OffsetDateTime>,
+) -> Result<Option<VoicemailHandled>, CorruptRow> {
+    match (by, at) {
+        (None, None) => Ok(None),
+        (Some(by), Some(at)) => Ok(Some(VoicemailHandled {
+            by: valid(
+                "parked_calls.voicemail_handled_by",
+                AgentIdentity::parse(&by),
+            )?,
+            at,
+        })),
+        _ => Err(unknown("parked_calls.voicemail_handled_by", "half set")),
+    }
 }

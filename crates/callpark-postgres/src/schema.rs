@@ -102,6 +102,8 @@ diesel::table! {
         attempt -> Int4,
         call_started_at -> Timestamptz,
         ringbacks -> Int4,
+        voicemail_handled_by -> Nullable<Text>,
+        voicemail_handled_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -155,12 +155,13 @@ async fn the_csv_holds_every_call_the_filters_let_through() {
     assert_eq!(
         lines[0],
         "id,slot,caller_number,caller_name,parked_by,parked_at,retrieved_by,ended_at,outcome,\
-         seconds_on_hold,ringbacks,voicemail"
+         seconds_on_hold,ringbacks,voicemail,voicemail_handled_by,voicemail_handled_at"
     );
     assert_eq!(lines.len(), 2, "{body}");
     let fields: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(fields[1..5], ["3", "+14155550100", "", "alice"]);
     assert_eq!(fields[8], "live");
+    assert_eq!(fields[11..], ["false", "", ""]);
 
     let all = lot
         .app

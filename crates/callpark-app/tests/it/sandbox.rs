@@ -308,7 +308,11 @@ async fn a_ring_back_the_parker_declines_goes_to_voicemail() {
     assert_eq!(audio.status(), 200);
     assert_eq!(audio.headers()["content-type"], "audio/wav");
     let bytes = audio.bytes().await.unwrap();
-    assert!(bytes.starts_with(b"RIFF") && bytes.len() > 10_000, "{}", bytes.len());
+    assert!(
+        bytes.starts_with(b"RIFF") && bytes.len() > 10_000,
+        "{}",
+        bytes.len()
+    );
     service.stop().await;
 }
 

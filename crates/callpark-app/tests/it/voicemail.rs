@@ -1,6 +1,6 @@
 //! A caller's voicemail, heard through callpark: from a park that timed out to an agent of
 //! the organisation fetching its audio (which callpark fetches from Twilio with the account's
-//! credentials), and nobody else.
+//! credentials), and marking it handled; nobody of another organisation does either.
 
 use std::time::Duration;
 
@@ -112,5 +112,53 @@ async fn an_agent_of_the_organisation_hears_a_voicemail_and_nobody_else_does() {
     );
     let anonymous = reqwest::get(app.url(&audio)).await.unwrap();
     assert_eq!(anonymous.status(), 401);
+
+    // Alice takes care of it; bob saying so later changes nothing; gary cannot.
+    let bob = app.agent("acme", "bob").await;
+    let handled = format!("/api/voicemails/{id}/handled");
+    let by_alice: Value = app
+        .post_json(&handled, &alice, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_alice["voicemailHandledBy"], "alice");
+    let at = by_alice["voicemailHandledAt"].as_str().unwrap().to_owned();
+    let again: Value = app
+        .post_json(&handled, &bob, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again["voicemailHandledBy"].as_str(),
+            again["voicemailHandledAt"].as_str()
+        ),
+        (Some("alice"), Some(at.as_str()))
+    );
+    let refused = app.post_json(&handled, &gary, json!({})).await;
+    assert_eq!(
+        error_code(refused).await,
+        (404, "voicemail_not_found".to_owned())
+    );
+    let page: Value = app
+        .get("/api/history?outcome=voicemail", &bob)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["calls"][0]["voicemailHandledBy"], "alice");
+    let kinds: Vec<String> = app
+        .sql("SELECT kind FROM lot_events WHERE org = 'acme' ORDER BY sequence")
+        .await
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "voicemail_handled").count(),
+        1,
+        "{kinds:?}"
+    );
     app.stop().await;
 }

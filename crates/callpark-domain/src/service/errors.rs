@@ -119,7 +119,9 @@ pub enum InboundError {
     Store(#[from] StoreError),
 }
 
-/// Why [`ParkingService::voicemail_audio`](crate::ParkingService::voicemail_audio) failed.
+/// Why [`ParkingService::voicemail_audio`](crate::ParkingService::voicemail_audio) or
+/// [`ParkingService::mark_voicemail_handled`](crate::ParkingService::mark_voicemail_handled)
+/// failed.
 #[derive(Debug, Error)]
 pub enum VoicemailError {
     /// No parked call of the organisation with this id has a voicemail recording (another
@@ -129,6 +131,9 @@ pub enum VoicemailError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The record kept changing while it was marked handled.
+    #[error("the parked call kept changing; try again")]
+    Contended,
     /// The telephony provider did not hand the recording over.
     #[error("the telephony provider could not serve the recording")]
     Telephony(#[source] TelephonyError),

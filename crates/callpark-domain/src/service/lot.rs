@@ -1,10 +1,10 @@
 //! Reading the lot: the slots, the events, one parked call.
 
-use super::{LotView, ParkedCallContext, ParkingService, SlotView, VoicemailError};
+use super::{LotView, ParkedCallContext, ParkingService, SlotView};
 use crate::events::LotEvent;
 use crate::history::{HistoryCursor, HistoryFilter, HistoryPage, HistoryQuery};
 use crate::model::Organisation;
-use crate::ports::{RecordingAudio, StoreError, TelephonyError};
+use crate::ports::StoreError;
 use crate::stats::{ParkStats, StatsBuilder, StatsRange};
 use crate::values::{OrgSlug, PageLimit, ParkedCallId, Sequence};
 
@@ -98,31 +98,6 @@ impl ParkingService {
                 None => return Ok(report.finish()),
             }
         }
-    }
-
-    /// The audio of the voicemail a caller of `org` left, fetched from the telephony (with
-    /// the account's credentials, which the browser never sees).
-    ///
-    /// # Errors
-    /// [`VoicemailError::NotFound`] for a call of another organisation, one without a
-    /// recording, or one the telephony no longer has.
-    pub async fn voicemail_audio(
-        &self,
-        org: &OrgSlug,
-        id: ParkedCallId,
-    ) -> Result<RecordingAudio, VoicemailError> {
-        let call = self.ports.store.parked_call(id).await?;
-        let Some(url) = call.filter(|c| &c.org == org).and_then(|c| c.recording_url) else {
-            return Err(VoicemailError::NotFound);
-        };
-        self.ports
-            .telephony
-            .recording(&url)
-            .await
-            .map_err(|e| match e {
-                TelephonyError::NotFound => VoicemailError::NotFound,
-                e => VoicemailError::Telephony(e),
-            })
     }
 
     /// A parked call with its organisation, for rendering its TwiML.

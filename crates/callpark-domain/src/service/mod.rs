@@ -25,6 +25,7 @@ mod requests;
 mod retrieve;
 mod signals;
 mod sweeps;
+mod voicemail;
 
 pub use agents::SessionLifetime;
 pub use errors::{

@@ -9,7 +9,7 @@ use callpark_domain::testkit::{agent_identity, call_sid, caller, conference_sid,
 use callpark_domain::{
     DialOutcome, Effect, HttpUrl, LotEventKind, ParkState, ParkedCall, ParkedCallId, Refusal,
     Retrieval, Signal, SlotNumber, Step, TimeoutRoute, TransitionContext, TransitionError,
-    transition,
+    VoicemailHandled, transition,
 };
 use time::OffsetDateTime;
 
@@ -125,6 +125,7 @@ fn record(from: Start, sid: Option<u128>) -> ParkedCall {
         state_changed_at: at(10),
         ended_at: None,
         recording_url: None,
+        voicemail_handled: None,
         version: 3,
     };
     match from {
@@ -189,10 +190,12 @@ enum On {
     RecordingNew,
     /// The same recording again (a repeated callback).
     RecordingRepeated,
+    /// An agent takes care of the voicemail.
+    Handled,
 }
 
 impl On {
-    const ALL: [Self; 18] = [
+    const ALL: [Self; 19] = [
         Self::RedirectAccepted,
         Self::RefusedCallerGone,
         Self::RefusedNotProcessed,
@@ -211,6 +214,7 @@ impl On {
         Self::DialLapsed,
         Self::RecordingNew,
         Self::RecordingRepeated,
+        Self::Handled,
     ];
 
     /// The recording the record has before this signal.
@@ -247,6 +251,7 @@ impl On {
             Self::DialEndedNotAnswered => dial_ended(ATTEMPT, DialOutcome::NotAnswered),
             Self::DialLapsed => Signal::DialLapsed { attempt: ATTEMPT },
             Self::RecordingNew | Self::RecordingRepeated => Signal::RecordingAvailable(recording()),
+            Self::Handled => Signal::VoicemailHandled(retriever()),
         }
     }
 
@@ -280,6 +285,7 @@ impl On {
             Signal::DialLapsed { .. } => Self::DialLapsed,
             Signal::RecordingAvailable(url) if recorded == Some(url) => Self::RecordingRepeated,
             Signal::RecordingAvailable(_) => Self::RecordingNew,
+            Signal::VoicemailHandled(_) => Self::Handled,
         }
     }
 }
@@ -337,6 +343,8 @@ struct To {
     sid: Sid,
     /// `recording_url` = the signal's.
     recorded: bool,
+    /// `voicemail_handled` = the signal's agent, now.
+    handled: bool,
     changed: Changed,
     /// `ended_at` = now.
     ends: bool,
@@ -367,6 +375,12 @@ impl To {
             ..self
         }
     }
+    const fn handled(self) -> Self {
+        Self {
+            handled: true,
+            ..self
+        }
+    }
     const fn state_kept(self) -> Self {
         Self {
             changed: Changed::Kept,
@@ -385,6 +399,7 @@ const fn goes(state: ParkState, event: LotEventKind) -> To {
         retrieval: Retrieving::Kept,
         sid: Sid::Kept,
         recorded: false,
+        handled: false,
         changed: Changed::Now,
         ends: false,
     }
@@ -455,6 +470,7 @@ const TABLE: &[Row] = &[
     row(F::Parking, DialLapsed,                        Unchanged),
     row(F::Parking, RecordingNew,                      Unchanged),
     row(F::Parking, RecordingRepeated,                 Unchanged),
+    row(F::Parking, Handled,                    Unchanged),
 
     // ----- Parked: in the conference, hearing hold music.
     row(F::Parked, RedirectAccepted,                   Unchanged),
@@ -475,6 +491,7 @@ const TABLE: &[Row] = &[
     row(F::Parked, DialLapsed,                         Unchanged),
     row(F::Parked, RecordingNew,                       Unchanged),
     row(F::Parked, RecordingRepeated,                  Unchanged),
+    row(F::Parked, Handled,                     Unchanged),
 
     // ----- Retrieving, because an agent asked.
     row(F::RetrievingByAgent, RedirectAccepted,        Unchanged),
@@ -495,6 +512,7 @@ const TABLE: &[Row] = &[
     mv(F::RetrievingByAgent, DialLapsed,               goes(S::Parked, E::Returned).deadline(DeadlineSet).retrieval(Retrieving::Cleared)),
     row(F::RetrievingByAgent, RecordingNew,            Unchanged),
     row(F::RetrievingByAgent, RecordingRepeated,       Unchanged),
+    row(F::RetrievingByAgent, Handled,          Unchanged),
 
     // ----- Retrieving, because the deadline rang the parker back.
     row(F::RetrievingRingback, RedirectAccepted,       Unchanged),
@@ -515,6 +533,7 @@ const TABLE: &[Row] = &[
     mv(F::RetrievingRingback, DialLapsed,              goes(S::Retrieving, E::Updated).retrieval(Retrieving::ToVoicemail).effect(SendToVoicemail).state_kept()),
     row(F::RetrievingRingback, RecordingNew,           Unchanged),
     row(F::RetrievingRingback, RecordingRepeated,      Unchanged),
+    row(F::RetrievingRingback, Handled,         Unchanged),
 
     // ----- Retrieving, because the deadline is sending the caller to voicemail: the slot is
     //       held until Twilio takes the caller there.
@@ -536,6 +555,7 @@ const TABLE: &[Row] = &[
     row(F::RetrievingToVoicemail, DialLapsed,            Unchanged),
     row(F::RetrievingToVoicemail, RecordingNew,          Unchanged),
     row(F::RetrievingToVoicemail, RecordingRepeated,     Unchanged),
+    row(F::RetrievingToVoicemail, Handled,      Unchanged),
 
     // ----- Retrieved (terminal): everything is absorbed; a retrieve is refused.
     row(F::Retrieved, RedirectAccepted,                Absorbed),
@@ -556,6 +576,7 @@ const TABLE: &[Row] = &[
     row(F::Retrieved, DialLapsed,                      Absorbed),
     row(F::Retrieved, RecordingNew,                    Absorbed),
     row(F::Retrieved, RecordingRepeated,               Absorbed),
+    row(F::Retrieved, Handled,                  Absorbed),
 
     // ----- Abandoned (terminal).
     row(F::Abandoned, RedirectAccepted,                Absorbed),
@@ -576,6 +597,7 @@ const TABLE: &[Row] = &[
     row(F::Abandoned, DialLapsed,                      Absorbed),
     row(F::Abandoned, RecordingNew,                    Absorbed),
     row(F::Abandoned, RecordingRepeated,               Absorbed),
+    row(F::Abandoned, Handled,                  Absorbed),
 
     // ----- Failed (terminal).
     row(F::Failed, RedirectAccepted,                   Absorbed),
@@ -596,6 +618,7 @@ const TABLE: &[Row] = &[
     row(F::Failed, DialLapsed,                         Absorbed),
     row(F::Failed, RecordingNew,                       Absorbed),
     row(F::Failed, RecordingRepeated,                  Absorbed),
+    row(F::Failed, Handled,                     Absorbed),
 
     // ----- Voicemail (terminal).
     row(F::Voicemail, RedirectAccepted,                Absorbed),
@@ -616,6 +639,7 @@ const TABLE: &[Row] = &[
     row(F::Voicemail, DialLapsed,                      Absorbed),
     mv(F::Voicemail, RecordingNew,                     goes(S::Voicemail, E::VoicemailRecorded).recorded().state_kept()),
     row(F::Voicemail, RecordingRepeated,               Absorbed),
+    mv(F::Voicemail, Handled,                          goes(S::Voicemail, E::VoicemailHandled).handled().state_kept()),
 ];
 
 // ----- the checks ----------------------------------------------------------------------------
@@ -641,6 +665,15 @@ fn expected_next(before: &ParkedCall, signal: &Signal, to: &To) -> ParkedCall {
             panic!("only a recording carries a recording")
         };
         next.recording_url = Some(url.clone());
+    }
+    if to.handled {
+        let Signal::VoicemailHandled(agent) = signal else {
+            panic!("only a handling carries its agent")
+        };
+        next.voicemail_handled = Some(VoicemailHandled {
+            by: agent.clone(),
+            at: at(NOW),
+        });
     }
     if to.sid == Sid::FromSignal {
         let Signal::ConferenceJoined(sid) = signal else {
@@ -735,7 +768,18 @@ fn the_table_follows_the_design_rules() {
     for row in TABLE {
         let what = format!("{:?} + {:?}", row.from, row.on);
         let state = row.from.state();
-        if state == S::Voicemail && row.on == RecordingNew {
+        if state == S::Voicemail && row.on == Handled {
+            // A voicemail is handled once, as a detail.
+            assert_eq!(
+                row.outcome,
+                Outcome::Moves(
+                    goes(S::Voicemail, E::VoicemailHandled)
+                        .handled()
+                        .state_kept()
+                ),
+                "{what}"
+            );
+        } else if state == S::Voicemail && row.on == RecordingNew {
             // A voicemail takes its recording, as a detail: it ended already.
             assert_eq!(
                 row.outcome,

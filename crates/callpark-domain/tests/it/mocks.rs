@@ -75,6 +75,7 @@ fn record(state: ParkState, version: u64) -> ParkedCall {
         state_changed_at: epoch(),
         ended_at: None,
         recording_url: None,
+        voicemail_handled: None,
         version,
     }
 }

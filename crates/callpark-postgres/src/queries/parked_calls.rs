@@ -18,7 +18,7 @@ use super::limit;
 use super::lot_events::EventRow;
 use super::organisations::auto_slot_name;
 use crate::error::{self, UnexpectedAnswer, violated_constraint};
-use crate::rows::{CorruptRow, caller, number, optional, unknown, valid};
+use crate::rows::{CorruptRow, caller, number, optional, unknown, valid, voicemail_handled};
 use crate::schema::{org_lot_state, parked_calls};
 use crate::states::{InFlight, Occupying, Parked};
 
@@ -115,6 +115,11 @@ pub(crate) struct ParkedRow {
     /// Absent from the snapshots of events stored before ring-backs were counted.
     #[serde(default)]
     ringbacks: i32,
+    /// Absent from the snapshots of events stored before voicemails were marked handled.
+    #[serde(default)]
+    voicemail_handled_by: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    voicemail_handled_at: Option<OffsetDateTime>,
 }
 
 impl ParkedRow {
@@ -146,6 +151,11 @@ impl ParkedRow {
             attempt: i32::try_from(call.attempt).unwrap_or(i32::MAX),
             call_started_at: Some(call.call_started_at),
             ringbacks: i32::try_from(call.ringbacks).unwrap_or(i32::MAX),
+            voicemail_handled_by: call
+                .voicemail_handled
+                .as_ref()
+                .map(|h| h.by.as_str().to_owned()),
+            voicemail_handled_at: call.voicemail_handled.as_ref().map(|h| h.at),
         }
     }
 }
@@ -204,6 +214,10 @@ impl TryFrom<ParkedRow> for ParkedCall {
                 "parked_calls.recording_url",
                 row.recording_url.as_deref(),
                 HttpUrl::parse,
+            )?,
+            voicemail_handled: voicemail_handled(
+                row.voicemail_handled_by,
+                row.voicemail_handled_at,
             )?,
             version: u64::try_from(row.version)
                 .map_err(|_| unknown("parked_calls.version", "negative"))?,
@@ -540,6 +554,7 @@ mod tests {
             state_changed_at: epoch(),
             ended_at: None,
             recording_url: None,
+            voicemail_handled: None,
             version: 3,
         }
     }

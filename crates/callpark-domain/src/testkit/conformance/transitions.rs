@@ -246,6 +246,10 @@ pub(super) async fn every_field_survives_a_round_trip(store: &dyn ParkingStore) 
     next.ringbacks = 2;
     next.state_changed_at = epoch() + Duration::from_secs(5);
     next.caller.name = Some(CallerName::parse("Grace Hopper").expect("name"));
+    next.voicemail_handled = Some(crate::model::VoicemailHandled {
+        by: agent_identity("dave"),
+        at: epoch() + Duration::from_secs(6),
+    });
     let event = store
         .apply(
             &parking,
