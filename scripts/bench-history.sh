@@ -2,8 +2,8 @@
 # The history on a long record (docs/benchmarks.md, "History"): a database of its own with
 # BENCH_HISTORY_ROWS (1,000,000) ended parked calls of one organisation, one callpark (release)
 # on it, and `callpark-loadtest history`: the first page, pages deep in the history, a filtered
-# page, and the CSV of everything with the service's memory while it streams. Prints the
-# figures as JSON.
+# page, the CSV of everything with the service's memory while it streams, and a supervisor's
+# reports (`GET /api/stats`) of the last day and 30 days. Prints the figures as JSON.
 #
 #   scripts/bench-history.sh
 #   BENCH_HISTORY_ROWS=100000 scripts/bench-history.sh   # a quicker try
@@ -53,7 +53,7 @@ curl -fsS "$URL/admin/orgs" -H "Authorization: Bearer $ADMIN_TOKEN" \
   -H 'Content-Type: application/json' \
   -d '{"slug": "acme", "name": "Acme", "slots": 8, "numbers": ["+15550001000"]}' >/dev/null
 TOKEN=$(curl -fsS "$URL/admin/orgs/acme/agents" -H "Authorization: Bearer $ADMIN_TOKEN" \
-  -H 'Content-Type: application/json' -d '{"identity": "alice"}' |
+  -H 'Content-Type: application/json' -d '{"identity": "alice", "role": "supervisor"}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 
 log "filling $ROWS parked calls"

@@ -2,8 +2,8 @@
 //! an integration would. The database is filled beforehand (`scripts/bench-history.sh`); this
 //! measures the first page, pages deep in the history (by cursors collected on a walk through
 //! all of it), two filtered pages (a slot's voicemails, which some slots have none of; the
-//! live calls, which an ended history has none of), and the CSV of everything, with the service's memory while the
-//! CSV streams.
+//! live calls, which an ended history has none of), the CSV of everything, with the service's
+//! memory while the CSV streams, and a supervisor's reports of the last day and 30 days.
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,8 @@ pub(crate) struct HistoryArgs {
     /// The service's base URL.
     #[arg(long)]
     base: String,
-    /// An agent token of the organisation whose history is read.
+    /// A supervisor's token of the organisation whose history is read (the reports are a
+    /// supervisor's).
     #[arg(long)]
     token: String,
     /// The service's process id, for its memory while the CSV streams.
@@ -82,6 +83,10 @@ pub(crate) async fn run(args: &HistoryArgs) -> Result<(), Error> {
     }
 
     let csv = csv(&http, args).await?;
+    let (day, month) = (
+        stats(&http, args, "hour").await?,
+        stats(&http, args, "day").await?,
+    );
     println!(
         "{}",
         json!({
@@ -96,6 +101,8 @@ pub(crate) async fn run(args: &HistoryArgs) -> Result<(), Error> {
             "voicemail_in_a_slot_page_50": filtered.summary(),
             "live_calls_page_50": live.summary(),
             "csv": csv,
+            "stats_last_day_by_hour": day,
+            "stats_last_30_days_by_day": month,
         })
     );
     Ok(())
@@ -133,6 +140,30 @@ async fn csv(http: &reqwest::Client, args: &HistoryArgs) -> Result<Value, Error>
         "service_rss_kib_max": rss_max,
     }))
 }
+
+/// A supervisor's report (`GET /api/stats`, its default range for the bucket), a few times:
+/// how long it takes, and how many parked calls it adds up.
+async fn stats(http: &reqwest::Client, args: &HistoryArgs, bucket: &str) -> Result<Value, Error> {
+    let mut took = Samples::default();
+    let mut parks = 0;
+    for _ in 0..STATS_REQUESTS {
+        let started = Instant::now();
+        let report: Value = http
+            .get(format!("{}/api/stats?bucket={bucket}", args.base))
+            .bearer_auth(&args.token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        took.push(started.elapsed());
+        parks = report["totals"]["parks"].as_u64().unwrap_or(0);
+    }
+    Ok(json!({"parks": parks, "latency": took.summary()}))
+}
+
+/// Reports read per range: each adds up every call of its range.
+const STATS_REQUESTS: usize = 5;
 
 fn per_second(n: u64, elapsed: Duration) -> f64 {
     (n as f64 / elapsed.as_secs_f64()).round()
