@@ -61,13 +61,7 @@ impl World {
                     .retrieve(retriever, parked.slot, None)
                     .await
                     .expect("retrieving");
-                let leg = 30_000 + n;
-                self.service
-                    .on_dial_answered(parked.id, 1, Some(&call_sid(leg)))
-                    .await
-                    .expect("answered");
-                // The conversation ends: the retriever is free again.
-                self.caller_hangs_up(pstn).await;
+                self.answered_then_ended(&parked, n, pstn).await;
             }
             Ending::HungUp => {
                 self.advance(secs(wait));
@@ -84,17 +78,22 @@ impl World {
                         .await
                         .expect("dial result");
                 } else {
-                    let leg = 30_000 + n;
-                    self.service
-                        .on_dial_answered(parked.id, 1, Some(&call_sid(leg)))
-                        .await
-                        .expect("answered");
-                    self.caller_hangs_up(pstn).await;
+                    self.answered_then_ended(&parked, n, pstn).await;
                 }
             }
             Ending::StillParked => {}
             Ending::Failed => unreachable!("returned above"),
         }
+    }
+
+    /// The agent rung for the first attempt answers; later the caller hangs up, which frees
+    /// the agent for the next call.
+    async fn answered_then_ended(&self, parked: &ParkedCall, n: u128, pstn: u128) {
+        self.service
+            .on_dial_answered(parked.id, 1, Some(&call_sid(30_000 + n)))
+            .await
+            .expect("answered");
+        self.caller_hangs_up(pstn).await;
     }
 
     /// Every call of the organisation's history in the range, newest first.
