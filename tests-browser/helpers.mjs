@@ -113,10 +113,11 @@ export async function holdSeconds(page, n) {
   return parts.reduce((total, part) => total * 60 + part, 0);
 }
 
-export async function screenshot(page, name) {
+/** A screenshot of the page to the artifacts; `options` are Playwright's (`fullPage`). */
+export async function screenshot(page, name, options = {}) {
   await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ ...options, path: file });
   return file;
 }
 

@@ -120,6 +120,57 @@
  * @property {string} state
  */
 
+/** @typedef {'live' | 'retrieved' | 'abandoned' | 'voicemail' | 'failed'} Outcome */
+
+/**
+ * A parked call in the history (HistoryCall): `GET /api/history`.
+ * @typedef {object} HistoryCall
+ * @property {string} id
+ * @property {number} slot
+ * @property {string | null} callerNumber
+ * @property {string | null} callerName
+ * @property {string} parkedBy
+ * @property {string} parkedAt RFC 3339
+ * @property {string | null} retrievedBy who took it out of the lot (the parker, after a ring-back)
+ * @property {string | null} endedAt
+ * @property {Outcome} outcome `live` while parking, parked or being retrieved
+ * @property {number} secondsOnHold from the park to its end, or to now while live
+ * @property {number} ringbacks
+ * @property {boolean} voicemail whether the caller left a recording
+ */
+
+/** @typedef {{ calls: HistoryCall[], nextCursor: string | null }} HistoryPage */
+
+/** @typedef {{ p50: number, p90: number, p99: number }} Percentiles whole seconds, by nearest rank */
+
+/**
+ * What a set of parked calls adds up to (Figures): `GET /api/stats`.
+ * @typedef {object} Figures
+ * @property {number} parks
+ * @property {number} retrieved
+ * @property {number} abandoned the caller hung up while parked
+ * @property {number} voicemail
+ * @property {number} failed
+ * @property {number} live still in the lot
+ * @property {number} ringbacks
+ * @property {Percentiles | null} timeToRetrieveSeconds of the retrieved calls; null without any
+ * @property {number | null} longestWaitSeconds null without calls
+ */
+
+/** @typedef {Figures & { start: string }} StatsBucket a whole UTC hour or day */
+
+/**
+ * One agent's part (AgentStats): the calls they parked, and those they retrieved.
+ * @typedef {{ agent: string, parked: Figures, retrieved: number, timeToRetrieveSeconds: Percentiles | null }} AgentStats
+ */
+
+/** @typedef {'hour' | 'day'} Bucket */
+
+/**
+ * `GET /api/stats` (Stats), for supervisors: every bucket of the range in order, empty ones too.
+ * @typedef {{ from: string, to: string, bucket: Bucket, buckets: StatsBucket[], totals: Figures, agents: AgentStats[] }} Stats
+ */
+
 /** @typedef {{ token: string, identity: string, ttlSeconds: number }} VoiceToken */
 /** @typedef {{ callSid: string, from: string }} SimulatedCall */
 

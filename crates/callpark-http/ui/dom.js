@@ -75,6 +75,17 @@ export function showError(message, offer) {
   $('alert').hidden = false;
 }
 
+/**
+ * A message in an element that shows only while there is one (a view's error line).
+ * @param {string} id
+ * @param {string | null} message null hides it
+ */
+export function showMessage(id, message) {
+  const el = $(id);
+  el.hidden = !message;
+  el.textContent = message || '';
+}
+
 export function clearError() {
   $('alert').hidden = true;
   $('alert-text').textContent = '';

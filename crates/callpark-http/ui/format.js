@@ -45,6 +45,16 @@ export function sentence(text) {
   return /[.!?]$/.test(s) ? s : `${s}.`;
 }
 
+/**
+ * A failed load in words: "Could not load the history. <the service's reason>."
+ * @param {{ status: number, message: string }} error the ApiError
+ * @param {string} what e.g. "the history"
+ */
+export function couldNotLoad(error, what) {
+  if (error.status === 0) return `Could not load ${what}: the service cannot be reached. Check your connection and try again.`;
+  return `Could not load ${what}. ${sentence(error.message)}`;
+}
+
 /** @type {Record<string, string>} */
 export const STATUS_LABELS = { available: 'Available', on_call: 'On a call', offline: 'Offline' };
 

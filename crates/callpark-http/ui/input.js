@@ -8,6 +8,7 @@ import { endChoosing, render, renderCall } from './render.js';
 import { askSignOut, signInWith, wireSignOutDialog } from './signin.js';
 import { currentCall, state } from './state.js';
 import { readSignIn } from './token.js';
+import { showLot } from './views.js';
 
 const DRAG_TYPE = 'application/x-callpark-call';
 
@@ -135,6 +136,7 @@ function enterChoosing() {
     return;
   }
   state.choosing = true;
+  showLot();
   render();
   announce('Choose a slot: press a free slot or type its number. Escape cancels.');
   const first = /** @type {HTMLElement | null} */ ($('grid').querySelector('[data-action="pick"]'));
@@ -273,6 +275,7 @@ function startDrag(event) {
   event.dataTransfer.setData('text/plain', call.callerNumber || call.callSid);
   state.dragging = true;
   dragSlot = null;
+  showLot();
   document.body.classList.add('is-dragging');
   card.classList.add('is-dragging');
 }

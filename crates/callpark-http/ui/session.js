@@ -8,6 +8,7 @@ import { stopLive } from './live.js';
 import { render, renderCall, renderHeader, renderTeam } from './render.js';
 import { state } from './state.js';
 import { hideTeamAdmin, syncTeamAdmin } from './team-admin.js';
+import { resetViews, syncViews } from './views.js';
 
 /** @typedef {import('./api.js').Agent} Agent */
 /** @typedef {import('./api.js').Me} Me */
@@ -22,6 +23,7 @@ export function showSignIn(message) {
   $('session').hidden = true;
   $('org-name').hidden = true;
   hideTeamAdmin();
+  resetViews();
   $('signin').hidden = false;
   const errorEl = $('signin-error');
   errorEl.hidden = !message;
@@ -67,6 +69,7 @@ export function refreshMe() {
     renderCall();
     render();
     syncTeamAdmin();
+    syncViews();
   })().finally(() => {
     meInFlight = null;
   });

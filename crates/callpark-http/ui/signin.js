@@ -14,6 +14,7 @@ import { refreshAgents, refreshMe, showSignIn } from './session.js';
 import { currentCall, state } from './state.js';
 import { syncTeamAdmin } from './team-admin.js';
 import { tokenFromFragment } from './token.js';
+import { syncViews } from './views.js';
 
 /** @typedef {import('./api.js').Me} Me */
 
@@ -80,6 +81,7 @@ function start(me) {
   renderHeader();
   renderCall();
   syncTeamAdmin();
+  syncViews();
   refreshAgents(0);
   connectEvents(null);
   if (me.voice) startPhone();

@@ -76,6 +76,15 @@ export function currentCall() {
 export function agentName(identity) {
   if (!identity) return 'someone';
   if (state.me && identity === state.me.identity) return 'you';
+  return teamName(identity);
+}
+
+/**
+ * An agent as a table names them: their display name, else their identity (an agent no longer
+ * active, or the team not yet loaded).
+ * @param {string} identity
+ */
+export function teamName(identity) {
   const agent = state.agents.get(identity);
   return (agent && agent.displayName) || identity;
 }
