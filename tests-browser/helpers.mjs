@@ -29,6 +29,17 @@ const CHROMIUM_ARGS = [
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls `check` (async, truthy when done) every 50 ms until it is, for at most `ms`. */
+export async function until(what, check, ms = 10000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const done = await check();
+    if (done) return done;
+    assert.ok(Date.now() < deadline, `in time: ${what}`);
+    await sleep(50);
+  }
+}
+
 /** @type {import('playwright-core').Browser} */
 let browser;
 /** What must never happen on any page: a script error or a CSP violation. */

@@ -17,7 +17,7 @@ import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import {
-  BASE, ROOT, TOKENS, api, callFor, createOrg, launchBrowser, openAgent, pageProblems, screenshot, sleep,
+  BASE, ROOT, TOKENS, api, callFor, createOrg, launchBrowser, openAgent, pageProblems, screenshot, until,
 } from './helpers.mjs';
 import { holdTime } from '../crates/callpark-http/ui/reports-format.js';
 
@@ -29,17 +29,6 @@ const VENDOR = path.join(ROOT, 'crates', 'callpark-http', 'ui', 'vendor', 'uplot
 
 let browser;
 const agents = {};
-
-/** Polls `check` (async, truthy when done) every 50 ms until it is, for at most `ms`. */
-async function until(what, check, ms = 10000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const done = await check();
-    if (done) return done;
-    assert.ok(Date.now() < deadline, `in time: ${what}`);
-    await sleep(50);
-  }
-}
 
 /** The organisation's lot as `name` reads it: the slot holding a call, or undefined. */
 const slotOf = async (name, pstnCallSid) => (await api(name, 'GET', '/api/lot')).slots

@@ -137,6 +137,8 @@
  * @property {number} secondsOnHold from the park to its end, or to now while live
  * @property {number} ringbacks
  * @property {boolean} voicemail whether the caller left a recording
+ * @property {string | null} [voicemailHandledBy] the agent who took care of the voicemail
+ * @property {string | null} [voicemailHandledAt] RFC 3339
  */
 
 /** @typedef {{ calls: HistoryCall[], nextCursor: string | null }} HistoryPage */

@@ -34,11 +34,12 @@ export const readOutcome = (value) => (Object.hasOwn(OUTCOME_LABELS, value) ? /*
  * `nextCursor`, which the service takes only with the same filter.
  * @param {Outcome | ''} outcome
  * @param {string | null} [cursor]
+ * @param {number} [limit] calls in the page
  */
-export function historyPath(outcome, cursor) {
+export function historyPath(outcome, cursor, limit = PAGE_SIZE) {
   const query = new URLSearchParams();
   if (outcome) query.set('outcome', outcome);
-  query.set('limit', String(PAGE_SIZE));
+  query.set('limit', String(limit));
   if (cursor) query.set('cursor', cursor);
   return `/api/history?${query}`;
 }

@@ -13,6 +13,7 @@ import { applyAgents, refreshAgents, refreshMe, sessionEnded } from './session.j
 import { boot } from './signin.js';
 import { agentName, currentCall, state } from './state.js';
 import { refreshTeamAdmin } from './team-admin.js';
+import { voicemailChanged } from './voicemail.js';
 
 /** @typedef {import('./api.js').LotEvent} LotEvent */
 /** @typedef {import('./api.js').LotSnapshot} LotSnapshot */
@@ -24,6 +25,17 @@ function onSnapshot(snapshot) {
   refreshMe();
   refreshAgents();
   refreshTeamAdmin();
+  // A stream resumed with a snapshot may have missed voicemail events.
+  voicemailChanged();
+}
+
+/**
+ * An event that changes no slot: said in the feed, and shown in the Voicemail view if open.
+ * @param {LotEvent} event
+ */
+function onNote(event) {
+  noteEvent(event);
+  voicemailChanged(event);
 }
 
 /** @param {LotEvent} received */
@@ -50,7 +62,7 @@ function onAgents(agents) {
 }
 
 function wire() {
-  setLiveHandlers({ onSnapshot, onEvent, onNote: noteEvent, onAgents, onSessionEnded: sessionEnded });
+  setLiveHandlers({ onSnapshot, onEvent, onNote, onAgents, onSessionEnded: sessionEnded });
   wireInput();
   wireWarnings();
   setInterval(tick, 250);

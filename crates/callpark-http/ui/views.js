@@ -1,21 +1,24 @@
 // @ts-check
 // The main column's views, chosen with the tabs above it: the parking lot (live, the default),
-// the history (every agent) and the reports (supervisors only: their tab shows for them alone,
-// and the service answers anyone else 403). The side column — the agent's call, the time-out
-// warnings, the team — stays in every view, so a call is never out of sight; parking it (a
-// drag, or Park…) brings the lot back. History and Reports load afresh each time they open.
+// the history and the voicemails (every agent) and the reports (supervisors only: their tab
+// shows for them alone, and the service answers anyone else 403). The side column — the
+// agent's call, the time-out warnings, the team — stays in every view, so a call is never out
+// of sight; parking it (a drag, or Park…) brings the lot back. History, Voicemail and Reports
+// load afresh each time they open.
 
 import { $, announce } from './dom.js';
 import { openHistory, resetHistory } from './history.js';
 import { onReportsForbidden, openReports, resetReports } from './reports.js';
 import { state } from './state.js';
+import { openVoicemail, pauseVoicemail, resetVoicemail } from './voicemail.js';
 
-/** @typedef {'lot' | 'history' | 'reports'} View */
+/** @typedef {'lot' | 'history' | 'voicemail' | 'reports'} View */
 
 /** Each view's sections, and the heading the focus goes to when a tab opens it. */
 const VIEWS = {
   lot: { sections: ['lot-view', 'feed-panel'], heading: 'lot-heading' },
   history: { sections: ['history-view'], heading: 'history-heading' },
+  voicemail: { sections: ['voicemail-view'], heading: 'voicemail-heading' },
   reports: { sections: ['reports-view'], heading: 'reports-heading' },
 };
 
@@ -43,6 +46,8 @@ export function showView(view, { focus = false } = {}) {
     else tab.removeAttribute('aria-current');
   }
   if (shown === 'history') openHistory();
+  if (shown === 'voicemail') openVoicemail();
+  else pauseVoicemail();
   if (shown === 'reports') openReports();
   if (focus) $(VIEWS[shown].heading).focus();
 }
@@ -59,10 +64,11 @@ export function syncViews() {
   if (current === 'reports' && !isSupervisor()) showView('lot');
 }
 
-/** Back to the lot, forgetting what History and Reports showed (signed out). */
+/** Back to the lot, forgetting what History, Voicemail and Reports showed (signed out). */
 export function resetViews() {
   showView('lot');
   resetHistory();
+  resetVoicemail();
   resetReports();
   $('reports-tab').hidden = true;
 }
