@@ -226,7 +226,8 @@ impl Tally {
     fn add(&mut self, call: &ParkedCall, now: OffsetDateTime) {
         let f = &mut self.figures;
         f.parks += 1;
-        let count = match Outcome::of(call.state) {
+        let outcome = Outcome::of(call.state);
+        let count = match outcome {
             Outcome::Live => &mut f.live,
             Outcome::Retrieved => &mut f.retrieved,
             Outcome::Abandoned => &mut f.abandoned,
@@ -237,7 +238,7 @@ impl Tally {
         f.ringbacks += u64::from(call.ringbacks);
         let wait = call.time_on_hold(now);
         f.longest_wait = Some(f.longest_wait.map_or(wait, |w| w.max(wait)));
-        if Outcome::of(call.state) == Outcome::Retrieved {
+        if outcome == Outcome::Retrieved {
             self.waits_to_retrieve.push(wait);
         }
     }

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use super::{ParkError, ParkingService, SignalError, TelephonyFailure};
+use super::{ParkError, ParkingService, SignalError, TelephonyFailure, VoicemailError};
 use crate::machine::{Effect, Refusal, Signal, Step, TransitionError, transition};
 use crate::model::{AgentStatusChange, Organisation, ParkedCall};
 use crate::ports::{CasError, StoreError, TelephonyError};
@@ -64,6 +64,15 @@ impl From<ApplyError> for SignalError {
             ApplyError::Store(e) => Self::Store(e),
             // Twilio's signals never fail a transition: a refusal here is a bug.
             ApplyError::Refused(e) => Self::Store(StoreError::Internal(e.into())),
+        }
+    }
+}
+
+impl From<ApplyError> for VoicemailError {
+    fn from(e: ApplyError) -> Self {
+        match SignalError::from(e) {
+            SignalError::Contended => Self::Contended,
+            SignalError::Store(e) => Self::Store(e),
         }
     }
 }

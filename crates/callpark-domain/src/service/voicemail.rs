@@ -1,11 +1,10 @@
 //! Voicemail that someone hears: an agent of the organisation plays a caller's recording, and
 //! marks the voicemail handled.
 
-use super::apply::ApplyError;
 use super::{ParkingService, VoicemailError};
 use crate::machine::{ParkState, Signal};
 use crate::model::{Agent, ParkedCall};
-use crate::ports::{RecordingAudio, StoreError, TelephonyError};
+use crate::ports::{RecordingAudio, TelephonyError};
 use crate::values::{OrgSlug, ParkedCallId};
 
 impl ParkingService {
@@ -56,13 +55,7 @@ impl ParkingService {
         let signal = Signal::VoicemailHandled(agent.identity.clone());
         let applied = self
             .apply_signal(id, Some(ctx.call), &signal, &ctx.org, None)
-            .await
-            .map_err(|e| match e {
-                ApplyError::Contended => VoicemailError::Contended,
-                ApplyError::Store(e) => VoicemailError::Store(e),
-                // Marking a voicemail handled is never refused: a refusal here is a bug.
-                ApplyError::Refused(e) => VoicemailError::Store(StoreError::Internal(e.into())),
-            })?;
+            .await?;
         applied.call.ok_or(VoicemailError::NotFound)
     }
 }
